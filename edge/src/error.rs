@@ -1,0 +1,329 @@
+//! The edge's typed errors and their JSON rendering.
+//!
+//! Every refusal is one [`EdgeError`] with a stable machine code, an HTTP status
+//! and an English message; validation refusals carry the shared crate's
+//! [`FieldIssue`]s. The body is always
+//! `{"error": {"code", "message", "issues": [{"field", "code", "message"}]}}`.
+//! This module decides wording and status only; it does not build responses.
+
+use std::fmt;
+
+use leadform_shared::{EnvelopeError, ErrorCode, FieldIssue};
+use serde::Serialize;
+
+/// Why the edge refused (or could not finish) a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EdgeError {
+    /// No route for this path.
+    NotFound,
+    /// The path exists but not with this method.
+    MethodNotAllowed,
+    /// The request's `Origin` is not one of the form's allowed origins.
+    OriginNotAllowed,
+    /// The body is not JSON (`application/json` or `text/plain`).
+    ContentTypeUnsupported,
+    /// The body is larger than the limit (bytes announced or read).
+    PayloadTooLarge { limit: usize },
+    /// The envelope did not parse or broke a limit (shared codes).
+    Envelope(EnvelopeError),
+    /// The envelope parsed but its content broke the form's rules.
+    Invalid(Vec<FieldIssue>),
+    /// No form with this id is compiled into this Worker.
+    FormNotFound,
+    /// The honeypot input was filled in.
+    Honeypot,
+    /// The form was filled faster than the form's minimum.
+    TooFast { min_fill_ms: u32 },
+    /// The form needs a Turnstile token and none was sent.
+    TurnstileMissing,
+    /// Turnstile's siteverify refused the token.
+    TurnstileFailed,
+    /// Turnstile's siteverify could not be reached or answered nonsense.
+    TurnstileUnavailable,
+    /// Too many submissions from this IP or for this form.
+    RateLimited { retry_after_s: u32 },
+    /// Owner endpoint without `Authorization: Bearer ...`.
+    AuthMissing,
+    /// Owner endpoint with a wrong token.
+    AuthInvalid,
+    /// The owner token secret is not configured on this Worker.
+    AuthNotConfigured,
+    /// No lead with this id.
+    LeadNotFound,
+    /// No certificate with this id.
+    CertificateNotFound,
+    /// A query parameter is missing or malformed (names the parameter).
+    BadQuery(&'static str),
+    /// D1 failed; nothing was stored (detail for logs).
+    StorageUnavailable(String),
+    /// A required secret is not configured (names the secret).
+    SecretMissing(&'static str),
+}
+
+impl EdgeError {
+    /// The stable machine code clients and logs match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            EdgeError::NotFound => "route.not_found",
+            EdgeError::MethodNotAllowed => "route.method_not_allowed",
+            EdgeError::OriginNotAllowed => "origin.not_allowed",
+            EdgeError::ContentTypeUnsupported => "content_type.unsupported",
+            EdgeError::PayloadTooLarge { .. } => ErrorCode::EnvelopeTooLarge.as_str(),
+            EdgeError::Envelope(error) => error.code.as_str(),
+            EdgeError::Invalid(issues) => match issues.as_slice() {
+                [only] if only.field.is_empty() => only.code.as_str(),
+                _ => "submission.invalid",
+            },
+            EdgeError::FormNotFound => "form.not_found",
+            EdgeError::Honeypot => "spam.honeypot",
+            EdgeError::TooFast { .. } => "spam.too_fast",
+            EdgeError::TurnstileMissing => "spam.turnstile_missing",
+            EdgeError::TurnstileFailed => "spam.turnstile_failed",
+            EdgeError::TurnstileUnavailable => "spam.turnstile_unavailable",
+            EdgeError::RateLimited { .. } => "rate_limit.exceeded",
+            EdgeError::AuthMissing => "auth.missing",
+            EdgeError::AuthInvalid => "auth.invalid",
+            EdgeError::AuthNotConfigured => "auth.not_configured",
+            EdgeError::LeadNotFound => "lead.not_found",
+            EdgeError::CertificateNotFound => "certificate.not_found",
+            EdgeError::BadQuery(_) => "query.invalid",
+            EdgeError::StorageUnavailable(_) => "storage.unavailable",
+            EdgeError::SecretMissing(_) => "config.secret_missing",
+        }
+    }
+
+    /// The HTTP status of the error response.
+    pub fn status(&self) -> u16 {
+        match self {
+            EdgeError::NotFound
+            | EdgeError::FormNotFound
+            | EdgeError::LeadNotFound
+            | EdgeError::CertificateNotFound => 404,
+            EdgeError::MethodNotAllowed => 405,
+            EdgeError::OriginNotAllowed | EdgeError::AuthInvalid | EdgeError::TurnstileFailed => {
+                403
+            }
+            EdgeError::ContentTypeUnsupported => 415,
+            EdgeError::PayloadTooLarge { .. } => 413,
+            EdgeError::Envelope(error) if error.code == ErrorCode::EnvelopeTooLarge => 413,
+            EdgeError::Envelope(_) => 400,
+            EdgeError::Invalid(issues)
+                if issues
+                    .iter()
+                    .any(|i| i.code == ErrorCode::EnvelopeSpecHashMismatch) =>
+            {
+                409
+            }
+            EdgeError::Invalid(_) => 422,
+            EdgeError::Honeypot
+            | EdgeError::TooFast { .. }
+            | EdgeError::TurnstileMissing
+            | EdgeError::BadQuery(_) => 400,
+            EdgeError::RateLimited { .. } => 429,
+            EdgeError::AuthMissing => 401,
+            EdgeError::TurnstileUnavailable
+            | EdgeError::AuthNotConfigured
+            | EdgeError::StorageUnavailable(_)
+            | EdgeError::SecretMissing(_) => 503,
+        }
+    }
+
+    /// The English message shown to developers and (for spam/limits) visitors.
+    pub fn message(&self) -> String {
+        match self {
+            EdgeError::NotFound => "There is nothing at this address.".into(),
+            EdgeError::MethodNotAllowed => "This address does not accept this method.".into(),
+            EdgeError::OriginNotAllowed => {
+                "This form may not be submitted from this website.".into()
+            }
+            EdgeError::ContentTypeUnsupported => {
+                "Send the submission as JSON (Content-Type: application/json).".into()
+            }
+            EdgeError::PayloadTooLarge { limit } => {
+                format!("The submission is too large (at most {limit} bytes).")
+            }
+            EdgeError::Envelope(error) => error.code.english().into(),
+            EdgeError::Invalid(issues) => match issues.as_slice() {
+                [only] if only.field.is_empty() => only.code.english().into(),
+                _ => "Some answers need to be corrected.".into(),
+            },
+            EdgeError::FormNotFound => "There is no form with this id.".into(),
+            EdgeError::Honeypot => "The submission was refused as spam.".into(),
+            EdgeError::TooFast { .. } => {
+                "The form was sent too quickly. Please take a moment and try again.".into()
+            }
+            EdgeError::TurnstileMissing => "Please complete the anti-robot check.".into(),
+            EdgeError::TurnstileFailed => "The anti-robot check failed. Please try again.".into(),
+            EdgeError::TurnstileUnavailable => {
+                "The anti-robot check could not be verified right now. Please try again.".into()
+            }
+            EdgeError::RateLimited { retry_after_s } => {
+                format!("Too many submissions. Please try again in {retry_after_s} seconds.")
+            }
+            EdgeError::AuthMissing => "This endpoint needs an Authorization: Bearer token.".into(),
+            EdgeError::AuthInvalid => "The bearer token is not valid.".into(),
+            EdgeError::AuthNotConfigured => {
+                "The owner token (ADMIN_TOKEN) is not configured.".into()
+            }
+            EdgeError::LeadNotFound => "There is no lead with this id.".into(),
+            EdgeError::CertificateNotFound => "There is no certificate with this id.".into(),
+            EdgeError::BadQuery(parameter) => {
+                format!("The query parameter `{parameter}` is missing or not valid.")
+            }
+            EdgeError::StorageUnavailable(_) => {
+                "The submission could not be stored right now. Please try again.".into()
+            }
+            EdgeError::SecretMissing(name) => format!("The secret `{name}` is not configured."),
+        }
+    }
+
+    /// Seconds for a `Retry-After` header, when the client should retry later.
+    pub fn retry_after_s(&self) -> Option<u32> {
+        match self {
+            EdgeError::RateLimited { retry_after_s } => Some(*retry_after_s),
+            EdgeError::StorageUnavailable(_) | EdgeError::TurnstileUnavailable => Some(5),
+            _ => None,
+        }
+    }
+
+    /// The JSON body of the error response.
+    pub fn to_body(&self) -> ErrorBody {
+        let issues = match self {
+            EdgeError::Invalid(issues) => issues
+                .iter()
+                .filter(|i| !i.field.is_empty() || issues.len() > 1)
+                .map(|i| IssueBody {
+                    field: i.field.clone(),
+                    code: i.code.as_str(),
+                    message: i.code.english(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.message(),
+                issues,
+            },
+        }
+    }
+
+    /// [`EdgeError::to_body`] as JSON text.
+    pub fn to_json(&self) -> String {
+        // Strings and a Vec of strings always serialise.
+        serde_json::to_string(&self.to_body()).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for EdgeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())?;
+        match self {
+            EdgeError::Envelope(error) => write!(f, " ({})", error.detail),
+            EdgeError::StorageUnavailable(detail) => write!(f, " ({detail})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for EdgeError {}
+
+impl From<EnvelopeError> for EdgeError {
+    fn from(error: EnvelopeError) -> Self {
+        EdgeError::Envelope(error)
+    }
+}
+
+/// `{"error": ...}`.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorDetail {
+    pub code: &'static str,
+    pub message: String,
+    pub issues: Vec<IssueBody>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IssueBody {
+    pub field: String,
+    pub code: &'static str,
+    pub message: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_codes() {
+        let cases: Vec<(EdgeError, u16, &str)> = vec![
+            (EdgeError::OriginNotAllowed, 403, "origin.not_allowed"),
+            (
+                EdgeError::ContentTypeUnsupported,
+                415,
+                "content_type.unsupported",
+            ),
+            (
+                EdgeError::PayloadTooLarge { limit: 10 },
+                413,
+                "envelope.too_large",
+            ),
+            (EdgeError::Honeypot, 400, "spam.honeypot"),
+            (EdgeError::TooFast { min_fill_ms: 1 }, 400, "spam.too_fast"),
+            (EdgeError::TurnstileFailed, 403, "spam.turnstile_failed"),
+            (
+                EdgeError::RateLimited { retry_after_s: 3 },
+                429,
+                "rate_limit.exceeded",
+            ),
+            (EdgeError::AuthMissing, 401, "auth.missing"),
+            (EdgeError::AuthInvalid, 403, "auth.invalid"),
+            (EdgeError::FormNotFound, 404, "form.not_found"),
+            (
+                EdgeError::StorageUnavailable("x".into()),
+                503,
+                "storage.unavailable",
+            ),
+            (
+                EdgeError::Invalid(vec![FieldIssue::new(
+                    "",
+                    ErrorCode::EnvelopeSpecHashMismatch,
+                )]),
+                409,
+                "envelope.spec_hash_mismatch",
+            ),
+            (
+                EdgeError::Invalid(vec![FieldIssue::new("email", ErrorCode::Required)]),
+                422,
+                "submission.invalid",
+            ),
+        ];
+        for (error, status, code) in cases {
+            assert_eq!(error.status(), status, "{error}");
+            assert_eq!(error.code(), code, "{error}");
+            assert!(error.message().ends_with('.'), "{error}");
+        }
+    }
+
+    #[test]
+    fn body_lists_field_issues() {
+        let error = EdgeError::Invalid(vec![
+            FieldIssue::new("email", ErrorCode::Required),
+            FieldIssue::new("zip", ErrorCode::PostalInvalid),
+        ]);
+        let body: serde_json::Value = serde_json::from_str(&error.to_json()).unwrap();
+        assert_eq!(body["error"]["code"], "submission.invalid");
+        assert_eq!(body["error"]["issues"][0]["field"], "email");
+        assert_eq!(body["error"]["issues"][0]["code"], "field.required");
+        assert_eq!(body["error"]["issues"][1]["code"], "postal.invalid");
+        assert_eq!(
+            body["error"]["issues"][1]["message"],
+            ErrorCode::PostalInvalid.english()
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! The Workers runtime layer (wasm32 only): HTTP entry point, queue consumers
+//! and the rate-limiter Durable Object, built on `worker`.
+//!
+//! It reads requests, bindings, secrets and the clock, and calls the pure
+//! modules for every decision. It must stay thin: no validation rules, byte
+//! formats or retry policy live here.
+
+mod consumer;
+mod http;
+mod owner;
+mod rate_limiter;
+mod store;
+mod submit;
+
+use worker::{event, Context, Env, MessageBatch, Request, Response, Result};
+
+use crate::delivery::DeliveryJob;
+
+/// Names of bindings, secrets and vars (documented in wrangler.toml).
+pub(crate) mod names {
+    pub const DB: &str = "DB";
+    pub const DELIVERIES: &str = "DELIVERIES";
+    pub const RATE_LIMITER: &str = "RATE_LIMITER";
+    pub const ASSETS: &str = "ASSETS";
+    pub const SEAL_KEY: &str = "SEAL_KEY";
+    pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+    pub const TURNSTILE_SECRET: &str = "TURNSTILE_SECRET";
+    pub const TURNSTILE_VERIFY_URL: &str = "TURNSTILE_VERIFY_URL";
+    pub const DELIVERY_BACKOFF_BASE_S: &str = "DELIVERY_BACKOFF_BASE_S";
+    pub const DELIVERY_BACKOFF_MAX_S: &str = "DELIVERY_BACKOFF_MAX_S";
+    pub const DELIVERY_TIMEOUT_MS: &str = "DELIVERY_TIMEOUT_MS";
+    pub const DESTINATION_URL_REWRITES: &str = "DESTINATION_URL_REWRITES";
+    pub const DLQ_NAME: &str = "leadform-deliveries-dlq";
+}
+
+/// A secret or var as text, if set and non-empty.
+pub(crate) fn config(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|value| !value.is_empty())
+}
+
+/// A numeric var, or `default`.
+pub(crate) fn config_u32(env: &Env, name: &str, default: u32) -> u32 {
+    config(env, name)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+pub(crate) fn now_ms() -> u64 {
+    worker::Date::now().as_millis()
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    http::handle(req, env).await
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<DeliveryJob>, env: Env, _ctx: Context) -> Result<()> {
+    consumer::handle(batch, env).await
+}

@@ -1,0 +1,244 @@
+//! Owner endpoints (bearer token): leads listing and CSV export, one lead with
+//! its delivery log, consent certificates with seal verification, erasure and
+//! delivery replay.
+
+use leadform_shared::FieldValue;
+use serde_json::{json, Value};
+use worker::{Env, Request, Response, Result};
+
+use crate::auth::check_bearer;
+use crate::delivery::DeliveryJob;
+use crate::error::EdgeError;
+use crate::record::LeadRecord;
+use crate::routes::{query_param, Route};
+use crate::{csv, forms, seal, time};
+
+use super::http::{error_response, header, json_response};
+use super::store::{self, LeadRow};
+use super::{config, names, now_ms};
+
+const PAGE_LIMIT_MAX: u32 = 500;
+
+pub(crate) async fn handle(req: Request, env: Env, route: Route) -> Result<Response> {
+    let authorization = header(&req, "Authorization");
+    if let Err(error) = check_bearer(
+        authorization.as_deref(),
+        config(&env, names::ADMIN_TOKEN).as_deref(),
+    ) {
+        return error_response(&error, None);
+    }
+    match serve(&req, &env, route).await {
+        Ok(response) => Ok(response),
+        Err(error) => error_response(&error, None),
+    }
+}
+
+type Served = std::result::Result<Response, EdgeError>;
+
+fn internal(error: worker::Error) -> EdgeError {
+    EdgeError::StorageUnavailable(error.to_string())
+}
+
+async fn serve(req: &Request, env: &Env, route: Route) -> Served {
+    let db = env.d1(names::DB).map_err(internal)?;
+    let query = req
+        .url()
+        .map(|u| u.query().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    let seal_key = config(env, names::SEAL_KEY).unwrap_or_default();
+    match route {
+        Route::ListLeads => list(&db, &query, header(req, "Accept").as_deref()).await,
+        Route::GetLead(id) => {
+            let row = store::lead(&db, &id)
+                .await?
+                .ok_or(EdgeError::LeadNotFound)?;
+            let deliveries = store::deliveries(&db, &id).await?;
+            let attempts = store::attempts(&db, &id).await?;
+            let mut body = lead_json(&row, &seal_key);
+            body["deliveries"] = json!(deliveries);
+            body["attempts"] = json!(attempts);
+            json_response(200, &body, None).map_err(internal)
+        }
+        Route::Certificate(id) => {
+            let row = store::certificate(&db, &id)
+                .await?
+                .ok_or(EdgeError::CertificateNotFound)?;
+            let certificate: Option<Value> = row
+                .certificate_json
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok());
+            let verified = match (&row.certificate_json, &row.seal) {
+                (Some(json), Some(seal_hex)) => {
+                    seal::verify(seal_key.as_bytes(), json.as_bytes(), seal_hex)
+                }
+                _ => false,
+            };
+            let body = json!({
+                "certificate_id": row.certificate_id,
+                "lead_id": row.lead_id,
+                "certificate": certificate,
+                "erased_at": row.erased_at,
+                "seal": { "algorithm": seal::SEAL_ALGORITHM, "value": row.seal, "verified": verified },
+            });
+            json_response(200, &body, None).map_err(internal)
+        }
+        Route::EraseLead(id) => {
+            let row = store::lead(&db, &id)
+                .await?
+                .ok_or(EdgeError::LeadNotFound)?;
+            let at = time::rfc3339_ms(now_ms());
+            store::erase(&db, &row, &at, "owner request").await?;
+            json_response(200, &json!({ "erased": [id], "erased_at": at }), None).map_err(internal)
+        }
+        Route::EraseByEmail => {
+            let email = query_param(&query, "email")
+                .filter(|e| e.contains('@'))
+                .ok_or(EdgeError::BadQuery("email"))?;
+            let at = time::rfc3339_ms(now_ms());
+            let mut erased = Vec::new();
+            for id in store::lead_ids_by_email(&db, &email).await? {
+                if let Some(row) = store::lead(&db, &id).await? {
+                    store::erase(&db, &row, &at, "erasure by email").await?;
+                    erased.push(id);
+                }
+            }
+            json_response(200, &json!({ "erased": erased, "erased_at": at }), None)
+                .map_err(internal)
+        }
+        Route::ReplayLead(id) => {
+            let row = store::lead(&db, &id)
+                .await?
+                .ok_or(EdgeError::LeadNotFound)?;
+            if row.erased_at.is_some() {
+                return Err(EdgeError::LeadNotFound);
+            }
+            let all = query_param(&query, "all").is_some_and(|v| v == "true");
+            store::reset_for_replay(&db, &id, all, &time::rfc3339_ms(now_ms())).await?;
+            env.queue(names::DELIVERIES)
+                .map_err(internal)?
+                .send(&DeliveryJob {
+                    lead_id: id.clone(),
+                })
+                .await
+                .map_err(internal)?;
+            json_response(202, &json!({ "lead_id": id, "replayed": true }), None).map_err(internal)
+        }
+        _ => Err(EdgeError::NotFound),
+    }
+}
+
+fn lead_json(row: &LeadRow, seal_key: &str) -> Value {
+    let record: Option<Value> = row
+        .record_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let verified = match (&row.record_json, &row.seal) {
+        (Some(json), Some(seal_hex)) => {
+            seal::verify(seal_key.as_bytes(), json.as_bytes(), seal_hex)
+        }
+        _ => false,
+    };
+    json!({
+        "lead_id": row.lead_id,
+        "form_id": row.form_id,
+        "received_at": row.received_at,
+        "certificate_ids": serde_json::from_str::<Value>(&row.certificate_ids).unwrap_or(Value::Null),
+        "erased_at": row.erased_at,
+        "record": record,
+        "seal_verified": verified,
+    })
+}
+
+async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Served {
+    let form_id = query_param(query, "form").ok_or(EdgeError::BadQuery("form"))?;
+    let form = forms::find(&form_id).ok_or(EdgeError::FormNotFound)?;
+    let since_ms = match query_param(query, "since") {
+        Some(since) => time::parse_rfc3339(&since).ok_or(EdgeError::BadQuery("since"))?,
+        None => 0,
+    };
+    let limit = match query_param(query, "limit") {
+        Some(limit) => limit
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=PAGE_LIMIT_MAX).contains(l))
+            .ok_or(EdgeError::BadQuery("limit"))?,
+        None => 100,
+    };
+    let after = match query_param(query, "cursor") {
+        Some(cursor) => Some(parse_cursor(&cursor).ok_or(EdgeError::BadQuery("cursor"))?),
+        None => None,
+    };
+    let rows = store::list_leads(db, &form_id, since_ms, after, limit).await?;
+    let next_cursor = (rows.len() as u32 == limit)
+        .then(|| {
+            rows.last()
+                .map(|r| format!("{}_{}", r.received_at_ms as u64, r.lead_id))
+        })
+        .flatten();
+    let wants_csv = query_param(query, "format").is_some_and(|f| f == "csv")
+        || accept.is_some_and(|a| a.contains("text/csv"));
+    if wants_csv {
+        let field_ids: Vec<&str> = form.spec.fields.iter().map(|f| f.id.as_str()).collect();
+        let mut header_row = vec!["lead_id", "form_id", "received_at", "erased_at"];
+        header_row.extend(field_ids.iter().copied());
+        let mut out = csv::row(&header_row);
+        for row in &rows {
+            let record: Option<LeadRecord> = row
+                .record_json
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok());
+            let mut cells = vec![
+                row.lead_id.clone(),
+                row.form_id.clone(),
+                row.received_at.clone(),
+                row.erased_at.clone().unwrap_or_default(),
+            ];
+            for id in &field_ids {
+                let value = record
+                    .as_ref()
+                    .and_then(|r| r.values.get(*id))
+                    .map(FieldValue::to_display);
+                cells.push(value.unwrap_or_default());
+            }
+            out.push_str(&csv::row(&cells));
+        }
+        let mut response = Response::ok(out).map_err(internal)?;
+        let headers = response.headers_mut();
+        headers
+            .set("Content-Type", "text/csv; charset=utf-8")
+            .map_err(internal)?;
+        headers
+            .set(
+                "Content-Disposition",
+                &format!("attachment; filename=\"leads-{form_id}.csv\""),
+            )
+            .map_err(internal)?;
+        if let Some(cursor) = &next_cursor {
+            headers
+                .set("Leadform-Next-Cursor", cursor)
+                .map_err(internal)?;
+        }
+        return Ok(response);
+    }
+    let leads: Vec<Value> = rows
+        .iter()
+        .map(|row| lead_json(row, ""))
+        .map(|mut v| {
+            if let Some(object) = v.as_object_mut() {
+                object.remove("seal_verified");
+            }
+            v
+        })
+        .collect();
+    json_response(
+        200,
+        &json!({ "leads": leads, "next_cursor": next_cursor }),
+        None,
+    )
+    .map_err(internal)
+}
+
+fn parse_cursor(cursor: &str) -> Option<(u64, String)> {
+    let (ms, id) = cursor.split_once('_')?;
+    Some((ms.parse().ok()?, id.to_owned()))
+}

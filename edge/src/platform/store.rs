@@ -1,0 +1,418 @@
+//! D1 access: every SQL statement the Worker runs lives here.
+//!
+//! Failures map to [`EdgeError::StorageUnavailable`] (503), so a lead is never
+//! acknowledged unless its rows are written. Schema: `edge/migrations/`.
+
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, D1PreparedStatement};
+
+use crate::error::EdgeError;
+use crate::record::{LeadRecord, Receipt};
+
+pub(crate) type StoreResult<T> = std::result::Result<T, EdgeError>;
+
+fn storage(error: worker::Error) -> EdgeError {
+    EdgeError::StorageUnavailable(error.to_string())
+}
+
+fn text(value: &str) -> JsValue {
+    JsValue::from_str(value)
+}
+
+fn opt_text(value: Option<&str>) -> JsValue {
+    value.map(JsValue::from_str).unwrap_or(JsValue::NULL)
+}
+
+fn number(value: u64) -> JsValue {
+    JsValue::from_f64(value as f64)
+}
+
+fn statement(db: &D1Database, sql: &str, args: &[JsValue]) -> StoreResult<D1PreparedStatement> {
+    db.prepare(sql).bind(args).map_err(storage)
+}
+
+/// The sealed bytes to store for one lead.
+pub(crate) struct SealedLead {
+    pub record_json: String,
+    pub seal: String,
+    pub email: Option<String>,
+    pub dedup_key: Option<String>,
+    pub certificates: Vec<SealedCertificate>,
+}
+
+pub(crate) struct SealedCertificate {
+    pub certificate_id: String,
+    pub consent_id: String,
+    pub certificate_json: String,
+    pub seal: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct LeadRow {
+    pub lead_id: String,
+    pub form_id: String,
+    pub received_at: String,
+    pub received_at_ms: f64,
+    pub record_json: Option<String>,
+    pub seal: Option<String>,
+    pub certificate_ids: String,
+    pub erased_at: Option<String>,
+}
+
+impl LeadRow {
+    pub fn receipt(&self, duplicate: bool) -> Receipt {
+        Receipt {
+            lead_id: self.lead_id.clone(),
+            certificate_ids: serde_json::from_str(&self.certificate_ids).unwrap_or_default(),
+            received_at: self.received_at.clone(),
+            duplicate,
+        }
+    }
+}
+
+const LEAD_COLUMNS: &str =
+    "lead_id, form_id, received_at, received_at_ms, record_json, seal, certificate_ids, erased_at";
+
+pub(crate) async fn receipt_by_submission(
+    db: &D1Database,
+    form_id: &str,
+    submission_id: &str,
+) -> StoreResult<Option<Receipt>> {
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM leads WHERE form_id = ?1 AND submission_id = ?2");
+    let row: Option<LeadRow> = statement(db, &sql, &[text(form_id), text(submission_id)])?
+        .first(None)
+        .await
+        .map_err(storage)?;
+    Ok(row.map(|r| r.receipt(true)))
+}
+
+pub(crate) async fn receipt_by_dedup_key(
+    db: &D1Database,
+    form_id: &str,
+    key: &str,
+    since_ms: u64,
+) -> StoreResult<Option<Receipt>> {
+    let sql = format!(
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE form_id = ?1 AND dedup_key = ?2 AND received_at_ms >= ?3 \
+         AND erased_at IS NULL ORDER BY received_at_ms DESC LIMIT 1"
+    );
+    let row: Option<LeadRow> = statement(db, &sql, &[text(form_id), text(key), number(since_ms)])?
+        .first(None)
+        .await
+        .map_err(storage)?;
+    Ok(row.map(|r| r.receipt(true)))
+}
+
+/// Writes the lead, its certificates and its pending deliveries in one batch.
+/// Returns the earlier receipt if the same submission was stored concurrently.
+pub(crate) async fn insert_lead(
+    db: &D1Database,
+    lead: &LeadRecord,
+    sealed: &SealedLead,
+    destinations: &[String],
+) -> StoreResult<Option<Receipt>> {
+    let certificate_ids: Vec<&str> = sealed
+        .certificates
+        .iter()
+        .map(|c| c.certificate_id.as_str())
+        .collect();
+    let mut statements = vec![statement(
+        db,
+        "INSERT INTO leads (lead_id, form_id, submission_id, received_at, received_at_ms, dedup_key, email, \
+         record_json, seal, certificate_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        &[
+            text(&lead.lead_id),
+            text(&lead.form_id),
+            text(&lead.submission_id),
+            text(&lead.evidence.received_at),
+            number(lead.evidence.received_at_ms),
+            opt_text(sealed.dedup_key.as_deref()),
+            opt_text(sealed.email.as_deref()),
+            text(&sealed.record_json),
+            text(&sealed.seal),
+            text(&serde_json::to_string(&certificate_ids).unwrap_or_else(|_| "[]".into())),
+        ],
+    )?];
+    for certificate in &sealed.certificates {
+        statements.push(statement(
+            db,
+            "INSERT INTO certificates (certificate_id, lead_id, consent_id, certificate_json, seal) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[
+                text(&certificate.certificate_id),
+                text(&lead.lead_id),
+                text(&certificate.consent_id),
+                text(&certificate.certificate_json),
+                text(&certificate.seal),
+            ],
+        )?);
+    }
+    for destination in destinations {
+        statements.push(statement(
+            db,
+            "INSERT INTO deliveries (lead_id, destination, status, updated_at) VALUES (?1, ?2, 'pending', ?3)",
+            &[text(&lead.lead_id), text(destination), text(&lead.evidence.received_at)],
+        )?);
+    }
+    match db.batch(statements).await {
+        Ok(_) => Ok(None),
+        Err(error) if error.to_string().contains("UNIQUE") => {
+            receipt_by_submission(db, &lead.form_id, &lead.submission_id).await
+        }
+        Err(error) => Err(storage(error)),
+    }
+}
+
+pub(crate) async fn lead(db: &D1Database, lead_id: &str) -> StoreResult<Option<LeadRow>> {
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM leads WHERE lead_id = ?1");
+    statement(db, &sql, &[text(lead_id)])?
+        .first(None)
+        .await
+        .map_err(storage)
+}
+
+/// One page of leads, oldest first, after the `(received_at_ms, lead_id)` cursor.
+pub(crate) async fn list_leads(
+    db: &D1Database,
+    form_id: &str,
+    since_ms: u64,
+    after: Option<(u64, String)>,
+    limit: u32,
+) -> StoreResult<Vec<LeadRow>> {
+    let (after_ms, after_id) = after.unwrap_or((0, String::new()));
+    let sql = format!(
+        "SELECT {LEAD_COLUMNS} FROM leads WHERE form_id = ?1 AND received_at_ms >= ?2 \
+         AND (received_at_ms > ?3 OR (received_at_ms = ?3 AND lead_id > ?4)) \
+         ORDER BY received_at_ms, lead_id LIMIT ?5"
+    );
+    statement(
+        db,
+        &sql,
+        &[
+            text(form_id),
+            number(since_ms),
+            number(after_ms),
+            text(&after_id),
+            number(u64::from(limit)),
+        ],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct CertificateRow {
+    pub certificate_id: String,
+    pub lead_id: String,
+    pub certificate_json: Option<String>,
+    pub seal: Option<String>,
+    pub erased_at: Option<String>,
+}
+
+pub(crate) async fn certificate(
+    db: &D1Database,
+    certificate_id: &str,
+) -> StoreResult<Option<CertificateRow>> {
+    statement(
+        db,
+        "SELECT certificate_id, lead_id, certificate_json, seal, erased_at FROM certificates WHERE certificate_id = ?1",
+        &[text(certificate_id)],
+    )?
+    .first(None)
+    .await
+    .map_err(storage)
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub(crate) struct DeliveryRow {
+    pub destination: String,
+    pub status: String,
+    pub attempts: f64,
+    pub last_http_status: Option<f64>,
+    pub last_error: Option<String>,
+    pub updated_at: String,
+    pub delivered_at: Option<String>,
+}
+
+pub(crate) async fn deliveries(db: &D1Database, lead_id: &str) -> StoreResult<Vec<DeliveryRow>> {
+    statement(
+        db,
+        "SELECT destination, status, attempts, last_http_status, last_error, updated_at, delivered_at \
+         FROM deliveries WHERE lead_id = ?1 ORDER BY destination",
+        &[text(lead_id)],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+pub(crate) struct AttemptRow {
+    pub destination: String,
+    pub attempt: f64,
+    pub outcome: String,
+    pub http_status: Option<f64>,
+    pub latency_ms: f64,
+    pub error: Option<String>,
+    pub at: String,
+}
+
+pub(crate) async fn attempts(db: &D1Database, lead_id: &str) -> StoreResult<Vec<AttemptRow>> {
+    statement(
+        db,
+        "SELECT destination, attempt, outcome, http_status, latency_ms, error, at FROM delivery_attempts \
+         WHERE lead_id = ?1 ORDER BY id",
+        &[text(lead_id)],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
+}
+
+/// One finished attempt: appended to the log and folded into the delivery row.
+pub(crate) struct AttemptResult<'a> {
+    pub lead_id: &'a str,
+    pub destination: &'a str,
+    pub attempt: u32,
+    pub outcome: &'a str,
+    pub http_status: Option<u16>,
+    pub latency_ms: u64,
+    pub error: Option<String>,
+    pub at: &'a str,
+}
+
+pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) -> StoreResult<()> {
+    let status = result
+        .http_status
+        .map(|s| number(u64::from(s)))
+        .unwrap_or(JsValue::NULL);
+    let delivered_at = if result.outcome == "delivered" {
+        text(result.at)
+    } else {
+        JsValue::NULL
+    };
+    let statements = vec![
+        statement(
+            db,
+            "INSERT INTO delivery_attempts (lead_id, destination, attempt, outcome, http_status, latency_ms, error, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            &[
+                text(result.lead_id),
+                text(result.destination),
+                number(u64::from(result.attempt)),
+                text(result.outcome),
+                status.clone(),
+                number(result.latency_ms),
+                opt_text(result.error.as_deref()),
+                text(result.at),
+            ],
+        )?,
+        statement(
+            db,
+            "UPDATE deliveries SET status = ?3, attempts = ?4, last_http_status = ?5, last_error = ?6, updated_at = ?7, \
+             delivered_at = COALESCE(?8, delivered_at) WHERE lead_id = ?1 AND destination = ?2",
+            &[
+                text(result.lead_id),
+                text(result.destination),
+                text(result.outcome),
+                number(u64::from(result.attempt)),
+                status,
+                opt_text(result.error.as_deref()),
+                text(result.at),
+                delivered_at,
+            ],
+        )?,
+    ];
+    db.batch(statements).await.map_err(storage)?;
+    Ok(())
+}
+
+/// Marks every undelivered destination of a lead as dead (after the DLQ).
+pub(crate) async fn mark_dead(db: &D1Database, lead_id: &str, at: &str) -> StoreResult<()> {
+    statement(
+        db,
+        "UPDATE deliveries SET status = 'dead', updated_at = ?2 WHERE lead_id = ?1 AND status NOT IN ('delivered', 'rejected')",
+        &[text(lead_id), text(at)],
+    )?
+    .run()
+    .await
+    .map_err(storage)?;
+    Ok(())
+}
+
+/// Resets deliveries for a replay: undelivered ones, or all with `all`.
+pub(crate) async fn reset_for_replay(
+    db: &D1Database,
+    lead_id: &str,
+    all: bool,
+    at: &str,
+) -> StoreResult<()> {
+    let sql = if all {
+        "UPDATE deliveries SET status = 'pending', updated_at = ?2 WHERE lead_id = ?1"
+    } else {
+        "UPDATE deliveries SET status = 'pending', updated_at = ?2 WHERE lead_id = ?1 AND status != 'delivered'"
+    };
+    statement(db, sql, &[text(lead_id), text(at)])?
+        .run()
+        .await
+        .map_err(storage)?;
+    Ok(())
+}
+
+pub(crate) async fn lead_ids_by_email(db: &D1Database, email: &str) -> StoreResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        lead_id: String,
+    }
+    let rows: Vec<Id> = statement(
+        db,
+        "SELECT lead_id FROM leads WHERE email = ?1",
+        &[text(&email.to_lowercase())],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)?;
+    Ok(rows.into_iter().map(|r| r.lead_id).collect())
+}
+
+/// Erases a lead's personal data, keeping an audit stub.
+pub(crate) async fn erase(
+    db: &D1Database,
+    row: &LeadRow,
+    at: &str,
+    reason: &str,
+) -> StoreResult<()> {
+    let statements = vec![
+        statement(
+            db,
+            "INSERT OR IGNORE INTO erasures (lead_id, form_id, received_at, erased_at, record_seal, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[text(&row.lead_id), text(&row.form_id), text(&row.received_at), text(at), opt_text(row.seal.as_deref()), text(reason)],
+        )?,
+        statement(
+            db,
+            "UPDATE leads SET record_json = NULL, email = NULL, dedup_key = NULL, erased_at = ?2 WHERE lead_id = ?1",
+            &[text(&row.lead_id), text(at)],
+        )?,
+        statement(
+            db,
+            "UPDATE certificates SET certificate_json = NULL, erased_at = ?2 WHERE lead_id = ?1",
+            &[text(&row.lead_id), text(at)],
+        )?,
+        statement(
+            db,
+            "UPDATE deliveries SET status = CASE WHEN status = 'delivered' THEN status ELSE 'erased' END, updated_at = ?2 WHERE lead_id = ?1",
+            &[text(&row.lead_id), text(at)],
+        )?,
+    ];
+    db.batch(statements).await.map_err(storage)?;
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! `POST /v1/submit`: size and content type, origin, re-validation against the
+//! server's spec, anti-spam, idempotency and dedup, seal, store, enqueue.
+
+use leadform_shared::envelope::MAX_ENVELOPE_BYTES;
+use leadform_shared::SubmissionEnvelope;
+use wasm_bindgen::JsValue;
+use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response, Result};
+
+use crate::antispam;
+use crate::delivery::DeliveryJob;
+use crate::error::EdgeError;
+use crate::record::{self, Receipt, RequestEvidence};
+use crate::{cors, forms, ids, seal, time};
+
+use super::http::{error_response, header, json_response};
+use super::{config, names, now_ms, rate_limiter, store};
+
+pub(crate) async fn handle(mut req: Request, env: Env) -> Result<Response> {
+    let origin = header(&req, "Origin");
+    // Until the form is known, no origin is echoed.
+    let mut allow_origin: Option<String> = None;
+    match accept(&mut req, &env, origin.as_deref(), &mut allow_origin).await {
+        Ok(receipt) => json_response(202, &receipt, allow_origin.as_deref()),
+        Err(error) => error_response(&error, allow_origin.as_deref()),
+    }
+}
+
+async fn accept(
+    req: &mut Request,
+    env: &Env,
+    origin: Option<&str>,
+    allow_origin: &mut Option<String>,
+) -> std::result::Result<Receipt, EdgeError> {
+    // 1. Size and content type, before reading the body.
+    let announced = header(req, "Content-Length").and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|len| len > MAX_ENVELOPE_BYTES) {
+        return Err(EdgeError::PayloadTooLarge {
+            limit: MAX_ENVELOPE_BYTES,
+        });
+    }
+    let content_type = header(req, "Content-Type")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let media_type = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    if media_type != "application/json" && media_type != "text/plain" {
+        return Err(EdgeError::ContentTypeUnsupported);
+    }
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| EdgeError::ContentTypeUnsupported)?;
+    if body.len() > MAX_ENVELOPE_BYTES {
+        return Err(EdgeError::PayloadTooLarge {
+            limit: MAX_ENVELOPE_BYTES,
+        });
+    }
+
+    // 2. Parse, find the server's spec, check the origin, re-validate.
+    let envelope = SubmissionEnvelope::parse(&body)?;
+    let form = forms::find(&envelope.form_id).ok_or(EdgeError::FormNotFound)?;
+    let spec = &form.spec;
+    if !cors::origin_allowed(spec, origin) {
+        return Err(EdgeError::OriginNotAllowed);
+    }
+    *allow_origin = cors::allow_origin_for(spec, origin);
+    let clean = envelope
+        .validate_against_hashed(spec, &form.public_hash)
+        .map_err(EdgeError::Invalid)?;
+
+    let db = env
+        .d1(names::DB)
+        .map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
+    // A retry of the same submission returns its original receipt.
+    if let Some(receipt) =
+        store::receipt_by_submission(&db, &spec.id, &envelope.submission_id).await?
+    {
+        return Ok(receipt);
+    }
+
+    // 3. Anti-spam.
+    antispam::check_human_signals(spec, &envelope)?;
+    let ip = header(req, "CF-Connecting-IP");
+    if let Some(token) = antispam::turnstile_token_needed(spec, &envelope)? {
+        verify_turnstile(env, token, ip.as_deref(), &envelope.submission_id).await?;
+    }
+    let (ip_key, form_key) = antispam::rate_keys(&spec.id, ip.as_deref());
+    rate_limiter::check(env, &ip_key, spec.anti_spam.per_ip_per_minute).await?;
+    rate_limiter::check(env, &form_key, spec.anti_spam.per_form_per_minute).await?;
+
+    // 4. Dedup by contact within the window.
+    let received_at_ms = now_ms();
+    let dedup_key = clean
+        .contact_key(spec)
+        .map(|key| record::dedup_key(&spec.id, &key));
+    if let Some(key) = &dedup_key {
+        let since = received_at_ms.saturating_sub(u64::from(spec.anti_spam.dedup_window_s) * 1000);
+        if let Some(receipt) = store::receipt_by_dedup_key(&db, &spec.id, key, since).await? {
+            return Ok(receipt);
+        }
+    }
+
+    // 5. Timestamp and seal.
+    let seal_key = config(env, names::SEAL_KEY).ok_or(EdgeError::SecretMissing(names::SEAL_KEY))?;
+    let lead_id = ids::new_id(ids::LEAD_PREFIX)
+        .ok_or_else(|| EdgeError::StorageUnavailable("no randomness".into()))?;
+    let certificate_ids = clean
+        .consents
+        .iter()
+        .map(|_| ids::new_id(ids::CERTIFICATE_PREFIX))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| EdgeError::StorageUnavailable("no randomness".into()))?;
+    let evidence = RequestEvidence {
+        received_at: time::rfc3339_ms(received_at_ms),
+        received_at_ms,
+        ip,
+        user_agent: header(req, "User-Agent"),
+        country: req.cf().and_then(|cf| cf.country()),
+        page_url: envelope.page_url.clone(),
+        origin: origin.map(str::to_owned),
+    };
+    let (lead, certificates) =
+        record::build_lead(spec, &envelope, &clean, evidence, lead_id, &certificate_ids);
+    let lead_json =
+        serde_json::to_string(&lead).map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
+    let sealed_lead = store::SealedLead {
+        seal: seal::seal(seal_key.as_bytes(), lead_json.as_bytes()),
+        record_json: lead_json,
+        email: record::primary_email(spec, &lead.values),
+        dedup_key,
+        certificates: certificates
+            .iter()
+            .map(|certificate| {
+                let json = serde_json::to_string(certificate).unwrap_or_default();
+                store::SealedCertificate {
+                    certificate_id: certificate.certificate_id.clone(),
+                    consent_id: certificate.consent.consent_id.clone(),
+                    seal: seal::seal(seal_key.as_bytes(), json.as_bytes()),
+                    certificate_json: json,
+                }
+            })
+            .collect(),
+    };
+    let receipt = Receipt {
+        lead_id: lead.lead_id.clone(),
+        certificate_ids,
+        received_at: lead.evidence.received_at.clone(),
+        duplicate: false,
+    };
+
+    // 6. Store (one D1 batch: the lead, its certificates, its pending deliveries).
+    let destinations = spec
+        .destinations
+        .iter()
+        .enumerate()
+        .map(|(i, d)| crate::delivery::destination_key(i, d))
+        .collect::<Vec<_>>();
+    if let Some(earlier) = store::insert_lead(&db, &lead, &sealed_lead, &destinations).await? {
+        // A concurrent retry of the same submission won the insert.
+        return Ok(earlier);
+    }
+
+    // 7. Enqueue. The lead is already durable; a failed enqueue leaves its
+    // deliveries pending for the owner's replay endpoint.
+    if !destinations.is_empty() {
+        let job = DeliveryJob {
+            lead_id: lead.lead_id.clone(),
+        };
+        let sent = match env.queue(names::DELIVERIES) {
+            Ok(queue) => queue.send(&job).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            worker::console_error!("enqueue of {} failed: {e}", lead.lead_id);
+        }
+    }
+    Ok(receipt)
+}
+
+async fn verify_turnstile(
+    env: &Env,
+    token: &str,
+    ip: Option<&str>,
+    idempotency_key: &str,
+) -> std::result::Result<(), EdgeError> {
+    let secret = config(env, names::TURNSTILE_SECRET)
+        .ok_or(EdgeError::SecretMissing(names::TURNSTILE_SECRET))?;
+    let url = config(env, names::TURNSTILE_VERIFY_URL)
+        .unwrap_or_else(|| antispam::TURNSTILE_VERIFY_URL.to_owned());
+    let body = antispam::turnstile_request_body(&secret, token, ip, idempotency_key);
+    let headers = Headers::new();
+    headers
+        .set("Content-Type", "application/x-www-form-urlencoded")
+        .map_err(|_| EdgeError::TurnstileUnavailable)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(JsValue::from_str(&body)));
+    let request =
+        Request::new_with_init(&url, &init).map_err(|_| EdgeError::TurnstileUnavailable)?;
+    let mut response = Fetch::Request(request)
+        .send()
+        .await
+        .map_err(|_| EdgeError::TurnstileUnavailable)?;
+    let status = response.status_code();
+    let text = response
+        .text()
+        .await
+        .map_err(|_| EdgeError::TurnstileUnavailable)?;
+    antispam::turnstile_verdict(status, &text)
+}

@@ -1,0 +1,166 @@
+//! URL routing: maps a method and path to a [`Route`].
+//!
+//! Pure string matching so every route decision is unit-tested natively. The
+//! platform layer dispatches on the result; paths that match no API route are
+//! handed to the static assets binding (the widget's files).
+
+/// Where a request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /v1/forms/{id}`
+    FormSpec(String),
+    /// `OPTIONS` on any `/v1/` API path.
+    Preflight,
+    /// `POST /v1/submit`
+    Submit,
+    /// `GET /v1/leads`
+    ListLeads,
+    /// `DELETE /v1/leads?email=...`
+    EraseByEmail,
+    /// `GET /v1/leads/{id}`
+    GetLead(String),
+    /// `DELETE /v1/leads/{id}`
+    EraseLead(String),
+    /// `POST /v1/leads/{id}/replay`
+    ReplayLead(String),
+    /// `GET /v1/certificates/{id}`
+    Certificate(String),
+    /// A known API path with the wrong method.
+    MethodNotAllowed,
+    /// Not an API path: serve from static assets.
+    Asset,
+}
+
+/// Routes `method` + `path` (no query string).
+pub fn route(method: &str, path: &str) -> Route {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let api = match segments.as_slice() {
+        ["v1", "forms", id] if !id.is_empty() => Some(("GET", Route::FormSpec((*id).to_owned()))),
+        ["v1", "submit"] => Some(("POST", Route::Submit)),
+        ["v1", "leads"] => match method {
+            "DELETE" => Some(("DELETE", Route::EraseByEmail)),
+            _ => Some(("GET", Route::ListLeads)),
+        },
+        ["v1", "leads", id] if !id.is_empty() => match method {
+            "DELETE" => Some(("DELETE", Route::EraseLead((*id).to_owned()))),
+            _ => Some(("GET", Route::GetLead((*id).to_owned()))),
+        },
+        ["v1", "leads", id, "replay"] if !id.is_empty() => {
+            Some(("POST", Route::ReplayLead((*id).to_owned())))
+        }
+        ["v1", "certificates", id] if !id.is_empty() => {
+            Some(("GET", Route::Certificate((*id).to_owned())))
+        }
+        _ => None,
+    };
+    match api {
+        Some(_) if method == "OPTIONS" => Route::Preflight,
+        Some((expected, route))
+            if expected == method || (expected == "GET" && method == "HEAD") =>
+        {
+            route
+        }
+        Some(_) => Route::MethodNotAllowed,
+        None => Route::Asset,
+    }
+}
+
+/// The value of query parameter `name` (percent-decoded, `+` as space).
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(key, _)| percent_decode(key).as_deref() == Some(name))
+        .and_then(|(_, value)| percent_decode(value))
+}
+
+/// Decodes `%XX` escapes and `+`; `None` if the result is not UTF-8 or an escape is broken.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_table() {
+        let cases = [
+            (
+                "GET",
+                "/v1/forms/newsletter",
+                Route::FormSpec("newsletter".into()),
+            ),
+            (
+                "HEAD",
+                "/v1/forms/newsletter",
+                Route::FormSpec("newsletter".into()),
+            ),
+            ("POST", "/v1/forms/newsletter", Route::MethodNotAllowed),
+            ("OPTIONS", "/v1/submit", Route::Preflight),
+            ("POST", "/v1/submit", Route::Submit),
+            ("GET", "/v1/submit", Route::MethodNotAllowed),
+            ("GET", "/v1/leads", Route::ListLeads),
+            ("DELETE", "/v1/leads", Route::EraseByEmail),
+            ("GET", "/v1/leads/lead_1", Route::GetLead("lead_1".into())),
+            (
+                "DELETE",
+                "/v1/leads/lead_1",
+                Route::EraseLead("lead_1".into()),
+            ),
+            (
+                "POST",
+                "/v1/leads/lead_1/replay",
+                Route::ReplayLead("lead_1".into()),
+            ),
+            ("GET", "/v1/leads/lead_1/replay", Route::MethodNotAllowed),
+            (
+                "GET",
+                "/v1/certificates/cert_1",
+                Route::Certificate("cert_1".into()),
+            ),
+            ("GET", "/v1/leadform.js", Route::Asset),
+            ("GET", "/v1/forms/", Route::Asset),
+            ("GET", "/", Route::Asset),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(route(method, path), expected, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn query_parameters() {
+        let query =
+            "?form=b2b-demo&since=2026-01-01T00%3A00%3A00Z&email=a%2Bb%40x.example&q=a+b&flag";
+        assert_eq!(query_param(query, "form").as_deref(), Some("b2b-demo"));
+        assert_eq!(
+            query_param(query, "since").as_deref(),
+            Some("2026-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            query_param(query, "email").as_deref(),
+            Some("a+b@x.example")
+        );
+        assert_eq!(query_param(query, "q").as_deref(), Some("a b"));
+        assert_eq!(query_param(query, "flag").as_deref(), Some(""));
+        assert_eq!(query_param(query, "missing"), None);
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%ff"), None);
+    }
+}

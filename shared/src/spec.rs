@@ -1,0 +1,964 @@
+//! The form spec: what a site owner writes (TOML or JSON) to describe one form.
+//!
+//! A spec declares fields, conditional visibility, progressive-profiling stages,
+//! consent blocks, allowed origins and destinations. [`FormSpec::parse_toml`] and
+//! [`FormSpec::parse_json`] load it and then [`FormSpec::check`] it, so a spec that
+//! loads is internally consistent. The widget only ever sees [`FormSpec::public`]:
+//! destinations are server-side configuration and must not leak to browsers.
+//!
+//! This module describes and checks; it does not validate visitor input (see
+//! [`crate::validate`]) and does not deliver anything (the edge does).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::ConsentBlock;
+use crate::Country;
+
+/// Upper bounds that keep a spec (and therefore every submission) small.
+pub const MAX_FIELDS: usize = 100;
+pub const MAX_OPTIONS: usize = 200;
+pub const MAX_ID_LEN: usize = 64;
+pub const MAX_TEXT_LEN: u32 = 10_000;
+
+/// One form, as the site owner declares it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormSpec {
+    /// Stable id used in the script tag (`data-form="contact"`) and URLs.
+    pub id: String,
+    /// Heading shown above the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Short text under the heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intro: Option<String>,
+    /// Text on the final submit button.
+    #[serde(default = "default_submit_label")]
+    pub submit_label: String,
+    /// What the visitor sees after a successful submission.
+    #[serde(default)]
+    pub success: SuccessAction,
+    pub fields: Vec<FieldSpec>,
+    /// Progressive profiling: ordered groups of field ids. Empty means one stage
+    /// holding every field, in declaration order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageSpec>,
+    #[serde(default)]
+    pub profiling: ProfilingRules,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consents: Vec<ConsentBlock>,
+    #[serde(default)]
+    pub anti_spam: AntiSpam,
+    /// Origins (scheme://host[:port]) whose pages may submit this form.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
+    /// Where accepted leads are forwarded. Server-side only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub destinations: Vec<Destination>,
+}
+
+fn default_submit_label() -> String {
+    "Submit".to_owned()
+}
+
+/// One input of the form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub id: String,
+    pub kind: FieldKind,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placeholder: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    /// Length bounds in Unicode scalar values after NFC (text-like kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
+    /// Numeric range (number kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Whether a number may have a fractional part (number kind).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_decimals: bool,
+    /// Allowed options (select and multi-select kinds).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChoiceOption>,
+    /// Bounds on the number of chosen options (multi-select kind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_selected: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_selected: Option<u32>,
+    /// Country for national phone formats and postal codes (phone, postal_code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<Country>,
+    /// Value of a hidden field when the page does not provide one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_value: Option<String>,
+    /// HTML `autocomplete` token; the widget derives one from the kind when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autocomplete: Option<String>,
+    /// Show this field only when another field has one of the given values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_when: Option<Condition>,
+    /// Opt-in: the widget may keep this field's value in the visitor's browser
+    /// to prefill it on the next visit. Off by default: only ids are kept.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub prefill: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The kinds of input a form can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Text,
+    Email,
+    Phone,
+    Textarea,
+    Select,
+    MultiSelect,
+    Checkbox,
+    Number,
+    PostalCode,
+    Hidden,
+}
+
+impl FieldKind {
+    pub const ALL: &'static [FieldKind] = &[
+        FieldKind::Text,
+        FieldKind::Email,
+        FieldKind::Phone,
+        FieldKind::Textarea,
+        FieldKind::Select,
+        FieldKind::MultiSelect,
+        FieldKind::Checkbox,
+        FieldKind::Number,
+        FieldKind::PostalCode,
+        FieldKind::Hidden,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Email => "email",
+            FieldKind::Phone => "phone",
+            FieldKind::Textarea => "textarea",
+            FieldKind::Select => "select",
+            FieldKind::MultiSelect => "multi_select",
+            FieldKind::Checkbox => "checkbox",
+            FieldKind::Number => "number",
+            FieldKind::PostalCode => "postal_code",
+            FieldKind::Hidden => "hidden",
+        }
+    }
+
+    /// Whether values of this kind are free text with length bounds.
+    pub const fn is_text_like(self) -> bool {
+        matches!(
+            self,
+            FieldKind::Text | FieldKind::Textarea | FieldKind::Hidden
+        )
+    }
+
+    /// Whether the kind takes its value from `options`.
+    pub const fn has_options(self) -> bool {
+        matches!(self, FieldKind::Select | FieldKind::MultiSelect)
+    }
+}
+
+/// One choice of a select or multi-select.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    /// What is submitted and stored.
+    pub value: String,
+    /// What the visitor sees; defaults to the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+impl ChoiceOption {
+    pub fn label(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.value)
+    }
+}
+
+/// "Show this field when field `field` has one of `equals`."
+///
+/// For checkboxes the values are `"true"` / `"false"`; for multi-selects the
+/// condition holds when any chosen option is listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub field: String,
+    pub equals: Vec<String>,
+}
+
+/// One progressive-profiling stage: a group of fields asked together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageSpec {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub fields: Vec<String>,
+}
+
+/// How many new fields to ask per visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilingRules {
+    /// How many not-yet-answered stages to show in one visit (as steps with
+    /// Back/Next). Default 1.
+    #[serde(default = "one")]
+    pub stages_per_visit: u32,
+    /// Upper bound on new fields asked in one visit; `None` = no bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_new_fields_per_visit: Option<u32>,
+    /// Fields asked on every visit even when known (e.g. `email`, so the lead
+    /// can be matched). They do not count towards the bound above.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub always_ask: Vec<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for ProfilingRules {
+    fn default() -> Self {
+        ProfilingRules {
+            stages_per_visit: 1,
+            max_new_fields_per_visit: None,
+            always_ask: Vec::new(),
+        }
+    }
+}
+
+/// What happens after a successful submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessAction {
+    #[serde(default = "default_thank_you")]
+    pub message: String,
+    /// Absolute https URL (or same-origin path) to navigate to instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+}
+
+fn default_thank_you() -> String {
+    "Thank you! We will be in touch soon.".to_owned()
+}
+
+impl Default for SuccessAction {
+    fn default() -> Self {
+        SuccessAction {
+            message: default_thank_you(),
+            redirect_url: None,
+        }
+    }
+}
+
+/// Anti-spam settings checked by the edge (and partly prepared by the widget).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AntiSpam {
+    /// Submissions faster than this (ms from first render to submit) are refused.
+    #[serde(default = "default_min_fill_ms")]
+    pub min_fill_ms: u32,
+    /// Cloudflare Turnstile site key; when set, the widget renders Turnstile and
+    /// the edge verifies the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turnstile_site_key: Option<String>,
+    /// Submissions per minute allowed from one IP address for this form.
+    #[serde(default = "default_per_ip_per_minute")]
+    pub per_ip_per_minute: u32,
+    /// Submissions per minute allowed for this form in total.
+    #[serde(default = "default_per_form_per_minute")]
+    pub per_form_per_minute: u32,
+    /// Same form + same email (or phone) within this many seconds returns the
+    /// earlier receipt instead of a second lead.
+    #[serde(default = "default_dedup_window_s")]
+    pub dedup_window_s: u32,
+}
+
+fn default_min_fill_ms() -> u32 {
+    1500
+}
+fn default_per_ip_per_minute() -> u32 {
+    10
+}
+fn default_per_form_per_minute() -> u32 {
+    600
+}
+fn default_dedup_window_s() -> u32 {
+    600
+}
+
+impl Default for AntiSpam {
+    fn default() -> Self {
+        AntiSpam {
+            min_fill_ms: default_min_fill_ms(),
+            turnstile_site_key: None,
+            per_ip_per_minute: default_per_ip_per_minute(),
+            per_form_per_minute: default_per_form_per_minute(),
+            dedup_window_s: default_dedup_window_s(),
+        }
+    }
+}
+
+/// Where a lead is forwarded. Secrets are never in the spec: only the names of
+/// Worker secrets that hold them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Destination {
+    /// JSON POST signed per the Standard Webhooks spec.
+    Webhook {
+        url: String,
+        /// Name of the Worker secret holding the `whsec_...` signing key.
+        secret: String,
+    },
+    /// HubSpot Forms Submission API v3.
+    Hubspot {
+        portal_id: String,
+        form_guid: String,
+        /// Override of the API base URL (tests point it at a local server).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+        /// Leadform field id → HubSpot property name; unmapped fields keep their id.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        field_map: BTreeMap<String, String>,
+    },
+    /// Salesforce Web-to-Lead (form-encoded POST).
+    Salesforce {
+        org_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        endpoint: Option<String>,
+        /// Leadform field id → Web-to-Lead field name (`first_name`, `email`, ...).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        field_map: BTreeMap<String, String>,
+    },
+}
+
+impl Destination {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Destination::Webhook { .. } => "webhook",
+            Destination::Hubspot { .. } => "hubspot",
+            Destination::Salesforce { .. } => "salesforce",
+        }
+    }
+}
+
+/// Why a spec was refused. Each variant names the offending place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecError {
+    /// The TOML or JSON did not parse into a spec (message from the parser).
+    Syntax(String),
+    InvalidId {
+        place: String,
+        id: String,
+    },
+    DuplicateFieldId(String),
+    DuplicateConsentId(String),
+    DuplicateStageId(String),
+    DuplicateOption {
+        field: String,
+        value: String,
+    },
+    EmptyOptions(String),
+    OptionsOnNonChoiceField(String),
+    EmptyLabel(String),
+    NoFields,
+    TooManyFields(usize),
+    TooManyOptions(String),
+    InvertedLength {
+        field: String,
+    },
+    LengthTooLarge {
+        field: String,
+    },
+    InvertedRange {
+        field: String,
+    },
+    InvalidRangeBound {
+        field: String,
+    },
+    InvertedSelectionBounds {
+        field: String,
+    },
+    ConstraintNotApplicable {
+        field: String,
+        constraint: &'static str,
+    },
+    ConditionUnknownField {
+        field: String,
+        refers_to: String,
+    },
+    ConditionSelfReference(String),
+    ConditionCycle(String),
+    ConditionEmptyValues(String),
+    ConditionValueNotAnOption {
+        field: String,
+        value: String,
+    },
+    StageUnknownField {
+        stage: String,
+        field: String,
+    },
+    FieldInTwoStages(String),
+    FieldInNoStage(String),
+    EmptyStage(String),
+    AlwaysAskUnknownField(String),
+    ZeroStagesPerVisit,
+    ConsentEmptyText(String),
+    ConsentEmptyVersion(String),
+    ConsentNoChannels(String),
+    InvalidOrigin(String),
+    InvalidDestinationUrl(String),
+    InvalidRedirect(String),
+    CountryRequired(String),
+}
+
+impl SpecError {
+    /// Stable machine code, e.g. `spec.condition_unknown_field`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SpecError::Syntax(_) => "spec.syntax",
+            SpecError::InvalidId { .. } => "spec.invalid_id",
+            SpecError::DuplicateFieldId(_) => "spec.duplicate_field_id",
+            SpecError::DuplicateConsentId(_) => "spec.duplicate_consent_id",
+            SpecError::DuplicateStageId(_) => "spec.duplicate_stage_id",
+            SpecError::DuplicateOption { .. } => "spec.duplicate_option",
+            SpecError::EmptyOptions(_) => "spec.empty_options",
+            SpecError::OptionsOnNonChoiceField(_) => "spec.options_on_non_choice_field",
+            SpecError::EmptyLabel(_) => "spec.empty_label",
+            SpecError::NoFields => "spec.no_fields",
+            SpecError::TooManyFields(_) => "spec.too_many_fields",
+            SpecError::TooManyOptions(_) => "spec.too_many_options",
+            SpecError::InvertedLength { .. } => "spec.inverted_length",
+            SpecError::LengthTooLarge { .. } => "spec.length_too_large",
+            SpecError::InvertedRange { .. } => "spec.inverted_range",
+            SpecError::InvalidRangeBound { .. } => "spec.invalid_range_bound",
+            SpecError::InvertedSelectionBounds { .. } => "spec.inverted_selection_bounds",
+            SpecError::ConstraintNotApplicable { .. } => "spec.constraint_not_applicable",
+            SpecError::ConditionUnknownField { .. } => "spec.condition_unknown_field",
+            SpecError::ConditionSelfReference(_) => "spec.condition_self_reference",
+            SpecError::ConditionCycle(_) => "spec.condition_cycle",
+            SpecError::ConditionEmptyValues(_) => "spec.condition_empty_values",
+            SpecError::ConditionValueNotAnOption { .. } => "spec.condition_value_not_an_option",
+            SpecError::StageUnknownField { .. } => "spec.stage_unknown_field",
+            SpecError::FieldInTwoStages(_) => "spec.field_in_two_stages",
+            SpecError::FieldInNoStage(_) => "spec.field_in_no_stage",
+            SpecError::EmptyStage(_) => "spec.empty_stage",
+            SpecError::AlwaysAskUnknownField(_) => "spec.always_ask_unknown_field",
+            SpecError::ZeroStagesPerVisit => "spec.zero_stages_per_visit",
+            SpecError::ConsentEmptyText(_) => "spec.consent_empty_text",
+            SpecError::ConsentEmptyVersion(_) => "spec.consent_empty_version",
+            SpecError::ConsentNoChannels(_) => "spec.consent_no_channels",
+            SpecError::InvalidOrigin(_) => "spec.invalid_origin",
+            SpecError::InvalidDestinationUrl(_) => "spec.invalid_destination_url",
+            SpecError::InvalidRedirect(_) => "spec.invalid_redirect",
+            SpecError::CountryRequired(_) => "spec.country_required",
+        }
+    }
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.code())?;
+        match self {
+            SpecError::Syntax(message) => write!(f, "the spec does not parse: {message}"),
+            SpecError::InvalidId { place, id } => write!(
+                f,
+                "{place} id `{id}` must be 1-{MAX_ID_LEN} characters of a-z, 0-9, `_` or `-`, starting with a letter"
+            ),
+            SpecError::DuplicateFieldId(id) => write!(f, "field id `{id}` is used twice"),
+            SpecError::DuplicateConsentId(id) => write!(f, "consent id `{id}` is used twice"),
+            SpecError::DuplicateStageId(id) => write!(f, "stage id `{id}` is used twice"),
+            SpecError::DuplicateOption { field, value } => {
+                write!(f, "field `{field}` lists option `{value}` twice")
+            }
+            SpecError::EmptyOptions(id) => write!(f, "field `{id}` is a choice but has no options"),
+            SpecError::OptionsOnNonChoiceField(id) => {
+                write!(f, "field `{id}` has options but is not a select or multi_select")
+            }
+            SpecError::EmptyLabel(id) => write!(f, "field `{id}` has an empty label"),
+            SpecError::NoFields => write!(f, "the form has no fields"),
+            SpecError::TooManyFields(n) => write!(f, "the form has {n} fields; at most {MAX_FIELDS} are allowed"),
+            SpecError::TooManyOptions(id) => {
+                write!(f, "field `{id}` has more than {MAX_OPTIONS} options")
+            }
+            SpecError::InvertedLength { field } => {
+                write!(f, "field `{field}` has min_length greater than max_length")
+            }
+            SpecError::LengthTooLarge { field } => {
+                write!(f, "field `{field}` allows more than {MAX_TEXT_LEN} characters")
+            }
+            SpecError::InvertedRange { field } => write!(f, "field `{field}` has min greater than max"),
+            SpecError::InvalidRangeBound { field } => {
+                write!(f, "field `{field}` has a min or max that is not a finite number")
+            }
+            SpecError::InvertedSelectionBounds { field } => write!(
+                f,
+                "field `{field}` has min_selected greater than max_selected or than its number of options"
+            ),
+            SpecError::ConstraintNotApplicable { field, constraint } => write!(
+                f,
+                "field `{field}` sets `{constraint}`, which does not apply to its kind"
+            ),
+            SpecError::ConditionUnknownField { field, refers_to } => write!(
+                f,
+                "field `{field}` is shown when `{refers_to}` has a value, but there is no field `{refers_to}`"
+            ),
+            SpecError::ConditionSelfReference(id) => {
+                write!(f, "field `{id}` is shown depending on itself")
+            }
+            SpecError::ConditionCycle(id) => {
+                write!(f, "the show_when conditions starting at field `{id}` form a cycle")
+            }
+            SpecError::ConditionEmptyValues(id) => {
+                write!(f, "field `{id}` has a show_when condition with no values")
+            }
+            SpecError::ConditionValueNotAnOption { field, value } => write!(
+                f,
+                "field `{field}` is shown when another field equals `{value}`, which that field can never hold"
+            ),
+            SpecError::StageUnknownField { stage, field } => {
+                write!(f, "stage `{stage}` lists field `{field}`, which does not exist")
+            }
+            SpecError::FieldInTwoStages(id) => write!(f, "field `{id}` is in more than one stage"),
+            SpecError::FieldInNoStage(id) => write!(
+                f,
+                "field `{id}` is in no stage; when stages are declared, every field must be in one"
+            ),
+            SpecError::EmptyStage(id) => write!(f, "stage `{id}` has no fields"),
+            SpecError::AlwaysAskUnknownField(id) => {
+                write!(f, "profiling.always_ask lists `{id}`, which is not a field")
+            }
+            SpecError::ZeroStagesPerVisit => write!(f, "profiling.stages_per_visit must be at least 1"),
+            SpecError::ConsentEmptyText(id) => write!(f, "consent `{id}` has no disclosure text"),
+            SpecError::ConsentEmptyVersion(id) => write!(f, "consent `{id}` has no version"),
+            SpecError::ConsentNoChannels(id) => write!(f, "consent `{id}` lists no channels"),
+            SpecError::InvalidOrigin(origin) => write!(
+                f,
+                "allowed origin `{origin}` must look like https://example.com or http://127.0.0.1:8787 (no path, no trailing slash)"
+            ),
+            SpecError::InvalidDestinationUrl(url) => {
+                write!(f, "destination URL `{url}` must be an absolute http(s) URL")
+            }
+            SpecError::InvalidRedirect(url) => write!(
+                f,
+                "success.redirect_url `{url}` must be an absolute http(s) URL or a path starting with /"
+            ),
+            SpecError::CountryRequired(id) => {
+                write!(f, "postal_code field `{id}` needs a `country`")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// All problems found in a spec at once, so an owner can fix them in one pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecErrors {}
+
+impl FormSpec {
+    /// Parses a TOML spec and checks it.
+    pub fn parse_toml(source: &str) -> Result<FormSpec, SpecErrors> {
+        let spec: FormSpec = toml::from_str(source)
+            .map_err(|e| SpecErrors(vec![SpecError::Syntax(e.to_string())]))?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Parses a JSON spec and checks it.
+    pub fn parse_json(source: &str) -> Result<FormSpec, SpecErrors> {
+        let spec: FormSpec = serde_json::from_str(source)
+            .map_err(|e| SpecErrors(vec![SpecError::Syntax(e.to_string())]))?;
+        spec.check()?;
+        Ok(spec)
+    }
+
+    pub fn field(&self, id: &str) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    pub fn consent(&self, id: &str) -> Option<&ConsentBlock> {
+        self.consents.iter().find(|c| c.id == id)
+    }
+
+    /// The stages, with the implicit single stage when none are declared.
+    pub fn effective_stages(&self) -> Vec<StageSpec> {
+        if self.stages.is_empty() {
+            vec![StageSpec {
+                id: "main".to_owned(),
+                title: None,
+                fields: self.fields.iter().map(|f| f.id.clone()).collect(),
+            }]
+        } else {
+            self.stages.clone()
+        }
+    }
+
+    /// The part of the spec a browser may see: everything but destinations.
+    pub fn public(&self) -> FormSpec {
+        FormSpec {
+            destinations: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    /// SHA-256 (lower-case hex) of the canonical JSON of [`FormSpec::public`].
+    ///
+    /// The widget sends it with each submission; the edge compares it with its
+    /// own copy to detect a page that loaded an older spec.
+    pub fn public_hash(&self) -> String {
+        let public = self.public();
+        // Serialising a struct of owned data with string keys cannot fail.
+        let bytes = serde_json::to_vec(&public).unwrap_or_default();
+        crate::hex_sha256(&bytes)
+    }
+
+    /// Checks the spec's internal consistency; returns every problem found.
+    pub fn check(&self) -> Result<(), SpecErrors> {
+        let mut errors = Vec::new();
+        check_id("form", &self.id, &mut errors);
+        if self.fields.is_empty() {
+            errors.push(SpecError::NoFields);
+        }
+        if self.fields.len() > MAX_FIELDS {
+            errors.push(SpecError::TooManyFields(self.fields.len()));
+        }
+        let mut field_ids = BTreeSet::new();
+        for field in &self.fields {
+            check_id("field", &field.id, &mut errors);
+            if !field_ids.insert(field.id.as_str()) {
+                errors.push(SpecError::DuplicateFieldId(field.id.clone()));
+            }
+            check_field(field, &mut errors);
+        }
+        self.check_conditions(&mut errors);
+        self.check_stages(&field_ids, &mut errors);
+        for id in &self.profiling.always_ask {
+            if !field_ids.contains(id.as_str()) {
+                errors.push(SpecError::AlwaysAskUnknownField(id.clone()));
+            }
+        }
+        if self.profiling.stages_per_visit == 0 {
+            errors.push(SpecError::ZeroStagesPerVisit);
+        }
+        let mut consent_ids = BTreeSet::new();
+        for consent in &self.consents {
+            check_id("consent", &consent.id, &mut errors);
+            if field_ids.contains(consent.id.as_str()) || !consent_ids.insert(consent.id.as_str()) {
+                errors.push(SpecError::DuplicateConsentId(consent.id.clone()));
+            }
+            if consent.text.trim().is_empty() {
+                errors.push(SpecError::ConsentEmptyText(consent.id.clone()));
+            }
+            if consent.version.trim().is_empty() {
+                errors.push(SpecError::ConsentEmptyVersion(consent.id.clone()));
+            }
+            if consent.channels.is_empty() {
+                errors.push(SpecError::ConsentNoChannels(consent.id.clone()));
+            }
+        }
+        for origin in &self.allowed_origins {
+            if !is_valid_origin(origin) {
+                errors.push(SpecError::InvalidOrigin(origin.clone()));
+            }
+        }
+        for destination in &self.destinations {
+            let url = match destination {
+                Destination::Webhook { url, .. } => Some(url),
+                Destination::Hubspot { endpoint, .. }
+                | Destination::Salesforce { endpoint, .. } => endpoint.as_ref(),
+            };
+            if let Some(url) = url {
+                if !is_http_url(url) {
+                    errors.push(SpecError::InvalidDestinationUrl(url.clone()));
+                }
+            }
+        }
+        if let Some(redirect) = &self.success.redirect_url {
+            if !(is_http_url(redirect)
+                || (redirect.starts_with('/') && !redirect.starts_with("//")))
+            {
+                errors.push(SpecError::InvalidRedirect(redirect.clone()));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(SpecErrors(errors))
+        }
+    }
+
+    fn check_conditions(&self, errors: &mut Vec<SpecError>) {
+        for field in &self.fields {
+            let Some(condition) = &field.show_when else {
+                continue;
+            };
+            if condition.field == field.id {
+                errors.push(SpecError::ConditionSelfReference(field.id.clone()));
+                continue;
+            }
+            if condition.equals.is_empty() {
+                errors.push(SpecError::ConditionEmptyValues(field.id.clone()));
+            }
+            let Some(target) = self.field(&condition.field) else {
+                errors.push(SpecError::ConditionUnknownField {
+                    field: field.id.clone(),
+                    refers_to: condition.field.clone(),
+                });
+                continue;
+            };
+            for value in &condition.equals {
+                let possible = match target.kind {
+                    FieldKind::Select | FieldKind::MultiSelect => {
+                        target.options.iter().any(|o| &o.value == value)
+                    }
+                    FieldKind::Checkbox => value == "true" || value == "false",
+                    _ => true,
+                };
+                if !possible {
+                    errors.push(SpecError::ConditionValueNotAnOption {
+                        field: field.id.clone(),
+                        value: value.clone(),
+                    });
+                }
+            }
+        }
+        // Cycles: follow each chain at most `fields.len()` steps; a chain that
+        // comes back to where it started is a cycle (self-references are
+        // reported above).
+        for field in &self.fields {
+            let mut current = field;
+            for _ in 0..self.fields.len() {
+                let Some(next) = current
+                    .show_when
+                    .as_ref()
+                    .and_then(|c| self.field(&c.field))
+                else {
+                    break;
+                };
+                if next.id == field.id {
+                    if current.id != field.id {
+                        errors.push(SpecError::ConditionCycle(field.id.clone()));
+                    }
+                    break;
+                }
+                current = next;
+            }
+        }
+    }
+
+    fn check_stages(&self, field_ids: &BTreeSet<&str>, errors: &mut Vec<SpecError>) {
+        if self.stages.is_empty() {
+            return;
+        }
+        let mut stage_ids = BTreeSet::new();
+        let mut placed = BTreeSet::new();
+        for stage in &self.stages {
+            check_id("stage", &stage.id, errors);
+            if !stage_ids.insert(stage.id.as_str()) {
+                errors.push(SpecError::DuplicateStageId(stage.id.clone()));
+            }
+            if stage.fields.is_empty() {
+                errors.push(SpecError::EmptyStage(stage.id.clone()));
+            }
+            for id in &stage.fields {
+                if !field_ids.contains(id.as_str()) {
+                    errors.push(SpecError::StageUnknownField {
+                        stage: stage.id.clone(),
+                        field: id.clone(),
+                    });
+                } else if !placed.insert(id.as_str()) {
+                    errors.push(SpecError::FieldInTwoStages(id.clone()));
+                }
+            }
+        }
+        for field in &self.fields {
+            if !placed.contains(field.id.as_str()) {
+                errors.push(SpecError::FieldInNoStage(field.id.clone()));
+            }
+        }
+    }
+}
+
+fn check_id(place: &str, id: &str, errors: &mut Vec<SpecError>) {
+    if !is_valid_id(id) {
+        errors.push(SpecError::InvalidId {
+            place: place.to_owned(),
+            id: id.to_owned(),
+        });
+    }
+}
+
+/// Ids are short ASCII slugs: `[a-z][a-z0-9_-]{0,63}`.
+pub fn is_valid_id(id: &str) -> bool {
+    let mut bytes = id.bytes();
+    matches!(bytes.next(), Some(b'a'..=b'z'))
+        && id.len() <= MAX_ID_LEN
+        && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+}
+
+fn check_field(field: &FieldSpec, errors: &mut Vec<SpecError>) {
+    let id = &field.id;
+    let kind = field.kind;
+    if field.label.trim().is_empty() && kind != FieldKind::Hidden {
+        errors.push(SpecError::EmptyLabel(id.clone()));
+    }
+    let mut not_applicable = |constraint: &'static str| {
+        errors.push(SpecError::ConstraintNotApplicable {
+            field: id.clone(),
+            constraint,
+        })
+    };
+    let length_applies = kind.is_text_like();
+    if !length_applies && field.min_length.is_some() {
+        not_applicable("min_length");
+    }
+    if !length_applies && field.max_length.is_some() {
+        not_applicable("max_length");
+    }
+    if kind != FieldKind::Number {
+        if field.min.is_some() {
+            not_applicable("min");
+        }
+        if field.max.is_some() {
+            not_applicable("max");
+        }
+        if field.allow_decimals {
+            not_applicable("allow_decimals");
+        }
+    }
+    if kind != FieldKind::MultiSelect {
+        if field.min_selected.is_some() {
+            not_applicable("min_selected");
+        }
+        if field.max_selected.is_some() {
+            not_applicable("max_selected");
+        }
+    }
+    if !matches!(kind, FieldKind::Phone | FieldKind::PostalCode) && field.country.is_some() {
+        not_applicable("country");
+    }
+    if kind != FieldKind::Hidden && field.default_value.is_some() {
+        not_applicable("default_value");
+    }
+    if let (Some(min), Some(max)) = (field.min_length, field.max_length) {
+        if min > max {
+            errors.push(SpecError::InvertedLength { field: id.clone() });
+        }
+    }
+    if field.max_length.is_some_and(|max| max > MAX_TEXT_LEN)
+        || field.min_length.is_some_and(|min| min > MAX_TEXT_LEN)
+    {
+        errors.push(SpecError::LengthTooLarge { field: id.clone() });
+    }
+    if field.min.is_some_and(|v| !v.is_finite()) || field.max.is_some_and(|v| !v.is_finite()) {
+        errors.push(SpecError::InvalidRangeBound { field: id.clone() });
+    } else if let (Some(min), Some(max)) = (field.min, field.max) {
+        if min > max {
+            errors.push(SpecError::InvertedRange { field: id.clone() });
+        }
+    }
+    if kind.has_options() {
+        if field.options.is_empty() {
+            errors.push(SpecError::EmptyOptions(id.clone()));
+        }
+        if field.options.len() > MAX_OPTIONS {
+            errors.push(SpecError::TooManyOptions(id.clone()));
+        }
+        let mut values = BTreeSet::new();
+        for option in &field.options {
+            if !values.insert(option.value.as_str()) {
+                errors.push(SpecError::DuplicateOption {
+                    field: id.clone(),
+                    value: option.value.clone(),
+                });
+            }
+        }
+        let options = field.options.len() as u32;
+        let min = field.min_selected.unwrap_or(0);
+        let max = field.max_selected.unwrap_or(options);
+        if min > max || min > options {
+            errors.push(SpecError::InvertedSelectionBounds { field: id.clone() });
+        }
+    } else if !field.options.is_empty() {
+        errors.push(SpecError::OptionsOnNonChoiceField(id.clone()));
+    }
+    if kind == FieldKind::PostalCode && field.country.is_none() {
+        errors.push(SpecError::CountryRequired(id.clone()));
+    }
+}
+
+/// `scheme://host[:port]` with scheme http or https, no path, no trailing slash.
+pub fn is_valid_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => (host, Some(port)),
+        _ => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':'));
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    host_ok && port_ok
+}
+
+/// An absolute `http://` or `https://` URL with a non-empty host and no spaces.
+pub fn is_http_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
+/// Options as a map value → option, for quick membership checks.
+pub(crate) fn option_values(field: &FieldSpec) -> BTreeSet<&str> {
+    field.options.iter().map(|o| o.value.as_str()).collect()
+}

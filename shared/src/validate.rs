@@ -1,0 +1,335 @@
+//! Validation of visitor input against a [`FormSpec`]: the one rule set the
+//! widget runs on blur/submit and the edge runs again on every submission.
+//!
+//! Values are normalised as they are checked (trimmed, NFC, E.164, canonical
+//! postal codes), so what is stored is what was validated. Fields whose
+//! `show_when` condition does not hold are dropped, never trusted. This module
+//! decides validity only; it never talks to the network or the DOM.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::consent::ConsentRecord;
+use crate::spec::{option_values, FieldKind, FieldSpec, FormSpec};
+use crate::text::{normalise_text, TextRules};
+use crate::{
+    email::normalise_email, phone::normalise_phone, postal::normalise_postal, Country, ErrorCode,
+    FieldIssue,
+};
+
+/// Longest text accepted when a field declares no `max_length`.
+pub const DEFAULT_MAX_TEXT_CHARS: u32 = 1_000;
+/// Longest textarea accepted when a field declares no `max_length`.
+pub const DEFAULT_MAX_TEXTAREA_CHARS: u32 = 5_000;
+/// Country assumed for national phone formats when a field declares none.
+pub const DEFAULT_PHONE_COUNTRY: Country = Country::US;
+
+/// A value as it travels on the wire: text, a tick, or a list of options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Bool(bool),
+    Text(String),
+    List(Vec<String>),
+}
+
+impl FieldValue {
+    /// Whether the visitor left the field empty (blank text, empty list,
+    /// unticked box).
+    pub fn is_empty(&self) -> bool {
+        match self {
+            FieldValue::Bool(ticked) => !ticked,
+            FieldValue::Text(text) => text.trim().is_empty(),
+            FieldValue::List(items) => items.is_empty(),
+        }
+    }
+
+    /// Whether the value matches one of a condition's `equals` values.
+    pub fn matches_any(&self, equals: &[String]) -> bool {
+        match self {
+            FieldValue::Bool(ticked) => {
+                let text = if *ticked { "true" } else { "false" };
+                equals.iter().any(|e| e == text)
+            }
+            FieldValue::Text(text) => equals.iter().any(|e| e == text.trim()),
+            FieldValue::List(items) => items.iter().any(|item| equals.contains(item)),
+        }
+    }
+
+    /// The value as display text (lists joined with `; `).
+    pub fn to_display(&self) -> String {
+        match self {
+            FieldValue::Bool(ticked) => ticked.to_string(),
+            FieldValue::Text(text) => text.clone(),
+            FieldValue::List(items) => items.join("; "),
+        }
+    }
+}
+
+/// Validates and normalises one field's value.
+///
+/// `Ok(None)` means "empty and allowed to be"; a required empty field is
+/// [`ErrorCode::Required`].
+pub fn validate_field(
+    field: &FieldSpec,
+    value: Option<&FieldValue>,
+) -> Result<Option<FieldValue>, ErrorCode> {
+    let value = match value {
+        Some(value) if !value.is_empty() => value,
+        // A required checkbox means "must be ticked"; unticked is empty.
+        _ if field.required => return Err(ErrorCode::Required),
+        _ => return Ok(None),
+    };
+    let normalised = match field.kind {
+        FieldKind::Text | FieldKind::Textarea | FieldKind::Hidden => {
+            let text = expect_text(value)?;
+            let multiline = field.kind == FieldKind::Textarea;
+            let default_max = if multiline {
+                DEFAULT_MAX_TEXTAREA_CHARS
+            } else {
+                DEFAULT_MAX_TEXT_CHARS
+            };
+            let rules = TextRules {
+                min_chars: field.min_length,
+                max_chars: Some(field.max_length.unwrap_or(default_max)),
+                multiline,
+            };
+            FieldValue::Text(normalise_text(text, rules)?)
+        }
+        FieldKind::Email => FieldValue::Text(normalise_email(expect_text(value)?)?),
+        FieldKind::Phone => {
+            let country = field.country.unwrap_or(DEFAULT_PHONE_COUNTRY);
+            FieldValue::Text(normalise_phone(expect_text(value)?, country)?)
+        }
+        FieldKind::PostalCode => {
+            let country = field.country.ok_or(ErrorCode::PostalUnsupportedCountry)?;
+            FieldValue::Text(normalise_postal(expect_text(value)?, country)?)
+        }
+        FieldKind::Select => {
+            let choice = expect_text(value)?.trim();
+            if !option_values(field).contains(choice) {
+                return Err(ErrorCode::OptionNotAllowed);
+            }
+            FieldValue::Text(choice.to_owned())
+        }
+        FieldKind::MultiSelect => FieldValue::List(validate_choices(field, value)?),
+        FieldKind::Checkbox => match value {
+            FieldValue::Bool(ticked) => FieldValue::Bool(*ticked),
+            _ => return Err(ErrorCode::CheckboxInvalid),
+        },
+        FieldKind::Number => FieldValue::Text(validate_number(field, expect_text(value)?)?),
+    };
+    Ok(Some(normalised))
+}
+
+fn expect_text(value: &FieldValue) -> Result<&str, ErrorCode> {
+    match value {
+        FieldValue::Text(text) => Ok(text),
+        _ => Err(ErrorCode::WrongValueType),
+    }
+}
+
+fn validate_choices(field: &FieldSpec, value: &FieldValue) -> Result<Vec<String>, ErrorCode> {
+    let FieldValue::List(items) = value else {
+        return Err(ErrorCode::WrongValueType);
+    };
+    let allowed = option_values(field);
+    let mut seen = BTreeSet::new();
+    for item in items {
+        if !allowed.contains(item.as_str()) {
+            return Err(ErrorCode::OptionNotAllowed);
+        }
+        if !seen.insert(item.as_str()) {
+            return Err(ErrorCode::DuplicateSelection);
+        }
+    }
+    let count = items.len();
+    if field.min_selected.is_some_and(|min| count < min as usize) {
+        return Err(ErrorCode::TooFewSelected);
+    }
+    if field.max_selected.is_some_and(|max| count > max as usize) {
+        return Err(ErrorCode::TooManySelected);
+    }
+    // Keep the spec's option order so equal selections store identically.
+    Ok(field
+        .options
+        .iter()
+        .filter(|o| seen.contains(o.value.as_str()))
+        .map(|o| o.value.clone())
+        .collect())
+}
+
+/// Plain decimal numbers only: optional sign, digits, optional fraction.
+/// No exponents, no `inf`/`NaN`, no thousands separators.
+fn validate_number(field: &FieldSpec, text: &str) -> Result<String, ErrorCode> {
+    let text = text.trim();
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let well_formed = !whole.is_empty()
+        && whole.len() <= 15
+        && digits_only(whole)
+        && fraction.is_none_or(|f| !f.is_empty() && f.len() <= 6 && digits_only(f));
+    if !well_formed {
+        return Err(ErrorCode::NumberInvalid);
+    }
+    if fraction.is_some() && !field.allow_decimals {
+        return Err(ErrorCode::NumberInvalid);
+    }
+    let number: f64 = text.parse().map_err(|_| ErrorCode::NumberInvalid)?;
+    if field.min.is_some_and(|min| number < min) {
+        return Err(ErrorCode::NumberTooSmall);
+    }
+    if field.max.is_some_and(|max| number > max) {
+        return Err(ErrorCode::NumberTooLarge);
+    }
+    // Canonical text: no leading zeros, no trailing fractional zeros, no "-0".
+    let whole = whole.trim_start_matches('0');
+    let whole = if whole.is_empty() { "0" } else { whole };
+    let fraction = fraction.map(|f| f.trim_end_matches('0')).unwrap_or("");
+    let negative = text.starts_with('-') && (whole != "0" || !fraction.is_empty());
+    let sign = if negative { "-" } else { "" };
+    Ok(if fraction.is_empty() {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    })
+}
+
+/// Whether `field` is shown given the current values: its condition holds and
+/// the field its condition depends on is itself shown.
+pub fn is_visible(
+    spec: &FormSpec,
+    field: &FieldSpec,
+    values: &BTreeMap<String, FieldValue>,
+) -> bool {
+    let mut current = field;
+    // A checked spec has no cycles; the bound also protects unchecked specs.
+    for _ in 0..=spec.fields.len() {
+        let Some(condition) = &current.show_when else {
+            return true;
+        };
+        let holds = values
+            .get(&condition.field)
+            .is_some_and(|v| v.matches_any(&condition.equals));
+        if !holds {
+            return false;
+        }
+        match spec.field(&condition.field) {
+            Some(parent) => current = parent,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// A submission that passed validation: normalised values of the fields that
+/// were asked and shown, and the consent records checked against the spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CleanSubmission {
+    pub values: BTreeMap<String, FieldValue>,
+    pub consents: Vec<ConsentRecord>,
+}
+
+impl CleanSubmission {
+    /// The key used to spot the same person submitting twice: the first email
+    /// field's address lower-cased, else the first phone field's E.164 number.
+    pub fn contact_key(&self, spec: &FormSpec) -> Option<String> {
+        let first_of = |kind: FieldKind| {
+            spec.fields.iter().filter(|f| f.kind == kind).find_map(|f| {
+                match self.values.get(&f.id) {
+                    Some(FieldValue::Text(text)) => Some(text.clone()),
+                    _ => None,
+                }
+            })
+        };
+        first_of(FieldKind::Email)
+            .map(|email| format!("email:{}", crate::email::email_dedup_key(&email)))
+            .or_else(|| first_of(FieldKind::Phone).map(|phone| format!("phone:{phone}")))
+    }
+}
+
+/// Validates a whole submission.
+///
+/// `asked` lists the fields the visitor was shown this visit (progressive
+/// profiling asks a subset); required-ness applies to those, and values for
+/// fields that were not asked are refused. Hidden-branch fields are dropped.
+/// Every consent block of the spec must have at most one record; required
+/// blocks must have a ticked one. All issues are returned at once.
+pub fn validate_submission(
+    spec: &FormSpec,
+    asked: &[String],
+    values: &BTreeMap<String, FieldValue>,
+    consents: &[ConsentRecord],
+) -> Result<CleanSubmission, Vec<FieldIssue>> {
+    let mut issues = Vec::new();
+    let asked: BTreeSet<&str> = asked.iter().map(String::as_str).collect();
+    for id in &asked {
+        if spec.field(id).is_none() {
+            issues.push(FieldIssue::new(*id, ErrorCode::UnknownField));
+        }
+    }
+    for id in values.keys() {
+        if spec.field(id).is_none() || !asked.contains(id.as_str()) {
+            issues.push(FieldIssue::new(id.clone(), ErrorCode::UnknownField));
+        }
+    }
+    for id in &spec.profiling.always_ask {
+        if !asked.contains(id.as_str()) {
+            issues.push(FieldIssue::new(id.clone(), ErrorCode::Required));
+        }
+    }
+    let mut clean = BTreeMap::new();
+    for field in spec.fields.iter().filter(|f| asked.contains(f.id.as_str())) {
+        if !is_visible(spec, field, values) {
+            continue;
+        }
+        match validate_field(field, values.get(&field.id)) {
+            Ok(Some(value)) => {
+                clean.insert(field.id.clone(), value);
+            }
+            Ok(None) => {}
+            Err(code) => issues.push(FieldIssue::new(field.id.clone(), code)),
+        }
+    }
+    let mut recorded = BTreeSet::new();
+    for record in consents {
+        let Some(block) = spec.consent(&record.consent_id) else {
+            issues.push(FieldIssue::new(
+                record.consent_id.clone(),
+                ErrorCode::ConsentUnknown,
+            ));
+            continue;
+        };
+        if !recorded.insert(block.id.as_str()) {
+            issues.push(FieldIssue::new(
+                block.id.clone(),
+                ErrorCode::ConsentDuplicate,
+            ));
+            continue;
+        }
+        if let Err(code) = record.check_against(block) {
+            issues.push(FieldIssue::new(block.id.clone(), code));
+        }
+    }
+    for block in spec.consents.iter().filter(|b| b.required) {
+        if !recorded.contains(block.id.as_str()) {
+            issues.push(FieldIssue::new(
+                block.id.clone(),
+                ErrorCode::ConsentRequired,
+            ));
+        }
+    }
+    if issues.is_empty() {
+        Ok(CleanSubmission {
+            values: clean,
+            consents: consents.to_vec(),
+        })
+    } else {
+        Err(issues)
+    }
+}

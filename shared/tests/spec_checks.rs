@@ -1,0 +1,252 @@
+//! Spec loading and checking: the example specs load, and each kind of broken
+//! spec is refused with its precise error code.
+
+use leadform_shared::FormSpec;
+
+fn examples_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/forms")
+}
+
+#[test]
+fn every_example_spec_loads_and_round_trips() {
+    let mut count = 0;
+    for entry in std::fs::read_dir(examples_dir()).expect("examples/forms exists") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&path).expect("readable spec");
+        let spec = FormSpec::parse_toml(&source)
+            .unwrap_or_else(|e| panic!("{} does not load:\n{e}", path.display()));
+        // TOML → JSON → spec gives the same spec and the same public hash.
+        let json = serde_json::to_string(&spec).expect("serialises");
+        let again = FormSpec::parse_json(&json).expect("JSON form loads");
+        assert_eq!(again, spec, "{}", path.display());
+        assert_eq!(again.public_hash(), spec.public_hash());
+        assert!(spec.public().destinations.is_empty());
+        count += 1;
+    }
+    assert!(
+        count >= 3,
+        "expected at least three example specs, found {count}"
+    );
+}
+
+/// A minimal valid spec to break in one place per case.
+const BASE: &str = r#"
+id = "contact"
+[[fields]]
+id = "email"
+kind = "email"
+label = "Email"
+required = true
+[[fields]]
+id = "topic"
+kind = "select"
+label = "Topic"
+options = [{ value = "sales" }, { value = "support" }]
+"#;
+
+#[test]
+fn base_spec_is_valid() {
+    FormSpec::parse_toml(BASE).expect("base spec is valid");
+}
+
+/// (description, TOML appended to BASE or replacing it, expected error codes)
+const BROKEN: &[(&str, &str, &[&str])] = &[
+    (
+        "duplicate field id",
+        "[[fields]]\nid = \"email\"\nkind = \"text\"\nlabel = \"Again\"",
+        &["spec.duplicate_field_id"],
+    ),
+    (
+        "condition on unknown field",
+        "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nshow_when = { field = \"nope\", equals = [\"a\"] }",
+        &["spec.condition_unknown_field"],
+    ),
+    (
+        "condition on itself",
+        "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nshow_when = { field = \"x\", equals = [\"a\"] }",
+        &["spec.condition_self_reference"],
+    ),
+    (
+        "condition value the select cannot hold",
+        "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nshow_when = { field = \"topic\", equals = [\"billing\"] }",
+        &["spec.condition_value_not_an_option"],
+    ),
+    (
+        "condition with no values",
+        "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nshow_when = { field = \"topic\", equals = [] }",
+        &["spec.condition_empty_values"],
+    ),
+    (
+        "conditions forming a cycle",
+        "[[fields]]\nid = \"a\"\nkind = \"text\"\nlabel = \"A\"\nshow_when = { field = \"b\", equals = [\"1\"] }\n[[fields]]\nid = \"b\"\nkind = \"text\"\nlabel = \"B\"\nshow_when = { field = \"a\", equals = [\"1\"] }",
+        &["spec.condition_cycle", "spec.condition_cycle"],
+    ),
+    (
+        "select without options",
+        "[[fields]]\nid = \"x\"\nkind = \"select\"\nlabel = \"X\"",
+        &["spec.empty_options"],
+    ),
+    (
+        "duplicate option",
+        "[[fields]]\nid = \"x\"\nkind = \"multi_select\"\nlabel = \"X\"\noptions = [{ value = \"a\" }, { value = \"a\" }]",
+        &["spec.duplicate_option"],
+    ),
+    (
+        "options on a text field",
+        "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\noptions = [{ value = \"a\" }]",
+        &["spec.options_on_non_choice_field"],
+    ),
+    (
+        "empty label",
+        "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"  \"",
+        &["spec.empty_label"],
+    ),
+    (
+        "min_length above max_length",
+        "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nmin_length = 5\nmax_length = 2",
+        &["spec.inverted_length"],
+    ),
+    (
+        "max_length too large",
+        "[[fields]]\nid = \"x\"\nkind = \"textarea\"\nlabel = \"X\"\nmax_length = 1000000",
+        &["spec.length_too_large"],
+    ),
+    (
+        "min above max",
+        "[[fields]]\nid = \"x\"\nkind = \"number\"\nlabel = \"X\"\nmin = 5\nmax = 1",
+        &["spec.inverted_range"],
+    ),
+    (
+        "length rule on a number",
+        "[[fields]]\nid = \"x\"\nkind = \"number\"\nlabel = \"X\"\nmax_length = 3",
+        &["spec.constraint_not_applicable"],
+    ),
+    (
+        "selection bounds beyond options",
+        "[[fields]]\nid = \"x\"\nkind = \"multi_select\"\nlabel = \"X\"\noptions = [{ value = \"a\" }]\nmin_selected = 2",
+        &["spec.inverted_selection_bounds"],
+    ),
+    (
+        "postal code without country",
+        "[[fields]]\nid = \"zip\"\nkind = \"postal_code\"\nlabel = \"ZIP\"",
+        &["spec.country_required"],
+    ),
+    (
+        "bad field id",
+        "[[fields]]\nid = \"Bad Id\"\nkind = \"text\"\nlabel = \"X\"",
+        &["spec.invalid_id"],
+    ),
+    (
+        "stage with unknown field and a field in no stage",
+        "[[stages]]\nid = \"one\"\nfields = [\"email\", \"ghost\"]",
+        &["spec.stage_unknown_field", "spec.field_in_no_stage"],
+    ),
+    (
+        "field in two stages",
+        "[[stages]]\nid = \"one\"\nfields = [\"email\", \"topic\"]\n[[stages]]\nid = \"two\"\nfields = [\"topic\"]",
+        &["spec.field_in_two_stages"],
+    ),
+    (
+        "empty stage",
+        "[[stages]]\nid = \"one\"\nfields = [\"email\", \"topic\"]\n[[stages]]\nid = \"two\"\nfields = []",
+        &["spec.empty_stage"],
+    ),
+    (
+        "always_ask unknown field",
+        "[profiling]\nalways_ask = [\"phone\"]",
+        &["spec.always_ask_unknown_field"],
+    ),
+    (
+        "zero stages per visit",
+        "[profiling]\nstages_per_visit = 0",
+        &["spec.zero_stages_per_visit"],
+    ),
+    (
+        "consent without text, version or channels",
+        "[[consents]]\nid = \"c\"\ntext = \" \"\nversion = \"\"\nchannels = []\nlegal_basis = \"consent\"",
+        &[
+            "spec.consent_empty_text",
+            "spec.consent_empty_version",
+            "spec.consent_no_channels",
+        ],
+    ),
+    (
+        "consent id equal to a field id",
+        "[[consents]]\nid = \"email\"\ntext = \"ok\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"",
+        &["spec.duplicate_consent_id"],
+    ),
+    (
+        "origin with a path",
+        "allowed_origins = [\"https://example.com/page\"]",
+        &["spec.invalid_origin"],
+    ),
+    (
+        "webhook with a relative URL",
+        "[[destinations]]\ntype = \"webhook\"\nurl = \"/hook\"\nsecret = \"S\"",
+        &["spec.invalid_destination_url"],
+    ),
+    (
+        "protocol-relative redirect",
+        "[success]\nredirect_url = \"//evil.example\"",
+        &["spec.invalid_redirect"],
+    ),
+    (
+        "unknown key (typo) is a syntax error",
+        "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nrequierd = true",
+        &["spec.syntax"],
+    ),
+    (
+        "unknown field kind",
+        "[[fields]]\nid = \"x\"\nkind = \"date\"\nlabel = \"X\"",
+        &["spec.syntax"],
+    ),
+];
+
+#[test]
+fn broken_specs_report_precise_errors() {
+    let mut failures = Vec::new();
+    for (description, addition, expected) in BROKEN {
+        // Top-level keys must come before tables in TOML, so splice them first.
+        let source = if addition.starts_with("allowed_origins") {
+            format!("{addition}\n{BASE}")
+        } else {
+            format!("{BASE}\n{addition}")
+        };
+        match FormSpec::parse_toml(&source) {
+            Ok(_) => failures.push(format!("{description}: accepted")),
+            Err(errors) => {
+                let codes: Vec<&str> = errors.0.iter().map(|e| e.code()).collect();
+                if codes != *expected {
+                    failures.push(format!(
+                        "{description}: expected {expected:?}, got {codes:?} ({errors})"
+                    ));
+                }
+                for error in &errors.0 {
+                    assert!(error.to_string().starts_with(error.code()));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn json_specs_load_and_report_errors_too() {
+    let spec = FormSpec::parse_json(
+        r#"{"id":"n","fields":[{"id":"email","kind":"email","label":"Email","required":true}]}"#,
+    )
+    .expect("valid JSON spec");
+    assert_eq!(spec.fields.len(), 1);
+    let errors = FormSpec::parse_json(r#"{"id":"n","fields":[]}"#).expect_err("no fields");
+    assert_eq!(errors.0[0].code(), "spec.no_fields");
+    let errors = FormSpec::parse_json("{").expect_err("bad JSON");
+    assert_eq!(errors.0[0].code(), "spec.syntax");
+}

@@ -1,0 +1,9 @@
+//! Harnesses for Leadform's integration and end-to-end tests: a real
+//! `wrangler dev` (workerd), a local destination server, headless Chromium via
+//! chromedriver, and one HTTP client. Test code only; no product crate may
+//! depend on this crate.
+
+pub mod browser;
+pub mod destination;
+pub mod http;
+pub mod wrangler;

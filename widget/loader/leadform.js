@@ -1,0 +1,153 @@
+/*! Leadform loader. Paste on any page:
+ *   <script src="https://<worker>/v1/leadform.js" data-form="contact" async></script>
+ * Optional: data-target="#css-selector" (mount inside that element instead of
+ * right after the tag), data-lang="es", data-theme="dark".
+ *
+ * What it does: finds its own <script> tag(s), starts loading the widget
+ * (./leadform_widget.js + ./leadform_widget_bg.wasm, relative to this file) and
+ * the form spec (<same origin>/v1/forms/{id}) in parallel, and mounts each form
+ * in its own shadow root. The wasm module is loaded once per page however many
+ * forms there are. No eval, no new Function, no inline styles or scripts.
+ *
+ * Content-Security-Policy the page needs (replace the origin):
+ *   script-src https://<worker> 'wasm-unsafe-eval';
+ *   connect-src https://<worker>;
+ * plus, only when a form enables Turnstile:
+ *   script-src https://challenges.cloudflare.com; frame-src https://challenges.cloudflare.com;
+ * Styles are a constructed stylesheet adopted by each shadow root, which
+ * style-src does not restrict; browsers without constructable stylesheets get
+ * a <style> element instead (then style-src needs 'unsafe-inline').
+ */
+(function () {
+  "use strict";
+  var doc = document;
+  var win = window;
+  var MARK = "data-leadform-mounted";
+  var TURNSTILE = "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit";
+  var shared = win.__leadform || (win.__leadform = { boot: {}, forms: [], turnstile: null });
+
+  function loaderUrl(script) {
+    return script.src || (doc.currentScript && doc.currentScript.src) || "";
+  }
+
+  // The widget (glue + wasm) is loaded once per loader URL and shared by
+  // every form on the page.
+  function boot(base) {
+    if (!shared.boot[base]) {
+      shared.boot[base] = import(new URL("leadform_widget.js", base).href).then(function (glue) {
+        return glue
+          .default({ module_or_path: new URL("leadform_widget_bg.wasm", base).href })
+          .then(function () {
+            return glue;
+          });
+      });
+    }
+    return shared.boot[base];
+  }
+
+  function loadTurnstile() {
+    if (!shared.turnstile) {
+      shared.turnstile = new Promise(function (resolve, reject) {
+        if (win.turnstile) return resolve(win.turnstile);
+        var s = doc.createElement("script");
+        s.src = TURNSTILE;
+        s.async = true;
+        s.onload = function () {
+          win.turnstile ? resolve(win.turnstile) : reject(new Error("turnstile missing"));
+        };
+        s.onerror = function () {
+          reject(new Error("turnstile failed to load"));
+        };
+        doc.head.appendChild(s);
+      });
+    }
+    return shared.turnstile;
+  }
+
+  function fail(root, formId, error) {
+    if (win.console) console.error("[leadform] form '" + formId + "' could not be loaded:", error);
+    var p = doc.createElement("p");
+    p.setAttribute("role", "alert");
+    p.textContent = "This form could not be loaded. Please try again later.";
+    root.appendChild(p);
+  }
+
+  function start(script) {
+    if (script.hasAttribute(MARK)) return;
+    script.setAttribute(MARK, "");
+    var formId = script.getAttribute("data-form") || "";
+    var src = loaderUrl(script);
+    if (!formId || !src) return;
+    var base = new URL("./", src).href;
+    var specUrl = new URL("/v1/forms/" + encodeURIComponent(formId), src).href;
+    var submitUrl = new URL("/v1/submit", src).href;
+    var lang = script.getAttribute("data-lang") || doc.documentElement.lang || navigator.language || "";
+    var theme = script.getAttribute("data-theme") || "";
+
+    var host = doc.createElement("div");
+    host.className = "leadform";
+    host.setAttribute("data-form", formId);
+    var selector = script.getAttribute("data-target");
+    var target = selector ? doc.querySelector(selector) : null;
+    if (target) target.appendChild(host);
+    else script.parentNode.insertBefore(host, script.nextSibling);
+    var root = host.attachShadow({ mode: "open" });
+    var mountPoint = doc.createElement("div");
+    root.appendChild(mountPoint);
+
+    // Spec and widget load in parallel.
+    var spec = fetch(specUrl, { credentials: "omit" }).then(function (r) {
+      if (!r.ok) throw new Error("GET " + specUrl + " answered " + r.status);
+      return r.text();
+    });
+    Promise.all([boot(base), spec])
+      .then(function (loaded) {
+        var glue = loaded[0];
+        var specJson = loaded[1];
+        var handle = glue.mount(mountPoint, specJson, submitUrl, lang, theme);
+        var entry = { id: formId, host: host, handle: handle };
+        shared.forms.push(entry);
+        var siteKey = (JSON.parse(specJson).anti_spam || {}).turnstile_site_key;
+        if (siteKey) {
+          // Turnstile renders in light DOM, slotted into the form.
+          var slot = doc.createElement("div");
+          slot.setAttribute("slot", "turnstile");
+          host.appendChild(slot);
+          loadTurnstile().then(
+            function (ts) {
+              ts.render(slot, {
+                sitekey: siteKey,
+                language: lang || "auto",
+                callback: function (token) {
+                  handle.setTurnstileToken(token);
+                },
+                "expired-callback": function () {
+                  handle.setTurnstileToken(undefined);
+                },
+                "error-callback": function () {
+                  handle.setTurnstileToken(undefined);
+                }
+              });
+            },
+            function (error) {
+              if (win.console) console.error("[leadform]", error);
+            }
+          );
+        }
+        host.dispatchEvent(new CustomEvent("leadform:ready", { bubbles: true, detail: { form: formId } }));
+      })
+      .catch(function (error) {
+        fail(root, formId, error);
+      });
+  }
+
+  // This execution's own tag first, then any other Leadform tag from the same
+  // loader URL that has not been handled (async tags may run in any order).
+  var current = doc.currentScript;
+  if (current && current.hasAttribute("data-form")) start(current);
+  var tags = doc.querySelectorAll("script[data-form]");
+  for (var i = 0; i < tags.length; i++) {
+    var tag = tags[i];
+    if (current ? tag.src === current.src : /\/leadform\.js(\?|$)/.test(tag.src)) start(tag);
+  }
+})();

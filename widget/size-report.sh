@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Size budget of what a visitor downloads for one form: loader + wasm-bindgen
+# glue + wasm (the CSS is embedded in the wasm). Prints raw and gzip -9 sizes
+# and fails when the gzip total exceeds the budget (60 KiB; aim 45 KiB).
+# Also fails when regex, ICU or libphonenumber code is linked into the wasm:
+# checked on the function names of the un-optimised cargo output (wasm-opt
+# strips names from the shipped file), so run widget/build.sh first.
+# Usage: widget/size-report.sh [dist dir]   (default dist/assets/v1)
+# LEADFORM_SIZE_REPORT_ONLY=1 reports an over-budget total without failing
+# (used by `cargo xtask test` while the budget is not met; forbidden code still fails).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$(pwd)
+dist=${1:-dist/assets/v1}
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case $target_dir in /*) ;; *) target_dir=$root/$target_dir ;; esac
+budget=$((60 * 1024))
+aim=$((45 * 1024))
+assets=(leadform.js leadform_widget.js leadform_widget_bg.wasm)
+status=0
+
+printf '%-28s %10s %10s\n' asset raw gzip
+total_raw=0
+total_gz=0
+for asset in "${assets[@]}"; do
+  file=$dist/$asset
+  if [[ ! -f $file ]]; then
+    echo "missing $file: run widget/build.sh first" >&2
+    exit 1
+  fi
+  raw=$(wc -c <"$file")
+  gz=$(gzip -9 -c "$file" | wc -c)
+  total_raw=$((total_raw + raw))
+  total_gz=$((total_gz + gz))
+  printf '%-28s %10d %10d\n' "$asset" "$raw" "$gz"
+done
+css=widget/src/widget.css
+printf '%-28s %10d %10d   (embedded in the wasm, counted there)\n' "(widget.css)" "$(wc -c <"$css")" "$(gzip -9 -c "$css" | wc -c)"
+printf '%-28s %10d %10d   budget %d, aim %d (gzip bytes)\n' TOTAL "$total_raw" "$total_gz" "$budget" "$aim"
+if ((total_gz > budget)); then
+  if [[ ${LEADFORM_SIZE_REPORT_ONLY:-} == 1 ]]; then
+    echo "OVER BUDGET: gzip total $total_gz bytes is over the $budget byte budget (report only: LEADFORM_SIZE_REPORT_ONLY=1)" >&2
+  else
+    echo "FAIL: gzip total $total_gz bytes is over the $budget byte budget" >&2
+    status=1
+  fi
+elif ((total_gz > aim)); then
+  echo "ok (within budget, above the $aim byte aim)"
+else
+  echo "ok (within the $aim byte aim)"
+fi
+
+# Forbidden code: look at the function names of the linked (pre wasm-opt) module.
+unopt=$target_dir/wasm32-unknown-unknown/release/leadform_widget.wasm
+if [[ ! -f $unopt ]]; then
+  echo "FAIL: $unopt not found (set CARGO_TARGET_DIR as for the build)" >&2
+  exit 1
+fi
+if ! grep -aq 'leadform_widget' "$unopt"; then
+  echo "FAIL: $unopt has no name section; cannot check for forbidden crates" >&2
+  exit 1
+fi
+forbidden=$(grep -aoE 'regex_(automata|syntax)|regex[0-9]+(Regex|builders)|icu_[a-z_]+|phonenumber' "$unopt" | sort -u || true)
+if [[ -n $forbidden ]]; then
+  echo "FAIL: forbidden code linked into the wasm:" >&2
+  echo "$forbidden" | sed 's/^/  /' >&2
+  status=1
+else
+  echo "ok: no regex, ICU or phonenumber symbols in the linked wasm"
+fi
+# For information: such crates may still sit in the dependency graph (via
+# leadform-shared) without being linked; LTO drops what the widget never calls.
+graph=$(cargo tree -p leadform-widget --target wasm32-unknown-unknown -e normal --prefix none 2>/dev/null |
+  grep -oE '^(regex[a-z_-]*|icu_[a-z_]+|idna[a-z_]*|phonenumber) v[^ ]+' | sort -u || true)
+if [[ -n $graph ]]; then
+  echo "note: in the dependency graph but not linked: $(echo $graph | tr '\n' ' ')"
+fi
+exit $status

@@ -1,0 +1,146 @@
+//! Leadform's embeddable form: a Leptos (CSR) app compiled to WebAssembly and
+//! mounted by the hand-written loader (`widget/loader/leadform.js`) into a
+//! shadow root on the site owner's page.
+//!
+//! The loader fetches the public form spec and this module in parallel, then
+//! calls [`mount`]. Everything about validation, consent records, the envelope
+//! and progressive profiling comes from `leadform-shared`, so the widget and
+//! the edge can never disagree. This crate must stay small (see
+//! `widget/size-report.sh`): no `regex`, no ICU data, no libphonenumber, no
+//! `eval`-style code generation.
+
+pub mod attribution;
+pub mod form;
+pub mod i18n;
+pub mod platform;
+pub mod store;
+pub mod submit;
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use leadform_shared::{FormSpec, Lang};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+/// The widget's stylesheet, placed inside each form's shadow root.
+pub const CSS: &str = include_str!("widget.css");
+
+/// Why a form could not be mounted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountError {
+    /// The spec JSON did not load or failed its checks (`spec.*` code + detail).
+    Spec(String),
+    /// The submit URL is empty.
+    NoSubmitUrl,
+}
+
+impl MountError {
+    /// Stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MountError::Spec(_) => "mount.spec_invalid",
+            MountError::NoSubmitUrl => "mount.no_submit_url",
+        }
+    }
+}
+
+impl fmt::Display for MountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MountError::Spec(detail) => write!(f, "{}: {detail}", self.code()),
+            MountError::NoSubmitUrl => write!(f, "{}: no submit URL given", self.code()),
+        }
+    }
+}
+
+impl std::error::Error for MountError {}
+
+/// A mounted form, returned to the loader.
+#[wasm_bindgen]
+pub struct FormHandle {
+    turnstile_token: RwSignal<Option<String>>,
+    form_id: String,
+}
+
+#[wasm_bindgen]
+impl FormHandle {
+    /// Called by the loader's Turnstile callback (`undefined` when it expires).
+    #[wasm_bindgen(js_name = setTurnstileToken)]
+    pub fn set_turnstile_token(&self, token: Option<String>) {
+        self.turnstile_token.set(token);
+    }
+
+    /// The id of the mounted form.
+    #[wasm_bindgen(getter, js_name = formId)]
+    pub fn form_id(&self) -> String {
+        self.form_id.clone()
+    }
+}
+
+/// Gives the form's shadow root the widget's stylesheet: a constructed sheet
+/// (`adoptedStyleSheets`, which a page's CSP `style-src` does not restrict),
+/// or a `<style>` element on browsers without constructable stylesheets.
+fn install_css(container: &web_sys::HtmlElement) {
+    use wasm_bindgen::JsCast;
+    let root = container.get_root_node();
+    if let Ok(shadow) = root.dyn_into::<web_sys::ShadowRoot>() {
+        if let Ok(sheet) = web_sys::CssStyleSheet::new() {
+            if sheet.replace_sync(CSS).is_ok() {
+                shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+                return;
+            }
+        }
+    }
+    let style = container
+        .owner_document()
+        .and_then(|d| d.create_element("style").ok());
+    if let (Some(style), Some(parent)) = (style, container.parent_node()) {
+        style.set_text_content(Some(CSS));
+        let _ = parent.insert_before(&style, Some(container));
+    }
+}
+
+/// Parses the public spec and checks it with the shared rules.
+pub fn parse_spec(spec_json: &str) -> Result<FormSpec, MountError> {
+    FormSpec::parse_json(spec_json).map_err(|e| MountError::Spec(e.to_string()))
+}
+
+/// Mounts the form described by `spec_json` into `container` (an element in
+/// a shadow root). `lang` is a BCP 47 tag (`""` = English), `theme` a name put
+/// in `data-theme` (`""` = default).
+#[wasm_bindgen]
+pub fn mount(
+    container: web_sys::HtmlElement,
+    spec_json: &str,
+    submit_url: &str,
+    lang: &str,
+    theme: &str,
+) -> Result<FormHandle, JsError> {
+    static NEXT_UID: AtomicU32 = AtomicU32::new(1);
+    let spec = parse_spec(spec_json)?;
+    if submit_url.is_empty() {
+        return Err(MountError::NoSubmitUrl.into());
+    }
+    let form_id = spec.id.clone();
+    let setup = form::Setup {
+        spec,
+        submit_url: submit_url.to_owned(),
+        lang: Lang::from_tag(lang),
+        uid: format!("lf{}", NEXT_UID.fetch_add(1, Ordering::Relaxed)),
+    };
+    install_css(&container);
+    let theme = (!theme.is_empty()).then(|| theme.to_owned());
+    let turnstile_token = RwSignal::new(None);
+    let root = container.clone();
+    // The context is made inside the mount so its signals and tasks belong to
+    // the form's reactive owner and the executor is running.
+    leptos::mount::mount_to(container, move || {
+        form::app(form::Ctx::new(setup, root, turnstile_token), theme)
+    })
+    .forget();
+    Ok(FormHandle {
+        turnstile_token,
+        form_id,
+    })
+}

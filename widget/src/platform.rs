@@ -1,0 +1,141 @@
+//! The few browser facilities the widget needs, behind small typed functions:
+//! clock, random ids, `localStorage`, the page URL and referrer.
+//!
+//! Every function degrades instead of failing: storage may be disabled
+//! (private mode, blocked cookies) and the form must still work without it.
+//! This module must not know about forms or leads.
+
+use wasm_bindgen::JsValue;
+
+/// Milliseconds since the Unix epoch by the visitor's clock.
+pub fn now_ms() -> u64 {
+    let now = js_sys::Date::now();
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}
+
+/// A random URL-safe id of 22 characters (128 bits) from `crypto.getRandomValues`.
+pub fn random_token() -> Result<String, JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let mut bytes = [0u8; 16];
+    window
+        .crypto()?
+        .get_random_values_with_u8_array(&mut bytes)?;
+    Ok(base64url(&bytes))
+}
+
+/// Unpadded base64url of `bytes`.
+pub fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            let index = (n >> (18 - 6 * i)) & 0x3f;
+            out.push(char::from(ALPHABET[index as usize]));
+        }
+    }
+    out
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Reads a `localStorage` item; `None` when absent or storage is unavailable.
+pub fn load(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
+}
+
+/// Writes a `localStorage` item; `false` when storage is unavailable or full.
+pub fn save(key: &str, value: &str) -> bool {
+    storage().is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+/// Removes a `localStorage` item (best effort).
+pub fn remove(key: &str) {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
+/// The page's URL without its fragment.
+pub fn page_url() -> String {
+    let href = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    match href.split_once('#') {
+        Some((before, _)) => before.to_owned(),
+        None => href,
+    }
+}
+
+/// The page's query parameters, in order (decoded by the browser's URL parser).
+pub fn query_params() -> Vec<(String, String)> {
+    let Ok(url) = web_sys::Url::new(&page_url()) else {
+        return Vec::new();
+    };
+    let search = url.search();
+    let search = search.strip_prefix('?').unwrap_or(&search);
+    search
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((decode(key)?, decode(value)?))
+        })
+        .collect()
+}
+
+fn decode(part: &str) -> Option<String> {
+    js_sys::decode_uri_component(&part.replace('+', " "))
+        .ok()
+        .and_then(|s| s.as_string())
+}
+
+/// `document.referrer`, when there is one.
+pub fn referrer() -> Option<String> {
+    let referrer = web_sys::window()?.document()?.referrer();
+    (!referrer.is_empty()).then_some(referrer)
+}
+
+/// `document.cookie` of the host page (read through JS reflection, so no
+/// extra web-sys feature is needed).
+pub fn cookies() -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    js_sys::Reflect::get(&document, &"cookie".into())
+        .ok()?
+        .as_string()
+}
+
+/// Whether the page is currently hidden (background tab).
+pub fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64url;
+
+    #[test]
+    fn base64url_matches_rfc4648_vectors() {
+        assert_eq!(base64url(b""), "");
+        assert_eq!(base64url(b"f"), "Zg");
+        assert_eq!(base64url(b"fo"), "Zm8");
+        assert_eq!(base64url(b"foo"), "Zm9v");
+        assert_eq!(base64url(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+        assert_eq!(base64url(&[0u8; 16]).len(), 22);
+    }
+}

@@ -1,0 +1,136 @@
+//! What the widget keeps in the visitor's browser between visits, per form:
+//! the first-party visitor id, the ids of fields already answered, prefill
+//! values (only for fields whose spec sets `prefill = true`) and a submission
+//! that could not be delivered yet.
+//!
+//! Field *values* are never stored unless the spec opts in per field; the
+//! pending submission is the one exception, kept only until it is delivered.
+//! Storage failures are ignored: the form then behaves like a first visit.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use leadform_shared::FieldValue;
+use serde::{Deserialize, Serialize};
+
+use crate::platform;
+
+/// Key of the visitor id, shared by every Leadform form on the site.
+pub const VISITOR_KEY: &str = "leadform:v1:visitor";
+
+fn key(kind: &str, form_id: &str) -> String {
+    format!("leadform:v1:{kind}:{form_id}")
+}
+
+/// The visitor id kept in `localStorage`, created on first use. Without
+/// storage a fresh id is used for this page view.
+pub fn visitor_id() -> String {
+    if let Some(id) = platform::load(VISITOR_KEY).filter(|id| is_token(id)) {
+        return id;
+    }
+    let id = platform::random_token().unwrap_or_else(|_| fallback_token());
+    platform::save(VISITOR_KEY, &id);
+    id
+}
+
+/// An id when `crypto` is unavailable (very old browsers): clock + Math.random.
+pub fn fallback_token() -> String {
+    let mut bytes = [0u8; 16];
+    let now = platform::now_ms().to_le_bytes();
+    bytes[..8].copy_from_slice(&now);
+    for byte in &mut bytes[8..] {
+        *byte = (js_sys::Math::random() * 256.0) as u8;
+    }
+    platform::base64url(&bytes)
+}
+
+/// Whether `id` has the envelope's id shape (8-64 of `A-Za-z0-9_-`).
+pub fn is_token(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Field ids already answered on this device for `form_id`.
+pub fn known_fields(form_id: &str) -> BTreeSet<String> {
+    platform::load(&key("known", form_id))
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+/// Adds `ids` to the answered set of `form_id`.
+pub fn add_known_fields(form_id: &str, ids: impl IntoIterator<Item = String>) {
+    let mut known = known_fields(form_id);
+    known.extend(ids);
+    if let Ok(json) = serde_json::to_string(&known) {
+        platform::save(&key("known", form_id), &json);
+    }
+}
+
+/// Values kept for prefill (only fields with `prefill = true` are ever written).
+pub fn prefill_values(form_id: &str) -> BTreeMap<String, FieldValue> {
+    platform::load(&key("prefill", form_id))
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+/// Merges `values` into the prefill store of `form_id`.
+pub fn save_prefill(form_id: &str, values: BTreeMap<String, FieldValue>) {
+    if values.is_empty() {
+        return;
+    }
+    let mut stored = prefill_values(form_id);
+    stored.extend(values);
+    if let Ok(json) = serde_json::to_string(&stored) {
+        platform::save(&key("prefill", form_id), &json);
+    }
+}
+
+/// A submission the edge has not acknowledged yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    /// The envelope JSON exactly as first sent (same `submission_id`).
+    pub envelope: String,
+    /// Field ids to mark as answered once it is delivered.
+    pub answered: Vec<String>,
+}
+
+/// The pending submission of `form_id`, if any.
+pub fn pending(form_id: &str) -> Option<Pending> {
+    platform::load(&key("pending", form_id)).and_then(|json| serde_json::from_str(&json).ok())
+}
+
+/// Keeps `pending` until it is delivered; `false` when storage is unavailable.
+pub fn save_pending(form_id: &str, pending: &Pending) -> bool {
+    serde_json::to_string(pending)
+        .map(|json| platform::save(&key("pending", form_id), &json))
+        .unwrap_or(false)
+}
+
+/// Forgets the pending submission of `form_id`.
+pub fn clear_pending(form_id: &str) {
+    platform::remove(&key("pending", form_id));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_shape() {
+        assert!(is_token("abcdEFGH_-12"));
+        assert!(!is_token("short"));
+        assert!(!is_token("has space inside"));
+        assert!(!is_token(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn pending_round_trips() {
+        let pending = Pending {
+            envelope: "{\"version\":1}".into(),
+            answered: vec!["email".into()],
+        };
+        let json = serde_json::to_string(&pending).unwrap_or_default();
+        assert_eq!(serde_json::from_str::<Pending>(&json).ok(), Some(pending));
+    }
+}

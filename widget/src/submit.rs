@@ -1,0 +1,175 @@
+//! Sending a submission envelope to the edge and deciding what the answer means.
+//!
+//! [`classify`] is pure: it maps an HTTP status and body to an [`Outcome`]
+//! (accepted, refused with field issues, or worth retrying later). [`post`]
+//! does the one `fetch`. This module must not touch the DOM or storage; the
+//! form decides what to show and what to keep.
+
+use leadform_shared::ErrorCode;
+use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// What the edge's answer means for the visitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stored by the edge (2xx). The lead id is kept for logs only.
+    Accepted { lead_id: Option<String> },
+    /// Refused for good (4xx other than 408/429): show the issues, do not queue.
+    Refused(Refusal),
+    /// Network failure, timeout, rate limit or server error: keep and retry.
+    Retry,
+}
+
+/// A final refusal, with what could be mapped back to fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Refusal {
+    /// The envelope-level code, when the edge sent one this build knows.
+    pub code: Option<ErrorCode>,
+    /// `(field or consent id, code)` for every issue with a known code.
+    pub issues: Vec<(String, ErrorCode)>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    issues: Vec<IssueBody>,
+}
+
+#[derive(Deserialize)]
+struct IssueBody {
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct Receipt {
+    #[serde(default)]
+    lead_id: Option<String>,
+}
+
+/// Maps an HTTP answer to an [`Outcome`].
+pub fn classify(status: u16, body: &str) -> Outcome {
+    match status {
+        200..=299 => Outcome::Accepted {
+            lead_id: serde_json::from_str::<Receipt>(body)
+                .ok()
+                .and_then(|r| r.lead_id),
+        },
+        408 | 429 => Outcome::Retry,
+        400..=499 => {
+            let Ok(parsed) = serde_json::from_str::<ErrorBody>(body) else {
+                return Outcome::Refused(Refusal::default());
+            };
+            let issues = parsed
+                .error
+                .issues
+                .iter()
+                .filter_map(|i| ErrorCode::from_code(&i.code).map(|c| (i.field.clone(), c)))
+                .collect();
+            Outcome::Refused(Refusal {
+                code: ErrorCode::from_code(&parsed.error.code),
+                issues,
+            })
+        }
+        // 1xx/3xx should never reach script; 5xx are the server's trouble.
+        _ => Outcome::Retry,
+    }
+}
+
+/// POSTs `body` (envelope JSON) to `url`. Network-level failures become
+/// [`Outcome::Retry`].
+pub async fn post(url: &str, body: &str) -> Outcome {
+    match try_post(url, body).await {
+        Ok((status, text)) => classify(status, &text),
+        Err(_) => Outcome::Retry,
+    }
+}
+
+async fn try_post(url: &str, body: &str) -> Result<(u16, String), JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let headers = web_sys::Headers::new()?;
+    headers.set("Content-Type", "application/json")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(body));
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await?;
+    let response: web_sys::Response = response.dyn_into()?;
+    let status = response.status();
+    let text = JsFuture::from(response.text()?)
+        .await?
+        .as_string()
+        .unwrap_or_default();
+    Ok((status, text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_reads_receipt() {
+        assert_eq!(
+            classify(
+                202,
+                r#"{"lead_id":"ld_1","certificate_ids":[],"received_at":"x"}"#
+            ),
+            Outcome::Accepted {
+                lead_id: Some("ld_1".into())
+            }
+        );
+        assert_eq!(
+            classify(200, "not json"),
+            Outcome::Accepted { lead_id: None }
+        );
+    }
+
+    #[test]
+    fn transient_statuses_retry() {
+        for status in [408, 429, 500, 502, 503, 0] {
+            assert_eq!(classify(status, ""), Outcome::Retry, "{status}");
+        }
+    }
+
+    #[test]
+    fn refusals_map_issue_codes() {
+        let body = r#"{"error":{"code":"envelope.invalid","message":"no","issues":[
+            {"field":"email","code":"email.domain_missing","message":"x"},
+            {"field":"gdpr","code":"consent.required","message":"y"},
+            {"field":"zip","code":"future.code","message":"z"}]}}"#;
+        let Outcome::Refused(refusal) = classify(422, body) else {
+            panic!("422 must be final");
+        };
+        assert_eq!(refusal.code, None);
+        assert_eq!(
+            refusal.issues,
+            vec![
+                ("email".to_owned(), ErrorCode::EmailDomainMissing),
+                ("gdpr".to_owned(), ErrorCode::ConsentRequired),
+            ]
+        );
+        let Outcome::Refused(stale) = classify(
+            409,
+            r#"{"error":{"code":"envelope.spec_hash_mismatch","message":"m","issues":[]}}"#,
+        ) else {
+            panic!("409 must be final");
+        };
+        assert_eq!(stale.code, Some(ErrorCode::EnvelopeSpecHashMismatch));
+        assert_eq!(
+            classify(400, "<html>"),
+            Outcome::Refused(Refusal::default())
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! `cargo xtask`: the single entry point for setting up, building, running and
+//! testing Leadform.
+//!
+//! Every subcommand first makes sure the tools it needs are installed (see
+//! [`setup`]), so a newcomer needs only `cargo xtask demo` and `cargo xtask test`.
+//! This crate orchestrates external programs; it must not contain product logic.
+
+mod inbox;
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const USAGE: &str = "\
+Usage: cargo xtask <command>
+
+Commands:
+  setup          Install what is missing (idempotent): wasm32 target, wasm-bindgen-cli,
+                 worker-build, npm tools (wrangler, Node 22, wasm-opt, esbuild), Chromium.
+  build          Build the widget (wasm, size-optimised) and the edge Worker, release mode.
+  demo [--port N]  Build, apply D1 migrations, run the Worker (wrangler dev) on 127.0.0.1:N
+                 (default 8787), the demo landing page on 127.0.0.1:8788 and a
+                 CRM inbox on 127.0.0.1:8789 that checks webhook signatures.
+  test           Everything CI checks: format, clippy, unit tests, wasm32 builds,
+                 integration tests against real workerd and Chromium.
+  size           Print the widget's size report (raw and gzip per asset).
+  bench          Run the shared crate's validation benchmarks (see BENCHMARKS.md).
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::ensure_all(),
+        Some("build") => setup::ensure_all().and_then(|()| build_all()),
+        Some("demo") => parse_port(&args[1..]).and_then(|port| {
+            setup::ensure_all()?;
+            build_all()?;
+            demo(port)
+        }),
+        Some("test") => setup::ensure_all().and_then(|()| test_all()),
+        Some("size") => run_script("widget/size-report.sh", &[]),
+        Some("bench") => {
+            step("Native validation benchmarks of the shared crate (criterion)");
+            run(
+                "cargo bench -p leadform-shared --bench validation",
+                cargo().args(["bench", "-p", "leadform-shared", "--bench", "validation"]),
+            )
+        }
+        Some("help") | Some("--help") | Some("-h") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(XtaskError::Usage(format!("unknown command `{other}`"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("\nxtask: error: {error}");
+            if matches!(error, XtaskError::Usage(_)) {
+                eprint!("\n{USAGE}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Why an xtask step failed.
+#[derive(Debug)]
+pub enum XtaskError {
+    Usage(String),
+    /// A program could not be started at all.
+    Spawn {
+        program: String,
+        error: std::io::Error,
+    },
+    /// A program ran and failed.
+    Failed {
+        step: String,
+        status: String,
+    },
+    /// A tool is installed in a way we cannot fix automatically.
+    Tool(String),
+    Io(String, std::io::Error),
+}
+
+impl std::fmt::Display for XtaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            XtaskError::Usage(message) => write!(f, "{message}"),
+            XtaskError::Spawn { program, error } => {
+                write!(f, "could not start `{program}`: {error}")
+            }
+            XtaskError::Failed { step, status } => write!(f, "{step} failed ({status})"),
+            XtaskError::Tool(message) => write!(f, "{message}"),
+            XtaskError::Io(what, error) => write!(f, "{what}: {error}"),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, XtaskError>;
+
+/// The repository root (the parent of this crate's directory).
+pub fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// Prints a step header so long runs show where they are.
+pub fn step(message: &str) {
+    println!("\n==> {message}");
+}
+
+/// Runs a command from the repo root, streaming its output; fails on non-zero exit.
+pub fn run(description: &str, command: &mut Command) -> Result<()> {
+    let started = Instant::now();
+    command.current_dir_if_unset(&repo_root());
+    let program = format!("{:?}", command.get_program());
+    let status = command.status().map_err(|error| XtaskError::Spawn {
+        program: program.clone(),
+        error,
+    })?;
+    if status.success() {
+        println!(
+            "    ok: {description} ({:.1}s)",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    } else {
+        Err(XtaskError::Failed {
+            step: description.to_owned(),
+            status: status.to_string(),
+        })
+    }
+}
+
+trait CurrentDirIfUnset {
+    fn current_dir_if_unset(&mut self, dir: &Path) -> &mut Self;
+}
+
+impl CurrentDirIfUnset for Command {
+    fn current_dir_if_unset(&mut self, dir: &Path) -> &mut Self {
+        if self.get_current_dir().is_none() {
+            self.current_dir(dir);
+        }
+        self
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+fn run_script(script: &str, args: &[&str]) -> Result<()> {
+    let mut command = Command::new("bash");
+    command.arg(repo_root().join(script)).args(args);
+    setup::add_tool_env(&mut command);
+    run(script, &mut command)
+}
+
+fn build_all() -> Result<()> {
+    step("Building the widget (release wasm, wasm-opt -Oz)");
+    run_script("widget/build.sh", &[])?;
+    step("Building the edge Worker (worker-build --release)");
+    let mut command = Command::new(setup::cargo_bin("worker-build"));
+    command
+        .arg("--release")
+        .current_dir(repo_root().join("edge"));
+    setup::add_tool_env(&mut command);
+    run("worker-build --release", &mut command)
+}
+
+fn parse_port(args: &[String]) -> Result<u16> {
+    match args {
+        [] => Ok(8787),
+        [flag, value] if flag == "--port" => value.parse().map_err(|_| {
+            XtaskError::Usage(format!("--port needs a number 1-65535, got `{value}`"))
+        }),
+        other => Err(XtaskError::Usage(format!("unexpected arguments {other:?}"))),
+    }
+}
+
+/// The landing page's port: the example specs allow this origin.
+const DEMO_PAGE_PORT: u16 = 8788;
+/// The demo inbox's port: the example specs' destinations point here.
+const DEMO_INBOX_PORT: u16 = 8789;
+
+fn demo(port: u16) -> Result<()> {
+    for taken in [port, DEMO_PAGE_PORT, DEMO_INBOX_PORT] {
+        if std::net::TcpListener::bind(("127.0.0.1", taken)).is_err() {
+            let hint = if taken == port {
+                " or choose another with `cargo xtask demo --port N`"
+            } else {
+                " (the example specs use 127.0.0.1:8788 for the page and 127.0.0.1:8789 for destinations)"
+            };
+            return Err(XtaskError::Usage(format!(
+                "port {taken} on 127.0.0.1 is taken; stop what uses it{hint}"
+            )));
+        }
+    }
+    let edge = repo_root().join("edge");
+    let dev_vars = edge.join(".dev.vars");
+    if !dev_vars.exists() {
+        step("Creating edge/.dev.vars from edge/.dev.vars.example (local secrets)");
+        std::fs::copy(edge.join(".dev.vars.example"), &dev_vars)
+            .map_err(|e| XtaskError::Io("copying .dev.vars.example".to_owned(), e))?;
+    }
+    step("Applying D1 migrations to the local database");
+    let mut migrate = setup::wrangler();
+    migrate
+        .args(["d1", "migrations", "apply", "DB", "--local"])
+        .env("CI", "1")
+        .current_dir(&edge);
+    run("wrangler d1 migrations apply DB --local", &mut migrate)?;
+
+    let origin = format!("http://127.0.0.1:{port}");
+    let page = std::fs::read_to_string(repo_root().join("examples/landing-page/index.html"))
+        .map_err(|e| XtaskError::Io("reading examples/landing-page/index.html".to_owned(), e))?
+        .replace("__LEADFORM_ORIGIN__", &origin);
+    let listener = std::net::TcpListener::bind(("127.0.0.1", DEMO_PAGE_PORT))
+        .map_err(|e| XtaskError::Io(format!("binding 127.0.0.1:{DEMO_PAGE_PORT}"), e))?;
+    std::thread::spawn(move || serve_page(listener, page));
+    let webhook_secret = std::fs::read_to_string(&dev_vars).ok().and_then(|vars| {
+        vars.lines()
+            .find_map(|l| l.strip_prefix("WEBHOOK_SECRET=").map(str::to_owned))
+    });
+    let inbox_listener = std::net::TcpListener::bind(("127.0.0.1", DEMO_INBOX_PORT))
+        .map_err(|e| XtaskError::Io(format!("binding 127.0.0.1:{DEMO_INBOX_PORT}"), e))?;
+    std::thread::spawn(move || inbox::serve(inbox_listener, webhook_secret));
+
+    step("Running the demo (Ctrl-C stops everything)");
+    println!("    landing page:  http://127.0.0.1:{DEMO_PAGE_PORT}/");
+    println!(
+        "    CRM inbox:     http://127.0.0.1:{DEMO_INBOX_PORT}/ (verifies webhook signatures)"
+    );
+    println!("    Worker:        {origin}/v1/forms/home-quote");
+    println!("    lead export:   curl -H 'Authorization: Bearer <ADMIN_TOKEN from edge/.dev.vars>' '{origin}/v1/leads?form=home-quote&format=csv'");
+    let mut command = setup::wrangler();
+    command
+        .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        .current_dir(&edge);
+    let status = command.status().map_err(|error| XtaskError::Spawn {
+        program: "wrangler dev".to_owned(),
+        error,
+    })?;
+    // Ctrl-C reaches wrangler too; that is how the demo is meant to end.
+    let interrupted = status.code() == Some(130) || status.code().is_none();
+    if status.success() || interrupted {
+        println!("\n    demo stopped");
+        Ok(())
+    } else {
+        Err(XtaskError::Failed {
+            step: "wrangler dev".to_owned(),
+            status: status.to_string(),
+        })
+    }
+}
+
+/// Serves the landing page on every path (std only; one request per connection).
+fn serve_page(listener: std::net::TcpListener, page: String) {
+    use std::io::{Read, Write};
+    for stream in listener.incoming() {
+        let Ok(mut stream) = stream else { continue };
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+        let mut buffer = [0u8; 4096];
+        let _ = stream.read(&mut buffer);
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{page}",
+            page.len()
+        );
+        let _ = stream.write_all(response.as_bytes());
+    }
+}
+
+fn test_all() -> Result<()> {
+    step("Checking formatting (cargo fmt --check)");
+    run(
+        "cargo fmt --check",
+        cargo().args(["fmt", "--all", "--check"]),
+    )?;
+
+    step("Unit, table, property and corpus tests of the shared crate (native)");
+    run(
+        "cargo test -p leadform-shared",
+        cargo().args(["test", "-p", "leadform-shared"]),
+    )?;
+
+    step("Building the shared crate for wasm32-unknown-unknown");
+    run(
+        "cargo build -p leadform-shared --target wasm32-unknown-unknown",
+        cargo().args([
+            "build",
+            "-p",
+            "leadform-shared",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    )?;
+
+    step("Unit tests of the edge and the widget (native)");
+    run(
+        "cargo test -p leadform-edge -p leadform-widget --lib",
+        cargo().args([
+            "test",
+            "-p",
+            "leadform-edge",
+            "-p",
+            "leadform-widget",
+            "--lib",
+        ]),
+    )?;
+
+    step("Clippy, warnings denied (native crates, then the wasm32 crates)");
+    run(
+        "cargo clippy (native)",
+        cargo().args([
+            "clippy",
+            "-p",
+            "leadform-shared",
+            "-p",
+            "leadform-edge",
+            "-p",
+            "leadform-tests",
+            "-p",
+            "xtask",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
+        "cargo clippy (wasm32)",
+        cargo().args([
+            "clippy",
+            "-p",
+            "leadform-widget",
+            "-p",
+            "leadform-edge",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+
+    step("Building the widget (release wasm, wasm-opt -Oz) and reporting its size");
+    run_script("widget/build.sh", &[])?;
+    let mut size = Command::new("bash");
+    size.arg(repo_root().join("widget/size-report.sh"))
+        .env("LEADFORM_SIZE_REPORT_ONLY", "1");
+    run("widget size report", &mut size)?;
+
+    step("Integration tests: real workerd (wrangler dev) and headless Chromium");
+    let mut integration = cargo();
+    integration
+        .args(["test", "-p", "leadform-tests", "--", "--test-threads=1"])
+        .env("LEADFORM_WIDGET_DIST", repo_root().join("dist/assets/v1"));
+    setup::add_tool_env(&mut integration);
+    run("cargo test -p leadform-tests", &mut integration)
+}
