@@ -27,9 +27,7 @@
 //! case-sensitive) and the domain lower-cased. No regex, no IDNA tables: this
 //! module must stay small enough for the widget and must not do I/O (no DNS).
 
-use unicode_normalization::char::canonical_combining_class;
-use unicode_normalization::UnicodeNormalization;
-
+use crate::nfc::{is_combining_mark, nfc};
 use crate::ErrorCode;
 
 pub const MAX_LOCAL_OCTETS: usize = 64;
@@ -50,7 +48,7 @@ pub fn normalise_email(input: &str) -> Result<String, ErrorCode> {
     if trimmed.len() > MAX_INPUT_OCTETS {
         return Err(ErrorCode::EmailTooLong);
     }
-    let nfc: String = trimmed.nfc().collect();
+    let nfc = nfc(trimmed);
     // The domain never holds `@`; a quoted local part may, so split at the last.
     let Some((local, domain)) = nfc.rsplit_once('@') else {
         return Err(ErrorCode::EmailAtMissing);
@@ -99,7 +97,7 @@ fn normalise_domain(domain: &str) -> String {
         .flat_map(char::to_lowercase)
         .collect();
     // Lower-casing may decompose (`İ` → `i` + U+0307): back to NFC.
-    mapped.nfc().collect()
+    nfc(&mapped).into_owned()
 }
 
 /// RFC 5322 `atext` (ASCII).
@@ -114,11 +112,11 @@ fn is_unicode_word(c: char) -> bool {
     !c.is_ascii() && (c.is_alphanumeric() || is_mark(c))
 }
 
-/// Combining marks: every mark with a non-zero combining class (the NFC tables
-/// already carry it), plus the Thai and Lao class-0 marks that are not
+/// Combining marks: every mark with a non-zero combining class (a small range
+/// table, see [`crate::nfc`]), plus the Thai and Lao class-0 marks that are not
 /// alphabetic. Without a General_Category table this is an approximation.
 fn is_mark(c: char) -> bool {
-    canonical_combining_class(c) != 0
+    is_combining_mark(c)
         || matches!(c, '\u{0e47}' | '\u{0e4c}'..='\u{0e4e}' | '\u{0ecc}'..='\u{0ecd}')
 }
 

@@ -12,6 +12,7 @@ pub mod email;
 pub mod envelope;
 pub mod error;
 pub mod messages;
+pub mod nfc;
 pub mod phone;
 pub mod postal;
 pub mod profiling;

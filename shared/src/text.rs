@@ -20,8 +20,7 @@
 //! required), and must not rewrite anything else (no case folding, no
 //! whitespace collapsing inside the text).
 
-use unicode_normalization::UnicodeNormalization;
-
+use crate::nfc::nfc;
 use crate::ErrorCode;
 
 /// Bounds and options for one text field.
@@ -71,7 +70,7 @@ enum TagState {
 
 /// Normalises `input` per `rules`. Empty after trimming gives `Ok("")`.
 pub fn normalise_text(input: &str, rules: TextRules) -> Result<String, ErrorCode> {
-    let nfc: String = input.nfc().collect();
+    let nfc = nfc(input);
     let trimmed = nfc.trim();
     let mut out = String::with_capacity(trimmed.len());
     let mut chars = trimmed.chars().peekable();

@@ -101,6 +101,12 @@ fn install_css(container: &web_sys::HtmlElement) {
     }
 }
 
+/// NFC by the browser (`String.prototype.normalize`), installed into the shared
+/// rules so the widget ships without Unicode normalisation tables.
+fn browser_nfc(text: &str) -> String {
+    js_sys::JsString::from(text).normalize("NFC").into()
+}
+
 /// Parses the public spec and checks it with the shared rules.
 pub fn parse_spec(spec_json: &str) -> Result<FormSpec, MountError> {
     FormSpec::parse_json(spec_json).map_err(|e| MountError::Spec(e.to_string()))
@@ -118,6 +124,7 @@ pub fn mount(
     theme: &str,
 ) -> Result<FormHandle, JsError> {
     static NEXT_UID: AtomicU32 = AtomicU32::new(1);
+    leadform_shared::nfc::install_nfc(browser_nfc);
     let spec = parse_spec(spec_json)?;
     if submit_url.is_empty() {
         return Err(MountError::NoSubmitUrl.into());
