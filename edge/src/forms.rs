@@ -36,9 +36,11 @@ pub fn all() -> &'static [CompiledForm] {
             // a mismatched shared crate, and is skipped rather than panicking.
             .filter_map(|(_, json)| serde_json::from_str::<FormSpec>(json).ok())
             .map(|spec| {
-                let public_hash = spec.public_hash();
+                // The widget hashes the served body: keep body and hash one.
+                let public_json = spec.public_json();
+                let public_hash = leadform_shared::hex_sha256(public_json.as_bytes());
                 CompiledForm {
-                    public_json: serde_json::to_string(&spec.public()).unwrap_or_default(),
+                    public_json,
                     etag: format!("\"{public_hash}\""),
                     public_hash,
                     spec,
@@ -80,6 +82,12 @@ mod tests {
                 form.spec.id
             );
             assert_eq!(find(&form.spec.id).map(|f| &f.etag), Some(&form.etag));
+            // The widget sends the hash of the body it was served.
+            assert_eq!(form.public_hash, form.spec.public_hash());
+            assert_eq!(
+                FormSpec::parse_json_small(&form.public_json).as_ref(),
+                Ok(&form.spec.public())
+            );
         }
         assert!(find("no-such-form").is_none());
     }

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json::{array, boolean, object, one_of, or_default, required, string, Json, JsonError};
 use crate::{hex_sha256, ErrorCode};
 
 /// A consent checkbox as declared in the form spec.
@@ -58,6 +59,67 @@ pub enum LegalBasis {
     LegitimateInterest,
     /// GDPR art. 6(1)(b): needed to answer the visitor's own request.
     Contract,
+}
+
+/// Reads a block with the small JSON reader ([`crate::json`]), as its serde
+/// derive would.
+pub(crate) fn read_block(value: &Json, _: &str) -> Result<ConsentBlock, JsonError> {
+    let m = object(
+        value,
+        "consent",
+        &[
+            "id",
+            "text",
+            "version",
+            "channels",
+            "required",
+            "legal_basis",
+        ],
+    )?;
+    const CHANNELS: &[ConsentChannel] = &[
+        ConsentChannel::Email,
+        ConsentChannel::Sms,
+        ConsentChannel::PhoneCall,
+        ConsentChannel::AutomatedCalls,
+        ConsentChannel::PostalMail,
+    ];
+    const BASES: &[LegalBasis] = &[
+        LegalBasis::Consent,
+        LegalBasis::ExpressWrittenConsent,
+        LegalBasis::LegitimateInterest,
+        LegalBasis::Contract,
+    ];
+    let channel = |v: &Json, w: &str| {
+        one_of(
+            v,
+            w,
+            &[
+                "email",
+                "sms",
+                "phone_call",
+                "automated_calls",
+                "postal_mail",
+            ],
+        )
+        .map(|i| CHANNELS[i])
+    };
+    Ok(ConsentBlock {
+        id: string(required(m, "id")?, "id")?,
+        text: string(required(m, "text")?, "text")?,
+        version: string(required(m, "version")?, "version")?,
+        channels: array(required(m, "channels")?, "channels", channel)?,
+        required: or_default(m, "required", boolean, || false)?,
+        legal_basis: BASES[one_of(
+            required(m, "legal_basis")?,
+            "legal_basis",
+            &[
+                "consent",
+                "express_written_consent",
+                "legitimate_interest",
+                "contract",
+            ],
+        )?],
+    })
 }
 
 /// What the visitor's browser records for one consent block.

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
 use crate::consent::ConsentRecord;
+use crate::json::{object, optional, string, uint, Json, JsonError};
 use crate::spec::{is_valid_id, FormSpec, MAX_FIELDS, MAX_OPTIONS};
 use crate::validate::{validate_submission, CleanSubmission, FieldValue};
 use crate::{ErrorCode, FieldIssue, Lang};
@@ -124,6 +125,44 @@ pub struct Touch {
     /// Client clock, ms since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captured_at_ms: Option<u64>,
+}
+
+impl Touch {
+    /// Reads a touch with the small JSON reader ([`crate::json`]), as its
+    /// serde derive would (the widget keeps the first touch in storage).
+    pub fn from_json(value: &Json) -> Result<Touch, JsonError> {
+        let m = object(
+            value,
+            "touch",
+            &[
+                "utm_source",
+                "utm_medium",
+                "utm_campaign",
+                "utm_term",
+                "utm_content",
+                "gclid",
+                "fbclid",
+                "referrer",
+                "landing_url",
+                "hubspot_utk",
+                "captured_at_ms",
+            ],
+        )?;
+        let text = |key: &str| optional(m, key, string);
+        Ok(Touch {
+            utm_source: text("utm_source")?,
+            utm_medium: text("utm_medium")?,
+            utm_campaign: text("utm_campaign")?,
+            utm_term: text("utm_term")?,
+            utm_content: text("utm_content")?,
+            gclid: text("gclid")?,
+            fbclid: text("fbclid")?,
+            referrer: text("referrer")?,
+            landing_url: text("landing_url")?,
+            hubspot_utk: text("hubspot_utk")?,
+            captured_at_ms: optional(m, "captured_at_ms", uint)?,
+        })
+    }
 }
 
 /// Client-side timings, in milliseconds.

@@ -11,6 +11,7 @@ pub mod country;
 pub mod email;
 pub mod envelope;
 pub mod error;
+pub mod json;
 pub mod messages;
 pub mod nfc;
 pub mod phone;

@@ -608,6 +608,18 @@ impl FormSpec {
         Ok(spec)
     }
 
+    /// [`FormSpec::parse_json`] with the crate's small JSON reader
+    /// ([`crate::json`]) instead of serde_json: same keys, defaults and checks
+    /// (tests keep the two equal). The widget uses it; `destinations` are not
+    /// read (a public spec has none).
+    pub fn parse_json_small(source: &str) -> Result<FormSpec, SpecErrors> {
+        let spec = crate::json::parse(source)
+            .and_then(|value| read_spec(&value))
+            .map_err(|e| SpecErrors(vec![SpecError::Syntax(e.0)]))?;
+        spec.check()?;
+        Ok(spec)
+    }
+
     pub fn field(&self, id: &str) -> Option<&FieldSpec> {
         self.fields.iter().find(|f| f.id == id)
     }
@@ -637,15 +649,21 @@ impl FormSpec {
         }
     }
 
-    /// SHA-256 (lower-case hex) of the canonical JSON of [`FormSpec::public`].
+    /// The canonical JSON of [`FormSpec::public`]: exactly what the edge serves
+    /// at `GET /v1/forms/{id}`, and what [`FormSpec::public_hash`] hashes.
+    pub fn public_json(&self) -> String {
+        // Serialising a struct of owned data with string keys cannot fail.
+        serde_json::to_string(&self.public()).unwrap_or_default()
+    }
+
+    /// SHA-256 (lower-case hex) of [`FormSpec::public_json`].
     ///
     /// The widget sends it with each submission; the edge compares it with its
-    /// own copy to detect a page that loaded an older spec.
+    /// own copy to detect a page that loaded an older spec. Because the edge
+    /// serves those very bytes, the widget hashes the text it received
+    /// (`hex_sha256(body)`) instead of serialising the spec again.
     pub fn public_hash(&self) -> String {
-        let public = self.public();
-        // Serialising a struct of owned data with string keys cannot fail.
-        let bytes = serde_json::to_vec(&public).unwrap_or_default();
-        crate::hex_sha256(&bytes)
+        crate::hex_sha256(self.public_json().as_bytes())
     }
 
     /// Checks the spec's internal consistency; returns every problem found.
@@ -961,4 +979,188 @@ pub fn is_http_url(url: &str) -> bool {
 /// Options as a map value → option, for quick membership checks.
 pub(crate) fn option_values(field: &FieldSpec) -> BTreeSet<&str> {
     field.options.iter().map(|o| o.value.as_str()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Reading a public spec with the small JSON reader (see `crate::json`). Each
+// function mirrors the serde attributes of its type above.
+
+use crate::json::{
+    array, boolean, float, object, one_of, optional, or_default, required, string, strings,
+    u32_value, Json, JsonError,
+};
+
+fn read_spec(value: &Json) -> Result<FormSpec, JsonError> {
+    let m = object(
+        value,
+        "spec",
+        &[
+            "id",
+            "title",
+            "intro",
+            "submit_label",
+            "success",
+            "fields",
+            "stages",
+            "profiling",
+            "consents",
+            "anti_spam",
+            "allowed_origins",
+        ],
+    )?;
+    Ok(FormSpec {
+        id: string(required(m, "id")?, "id")?,
+        title: optional(m, "title", string)?,
+        intro: optional(m, "intro", string)?,
+        submit_label: or_default(m, "submit_label", string, default_submit_label)?,
+        success: or_default(m, "success", read_success, SuccessAction::default)?,
+        fields: array(required(m, "fields")?, "fields", read_field)?,
+        stages: or_default(m, "stages", |v, w| array(v, w, read_stage), Vec::new)?,
+        profiling: or_default(m, "profiling", read_profiling, ProfilingRules::default)?,
+        consents: or_default(
+            m,
+            "consents",
+            |v, w| array(v, w, crate::consent::read_block),
+            Vec::new,
+        )?,
+        anti_spam: or_default(m, "anti_spam", read_anti_spam, AntiSpam::default)?,
+        allowed_origins: or_default(m, "allowed_origins", strings, Vec::new)?,
+        destinations: Vec::new(),
+    })
+}
+
+fn read_field(value: &Json, _: &str) -> Result<FieldSpec, JsonError> {
+    let m = object(
+        value,
+        "field",
+        &[
+            "id",
+            "kind",
+            "label",
+            "placeholder",
+            "help",
+            "required",
+            "min_length",
+            "max_length",
+            "min",
+            "max",
+            "allow_decimals",
+            "options",
+            "min_selected",
+            "max_selected",
+            "country",
+            "default_value",
+            "autocomplete",
+            "show_when",
+            "prefill",
+        ],
+    )?;
+    Ok(FieldSpec {
+        id: string(required(m, "id")?, "id")?,
+        kind: read_kind(required(m, "kind")?, "kind")?,
+        label: string(required(m, "label")?, "label")?,
+        placeholder: optional(m, "placeholder", string)?,
+        help: optional(m, "help", string)?,
+        required: or_default(m, "required", boolean, || false)?,
+        min_length: optional(m, "min_length", u32_value)?,
+        max_length: optional(m, "max_length", u32_value)?,
+        min: optional(m, "min", float)?,
+        max: optional(m, "max", float)?,
+        allow_decimals: or_default(m, "allow_decimals", boolean, || false)?,
+        options: or_default(m, "options", |v, w| array(v, w, read_option), Vec::new)?,
+        min_selected: optional(m, "min_selected", u32_value)?,
+        max_selected: optional(m, "max_selected", u32_value)?,
+        country: optional(m, "country", read_country)?,
+        default_value: optional(m, "default_value", string)?,
+        autocomplete: optional(m, "autocomplete", string)?,
+        show_when: optional(m, "show_when", read_condition)?,
+        prefill: or_default(m, "prefill", boolean, || false)?,
+    })
+}
+
+fn read_kind(value: &Json, what: &str) -> Result<FieldKind, JsonError> {
+    let names: Vec<&str> = FieldKind::ALL.iter().map(|k| k.as_str()).collect();
+    Ok(FieldKind::ALL[one_of(value, what, &names)?])
+}
+
+pub(crate) fn read_country(value: &Json, what: &str) -> Result<Country, JsonError> {
+    let names: Vec<&str> = Country::ALL.iter().map(|c| c.as_str()).collect();
+    Ok(Country::ALL[one_of(value, what, &names)?])
+}
+
+fn read_option(value: &Json, _: &str) -> Result<ChoiceOption, JsonError> {
+    let m = object(value, "option", &["value", "label"])?;
+    Ok(ChoiceOption {
+        value: string(required(m, "value")?, "value")?,
+        label: optional(m, "label", string)?,
+    })
+}
+
+fn read_condition(value: &Json, _: &str) -> Result<Condition, JsonError> {
+    let m = object(value, "show_when", &["field", "equals"])?;
+    Ok(Condition {
+        field: string(required(m, "field")?, "field")?,
+        equals: strings(required(m, "equals")?, "equals")?,
+    })
+}
+
+fn read_stage(value: &Json, _: &str) -> Result<StageSpec, JsonError> {
+    let m = object(value, "stage", &["id", "title", "fields"])?;
+    Ok(StageSpec {
+        id: string(required(m, "id")?, "id")?,
+        title: optional(m, "title", string)?,
+        fields: strings(required(m, "fields")?, "fields")?,
+    })
+}
+
+fn read_profiling(value: &Json, _: &str) -> Result<ProfilingRules, JsonError> {
+    let m = object(
+        value,
+        "profiling",
+        &["stages_per_visit", "max_new_fields_per_visit", "always_ask"],
+    )?;
+    Ok(ProfilingRules {
+        stages_per_visit: or_default(m, "stages_per_visit", u32_value, one)?,
+        max_new_fields_per_visit: optional(m, "max_new_fields_per_visit", u32_value)?,
+        always_ask: or_default(m, "always_ask", strings, Vec::new)?,
+    })
+}
+
+fn read_success(value: &Json, _: &str) -> Result<SuccessAction, JsonError> {
+    let m = object(value, "success", &["message", "redirect_url"])?;
+    Ok(SuccessAction {
+        message: or_default(m, "message", string, default_thank_you)?,
+        redirect_url: optional(m, "redirect_url", string)?,
+    })
+}
+
+fn read_anti_spam(value: &Json, _: &str) -> Result<AntiSpam, JsonError> {
+    let m = object(
+        value,
+        "anti_spam",
+        &[
+            "min_fill_ms",
+            "turnstile_site_key",
+            "per_ip_per_minute",
+            "per_form_per_minute",
+            "dedup_window_s",
+        ],
+    )?;
+    Ok(AntiSpam {
+        min_fill_ms: or_default(m, "min_fill_ms", u32_value, default_min_fill_ms)?,
+        turnstile_site_key: optional(m, "turnstile_site_key", string)?,
+        per_ip_per_minute: or_default(
+            m,
+            "per_ip_per_minute",
+            u32_value,
+            default_per_ip_per_minute,
+        )?,
+        per_form_per_minute: or_default(
+            m,
+            "per_form_per_minute",
+            u32_value,
+            default_per_form_per_minute,
+        )?,
+        dedup_window_s: or_default(m, "dedup_window_s", u32_value, default_dedup_window_s)?,
+    })
 }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentRecord;
+use crate::json::{strings, Json, JsonError};
 use crate::spec::{option_values, FieldKind, FieldSpec, FormSpec};
 use crate::text::{normalise_text, TextRules};
 use crate::{
@@ -54,6 +55,17 @@ impl FieldValue {
             }
             FieldValue::Text(text) => equals.iter().any(|e| e == text.trim()),
             FieldValue::List(items) => items.iter().any(|item| equals.contains(item)),
+        }
+    }
+
+    /// Reads a value with the small JSON reader ([`crate::json`]), as the
+    /// untagged serde derive would: a boolean, a string or an array of strings.
+    pub fn from_json(value: &Json) -> Result<FieldValue, JsonError> {
+        match value {
+            Json::Bool(ticked) => Ok(FieldValue::Bool(*ticked)),
+            Json::String(text) => Ok(FieldValue::Text(text.clone())),
+            Json::Array(_) => strings(value, "value").map(FieldValue::List),
+            _ => Err(JsonError("expected a boolean, string or list".to_owned())),
         }
     }
 

@@ -81,6 +81,8 @@ pub struct Ctx {
 /// What [`Ctx::new`] needs besides the DOM root.
 pub struct Setup {
     pub spec: FormSpec,
+    /// [`FormSpec::public_hash`] of `spec` (the hash of the served JSON).
+    pub spec_hash: String,
     pub submit_url: String,
     pub lang: Lang,
     pub uid: String,
@@ -96,6 +98,7 @@ impl Ctx {
     ) -> Ctx {
         let Setup {
             spec,
+            spec_hash,
             submit_url,
             lang,
             uid,
@@ -110,7 +113,7 @@ impl Ctx {
         let selection = leadform_shared::select_fields(&spec, &known);
         let values = initial_values(&spec, &selection);
         let ctx = Ctx {
-            spec_hash: spec.public_hash().into(),
+            spec_hash: spec_hash.into(),
             selection: Arc::new(selection),
             submit_url: submit_url.into(),
             uid: uid.into(),

@@ -107,9 +107,10 @@ fn browser_nfc(text: &str) -> String {
     js_sys::JsString::from(text).normalize("NFC").into()
 }
 
-/// Parses the public spec and checks it with the shared rules.
+/// Parses the public spec and checks it with the shared rules (with shared's
+/// small JSON reader: serde_json's deserializer is too big for the widget).
 pub fn parse_spec(spec_json: &str) -> Result<FormSpec, MountError> {
-    FormSpec::parse_json(spec_json).map_err(|e| MountError::Spec(e.to_string()))
+    FormSpec::parse_json_small(spec_json).map_err(|e| MountError::Spec(e.to_string()))
 }
 
 /// Mounts the form described by `spec_json` into `container` (an element in
@@ -131,6 +132,9 @@ pub fn mount(
     }
     let form_id = spec.id.clone();
     let setup = form::Setup {
+        // The edge serves `FormSpec::public_json`, so the hash of the body is
+        // the spec's `public_hash` without serialising the spec again.
+        spec_hash: leadform_shared::hex_sha256(spec_json.as_bytes()),
         spec,
         submit_url: submit_url.to_owned(),
         lang: Lang::from_tag(lang),

@@ -9,8 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use leadform_shared::json::{self, Json, JsonError};
 use leadform_shared::FieldValue;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::platform;
 
@@ -54,7 +55,9 @@ pub fn is_token(id: &str) -> bool {
 /// Field ids already answered on this device for `form_id`.
 pub fn known_fields(form_id: &str) -> BTreeSet<String> {
     platform::load(&key("known", form_id))
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|text| json::parse(&text).ok())
+        .and_then(|value| json::strings(&value, "known").ok())
+        .map(|ids| ids.into_iter().collect())
         .unwrap_or_default()
 }
 
@@ -70,8 +73,18 @@ pub fn add_known_fields(form_id: &str, ids: impl IntoIterator<Item = String>) {
 /// Values kept for prefill (only fields with `prefill = true` are ever written).
 pub fn prefill_values(form_id: &str) -> BTreeMap<String, FieldValue> {
     platform::load(&key("prefill", form_id))
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|text| json::parse(&text).ok())
+        .and_then(|value| read_values(&value))
         .unwrap_or_default()
+}
+
+/// An object of field id → value; `None` when any value is malformed.
+fn read_values(value: &Json) -> Option<BTreeMap<String, FieldValue>> {
+    json::open_object(value, "prefill")
+        .ok()?
+        .iter()
+        .map(|(id, v)| FieldValue::from_json(v).ok().map(|v| (id.clone(), v)))
+        .collect()
 }
 
 /// Merges `values` into the prefill store of `form_id`.
@@ -87,7 +100,7 @@ pub fn save_prefill(form_id: &str, values: BTreeMap<String, FieldValue>) {
 }
 
 /// A submission the edge has not acknowledged yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pending {
     /// The envelope JSON exactly as first sent (same `submission_id`).
     pub envelope: String,
@@ -97,7 +110,19 @@ pub struct Pending {
 
 /// The pending submission of `form_id`, if any.
 pub fn pending(form_id: &str) -> Option<Pending> {
-    platform::load(&key("pending", form_id)).and_then(|json| serde_json::from_str(&json).ok())
+    let value = json::parse(&platform::load(&key("pending", form_id))?).ok()?;
+    Pending::from_json(&value).ok()
+}
+
+impl Pending {
+    /// Reads what [`save_pending`] wrote (serde's derive, unknown keys ignored).
+    pub fn from_json(value: &Json) -> Result<Pending, JsonError> {
+        let m = json::open_object(value, "pending")?;
+        Ok(Pending {
+            envelope: json::string(json::required(m, "envelope")?, "envelope")?,
+            answered: json::strings(json::required(m, "answered")?, "answered")?,
+        })
+    }
 }
 
 /// Keeps `pending` until it is delivered; `false` when storage is unavailable.
@@ -130,7 +155,21 @@ mod tests {
             envelope: "{\"version\":1}".into(),
             answered: vec!["email".into()],
         };
-        let json = serde_json::to_string(&pending).unwrap_or_default();
-        assert_eq!(serde_json::from_str::<Pending>(&json).ok(), Some(pending));
+        let text = serde_json::to_string(&pending).unwrap_or_default();
+        let read = json::parse(&text).and_then(|v| Pending::from_json(&v));
+        assert_eq!(read, Ok(pending));
+    }
+
+    #[test]
+    fn prefill_reads_what_it_writes() {
+        let mut values = BTreeMap::new();
+        values.insert("a".to_owned(), FieldValue::Text("x".into()));
+        values.insert("b".to_owned(), FieldValue::Bool(true));
+        values.insert("c".to_owned(), FieldValue::List(vec!["1".into()]));
+        let text = serde_json::to_string(&values).unwrap_or_default();
+        let read = json::parse(&text).ok().and_then(|v| read_values(&v));
+        assert_eq!(read, Some(values));
+        let broken = json::parse(r#"{"a":1}"#).ok().and_then(|v| read_values(&v));
+        assert_eq!(broken, None);
     }
 }

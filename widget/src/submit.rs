@@ -5,8 +5,8 @@
 //! does the one `fetch`. This module must not touch the DOM or storage; the
 //! form decides what to show and what to keep.
 
+use leadform_shared::json::{self, Json};
 use leadform_shared::ErrorCode;
-use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -30,54 +30,54 @@ pub struct Refusal {
     pub issues: Vec<(String, ErrorCode)>,
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
+/// `lead_id` of a receipt (`{"lead_id": ..., ...}`), when there is one.
+fn receipt_lead_id(body: &str) -> Option<String> {
+    let value = json::parse(body).ok()?;
+    let members = json::open_object(&value, "receipt").ok()?;
+    json::optional(members, "lead_id", json::string).ok()?
 }
 
-#[derive(Deserialize)]
-struct ErrorDetail {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    issues: Vec<IssueBody>,
-}
-
-#[derive(Deserialize)]
-struct IssueBody {
-    #[serde(default)]
-    field: String,
-    #[serde(default)]
-    code: String,
-}
-
-#[derive(Deserialize)]
-struct Receipt {
-    #[serde(default)]
-    lead_id: Option<String>,
+/// The envelope-level code and the `(field, code)` issues of an error body
+/// (`{"error": {"code", "message", "issues": [{"field", "code", ...}]}}`);
+/// `None` when the body is not one.
+fn error_body(body: &str) -> Option<(String, Vec<(String, String)>)> {
+    let value = json::parse(body).ok()?;
+    let members = json::open_object(&value, "body").ok()?;
+    let detail = json::open_object(json::required(members, "error").ok()?, "error").ok()?;
+    let text =
+        |m: &[(String, Json)], key: &str| json::or_default(m, key, json::string, String::new).ok();
+    let code = text(detail, "code")?;
+    let issues = match json::member(detail, "issues") {
+        None => Vec::new(),
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|item| {
+                let m = json::open_object(item, "issue").ok()?;
+                Some((text(m, "field")?, text(m, "code")?))
+            })
+            .collect::<Option<_>>()?,
+        Some(_) => return None,
+    };
+    Some((code, issues))
 }
 
 /// Maps an HTTP answer to an [`Outcome`].
 pub fn classify(status: u16, body: &str) -> Outcome {
     match status {
         200..=299 => Outcome::Accepted {
-            lead_id: serde_json::from_str::<Receipt>(body)
-                .ok()
-                .and_then(|r| r.lead_id),
+            lead_id: receipt_lead_id(body),
         },
         408 | 429 => Outcome::Retry,
         400..=499 => {
-            let Ok(parsed) = serde_json::from_str::<ErrorBody>(body) else {
+            let Some((code, issues)) = error_body(body) else {
                 return Outcome::Refused(Refusal::default());
             };
-            let issues = parsed
-                .error
-                .issues
-                .iter()
-                .filter_map(|i| ErrorCode::from_code(&i.code).map(|c| (i.field.clone(), c)))
+            let issues = issues
+                .into_iter()
+                .filter_map(|(field, code)| ErrorCode::from_code(&code).map(|c| (field, c)))
                 .collect();
             Outcome::Refused(Refusal {
-                code: ErrorCode::from_code(&parsed.error.code),
+                code: ErrorCode::from_code(&code),
                 issues,
             })
         }
