@@ -134,12 +134,11 @@ pub fn select_fields(spec: &FormSpec, known: &BTreeSet<String>) -> Selection {
 }
 
 fn with_always_ask(spec: &FormSpec, mut selection: Selection) -> Selection {
-    let already: BTreeSet<String> = selection.field_ids().into_iter().collect();
     let missing: Vec<String> = spec
         .profiling
         .always_ask
         .iter()
-        .filter(|id| !already.contains(*id))
+        .filter(|id| !selection.steps.iter().any(|s| s.fields.contains(id)))
         .cloned()
         .collect();
     if let Some(first) = selection.steps.first_mut() {

@@ -9,7 +9,7 @@
 //! This module describes and checks; it does not validate visitor input (see
 //! [`crate::validate`]) and does not deliver anything (the edge does).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -676,7 +676,7 @@ impl FormSpec {
         if self.fields.len() > MAX_FIELDS {
             errors.push(SpecError::TooManyFields(self.fields.len()));
         }
-        let mut field_ids = BTreeSet::new();
+        let mut field_ids = StrSet::default();
         for field in &self.fields {
             check_id("field", &field.id, &mut errors);
             if !field_ids.insert(field.id.as_str()) {
@@ -694,7 +694,7 @@ impl FormSpec {
         if self.profiling.stages_per_visit == 0 {
             errors.push(SpecError::ZeroStagesPerVisit);
         }
-        let mut consent_ids = BTreeSet::new();
+        let mut consent_ids = StrSet::default();
         for consent in &self.consents {
             check_id("consent", &consent.id, &mut errors);
             if field_ids.contains(consent.id.as_str()) || !consent_ids.insert(consent.id.as_str()) {
@@ -800,12 +800,12 @@ impl FormSpec {
         }
     }
 
-    fn check_stages(&self, field_ids: &BTreeSet<&str>, errors: &mut Vec<SpecError>) {
+    fn check_stages(&self, field_ids: &StrSet<'_>, errors: &mut Vec<SpecError>) {
         if self.stages.is_empty() {
             return;
         }
-        let mut stage_ids = BTreeSet::new();
-        let mut placed = BTreeSet::new();
+        let mut stage_ids = StrSet::default();
+        let mut placed = StrSet::default();
         for stage in &self.stages {
             check_id("stage", &stage.id, errors);
             if !stage_ids.insert(stage.id.as_str()) {
@@ -918,7 +918,7 @@ fn check_field(field: &FieldSpec, errors: &mut Vec<SpecError>) {
         if field.options.len() > MAX_OPTIONS {
             errors.push(SpecError::TooManyOptions(id.clone()));
         }
-        let mut values = BTreeSet::new();
+        let mut values = StrSet::default();
         for option in &field.options {
             if !values.insert(option.value.as_str()) {
                 errors.push(SpecError::DuplicateOption {
@@ -976,9 +976,30 @@ pub fn is_http_url(url: &str) -> bool {
     }
 }
 
-/// Options as a map value → option, for quick membership checks.
-pub(crate) fn option_values(field: &FieldSpec) -> BTreeSet<&str> {
-    field.options.iter().map(|o| o.value.as_str()).collect()
+/// Whether `value` is one of the field's options.
+pub(crate) fn has_option(field: &FieldSpec, value: &str) -> bool {
+    field.options.iter().any(|o| o.value == value)
+}
+
+/// A set of borrowed strings as a vector: specs and submissions hold at most a
+/// few hundred ids, and one small type keeps the widget's wasm small (each
+/// `BTreeSet` key type brings its own copy of the tree code).
+#[derive(Debug, Default)]
+pub(crate) struct StrSet<'a>(Vec<&'a str>);
+
+impl<'a> StrSet<'a> {
+    /// Adds `id`; `false` when it was already there (like `BTreeSet::insert`).
+    pub(crate) fn insert(&mut self, id: &'a str) -> bool {
+        let new = !self.contains(id);
+        if new {
+            self.0.push(id);
+        }
+        new
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.0.iter().any(|known| *known == id)
+    }
 }
 
 // ---------------------------------------------------------------------------

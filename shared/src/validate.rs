@@ -6,13 +6,13 @@
 //! `show_when` condition does not hold are dropped, never trusted. This module
 //! decides validity only; it never talks to the network or the DOM.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentRecord;
 use crate::json::{strings, Json, JsonError};
-use crate::spec::{option_values, FieldKind, FieldSpec, FormSpec};
+use crate::spec::{has_option, FieldKind, FieldSpec, FormSpec, StrSet};
 use crate::text::{normalise_text, TextRules};
 use crate::{
     email::normalise_email, phone::normalise_phone, postal::normalise_postal, Country, ErrorCode,
@@ -120,7 +120,7 @@ pub fn validate_field(
         }
         FieldKind::Select => {
             let choice = expect_text(value)?.trim();
-            if !option_values(field).contains(choice) {
+            if !has_option(field, choice) {
                 return Err(ErrorCode::OptionNotAllowed);
             }
             FieldValue::Text(choice.to_owned())
@@ -146,10 +146,9 @@ fn validate_choices(field: &FieldSpec, value: &FieldValue) -> Result<Vec<String>
     let FieldValue::List(items) = value else {
         return Err(ErrorCode::WrongValueType);
     };
-    let allowed = option_values(field);
-    let mut seen = BTreeSet::new();
+    let mut seen = StrSet::default();
     for item in items {
-        if !allowed.contains(item.as_str()) {
+        if !has_option(field, item) {
             return Err(ErrorCode::OptionNotAllowed);
         }
         if !seen.insert(item.as_str()) {
@@ -279,24 +278,31 @@ pub fn validate_submission(
     consents: &[ConsentRecord],
 ) -> Result<CleanSubmission, Vec<FieldIssue>> {
     let mut issues = Vec::new();
-    let asked: BTreeSet<&str> = asked.iter().map(String::as_str).collect();
+    // Sorted and without repeats, as the issues list them.
+    let mut asked: Vec<&str> = asked.iter().map(String::as_str).collect();
+    asked.sort_unstable();
+    asked.dedup();
     for id in &asked {
         if spec.field(id).is_none() {
             issues.push(FieldIssue::new(*id, ErrorCode::UnknownField));
         }
     }
     for id in values.keys() {
-        if spec.field(id).is_none() || !asked.contains(id.as_str()) {
+        if spec.field(id).is_none() || !asked.contains(&id.as_str()) {
             issues.push(FieldIssue::new(id.clone(), ErrorCode::UnknownField));
         }
     }
     for id in &spec.profiling.always_ask {
-        if !asked.contains(id.as_str()) {
+        if !asked.contains(&id.as_str()) {
             issues.push(FieldIssue::new(id.clone(), ErrorCode::Required));
         }
     }
     let mut clean = BTreeMap::new();
-    for field in spec.fields.iter().filter(|f| asked.contains(f.id.as_str())) {
+    for field in spec
+        .fields
+        .iter()
+        .filter(|f| asked.contains(&f.id.as_str()))
+    {
         if !is_visible(spec, field, values) {
             continue;
         }
@@ -308,7 +314,7 @@ pub fn validate_submission(
             Err(code) => issues.push(FieldIssue::new(field.id.clone(), code)),
         }
     }
-    let mut recorded = BTreeSet::new();
+    let mut recorded = StrSet::default();
     for record in consents {
         let Some(block) = spec.consent(&record.consent_id) else {
             issues.push(FieldIssue::new(

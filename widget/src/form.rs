@@ -8,6 +8,8 @@
 //! `shared` and the spec.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use crate::idmap::IdMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,10 +67,10 @@ pub struct Ctx {
     hidden: StoredValue<(u64, Option<u64>)>,
     root: Arc<SendWrapper<web_sys::HtmlElement>>,
     pub values: RwSignal<BTreeMap<String, FieldValue>>,
-    pub errors: RwSignal<BTreeMap<String, ErrorCode>>,
+    pub errors: RwSignal<IdMap<ErrorCode>>,
     /// Consent id → (ticked, when last changed).
-    pub consents: RwSignal<BTreeMap<String, (bool, u64)>>,
-    pub consent_errors: RwSignal<BTreeMap<String, ErrorCode>>,
+    pub consents: RwSignal<IdMap<(bool, u64)>>,
+    pub consent_errors: RwSignal<IdMap<ErrorCode>>,
     pub step: RwSignal<usize>,
     pub status: RwSignal<Status>,
     notice: RwSignal<Option<Text>>,
@@ -124,9 +126,9 @@ impl Ctx {
             hidden: StoredValue::new((0, platform::page_hidden().then_some(now))),
             root: Arc::new(SendWrapper::new(root)),
             values: RwSignal::new(values),
-            errors: RwSignal::new(BTreeMap::new()),
-            consents: RwSignal::new(BTreeMap::new()),
-            consent_errors: RwSignal::new(BTreeMap::new()),
+            errors: RwSignal::new(IdMap::default()),
+            consents: RwSignal::new(IdMap::default()),
+            consent_errors: RwSignal::new(IdMap::default()),
             step: RwSignal::new(0),
             status: RwSignal::new(Status::Idle),
             notice: RwSignal::new(None),
@@ -182,12 +184,8 @@ impl Ctx {
             .with_untracked(|values| validate_field(field, values.get(id)));
         let error = result.as_ref().err().copied();
         self.errors.update(|errors| match error {
-            Some(code) => {
-                errors.insert(id.to_owned(), code);
-            }
-            None => {
-                errors.remove(id);
-            }
+            Some(code) => errors.insert(id, code),
+            None => errors.remove(id),
         });
         if let (FieldKind::Phone, Ok(Some(FieldValue::Text(e164)))) = (field.kind, result) {
             // Show the normalised number once the visitor leaves the field.
@@ -238,9 +236,7 @@ impl Ctx {
         let mut bad = Vec::new();
         for field in self.step_fields(index) {
             if !self.visible_untracked(field) {
-                self.errors.update(|e| {
-                    e.remove(&field.id);
-                });
+                self.errors.update(|e| e.remove(&field.id));
                 continue;
             }
             if self.check_field(&field.id).is_some() {
@@ -253,10 +249,10 @@ impl Ctx {
     fn check_consents(&self) -> Vec<String> {
         let mut bad = Vec::new();
         let ticked = self.consents.get_untracked();
-        let mut errors = BTreeMap::new();
+        let mut errors = IdMap::default();
         for block in self.spec.consents.iter().filter(|b| b.required) {
             if !ticked.get(&block.id).is_some_and(|(checked, _)| *checked) {
-                errors.insert(block.id.clone(), ErrorCode::ConsentRequired);
+                errors.insert(&block.id, ErrorCode::ConsentRequired);
                 bad.push(self.consent_dom_id(&block.id));
             }
         }
@@ -370,13 +366,8 @@ impl Ctx {
     /// shared rules find.
     fn build(&self) -> Result<Pending, Vec<(String, ErrorCode)>> {
         let asked = self.selection.field_ids();
-        let asked_set: BTreeSet<&str> = asked.iter().map(String::as_str).collect();
-        let values: BTreeMap<String, FieldValue> = self
-            .values
-            .get_untracked()
-            .into_iter()
-            .filter(|(id, _)| asked_set.contains(id.as_str()))
-            .collect();
+        let mut values = self.values.get_untracked();
+        values.retain(|id, _| asked.contains(id));
         let now = platform::now_ms();
         let ticked = self.consents.get_untracked();
         let records: Vec<ConsentRecord> = self
@@ -400,16 +391,12 @@ impl Ctx {
             .spec
             .fields
             .iter()
-            .filter(|f| asked_set.contains(f.id.as_str()) && f.kind != FieldKind::Hidden)
+            .filter(|f| asked.contains(&f.id) && f.kind != FieldKind::Hidden)
             .filter(|f| values_visible(&self.spec, f, &values))
             .map(|f| f.id.clone())
             .collect();
-        let prefill: BTreeMap<String, FieldValue> = clean
-            .values
-            .iter()
-            .filter(|(id, _)| self.spec.field(id).is_some_and(|f| f.prefill))
-            .map(|(id, v)| (id.clone(), v.clone()))
-            .collect();
+        let mut prefill = clean.values.clone();
+        prefill.retain(|id, _| self.spec.field(id).is_some_and(|f| f.prefill));
         store::save_prefill(&self.spec.id, prefill);
         let submission_id = platform::random_token().unwrap_or_else(|_| store::fallback_token());
         let envelope = SubmissionEnvelope {
@@ -515,13 +502,13 @@ impl Ctx {
     /// Shows issues (from `shared` or the edge) inline, on the step holding
     /// the first one, and focuses it.
     fn show_issues(&self, issues: &[(String, ErrorCode)], code: Option<ErrorCode>) {
-        let mut field_errors = BTreeMap::new();
-        let mut consent_errors = BTreeMap::new();
+        let mut field_errors = IdMap::default();
+        let mut consent_errors = IdMap::default();
         for (id, code) in issues {
             if self.spec.field(id).is_some() {
-                field_errors.entry(id.clone()).or_insert(*code);
+                field_errors.insert_first(id, *code);
             } else if self.spec.consent(id).is_some() {
-                consent_errors.entry(id.clone()).or_insert(*code);
+                consent_errors.insert_first(id, *code);
             }
         }
         let first_field = self
@@ -530,7 +517,7 @@ impl Ctx {
             .iter()
             .enumerate()
             .flat_map(|(i, step)| step.fields.iter().map(move |id| (i, id)))
-            .find(|(_, id)| field_errors.contains_key(*id));
+            .find(|(_, id)| field_errors.contains_key(id));
         let first_consent = self
             .spec
             .consents
@@ -565,7 +552,7 @@ fn values_visible(
 /// Starting values: hidden fields from the page URL or their default, prefill
 /// values the spec allows.
 fn initial_values(spec: &FormSpec, selection: &Selection) -> BTreeMap<String, FieldValue> {
-    let asked: BTreeSet<String> = selection.field_ids().into_iter().collect();
+    let asked = selection.field_ids();
     let params = platform::query_params();
     let prefill = store::prefill_values(&spec.id);
     let mut values = BTreeMap::new();
@@ -745,7 +732,7 @@ struct Aria {
     id: String,
     help_id: Option<String>,
     error_id: String,
-    errors: RwSignal<BTreeMap<String, ErrorCode>>,
+    errors: RwSignal<IdMap<ErrorCode>>,
 }
 
 impl Aria {
@@ -1072,13 +1059,9 @@ fn consent_view(ctx: &Ctx, block: ConsentBlock) -> impl IntoView {
         let id = block.id.clone();
         move |ev: ev::Event| {
             let on = event_target_checked(&ev);
-            consents.update(|c| {
-                c.insert(id.clone(), (on, platform::now_ms()));
-            });
+            consents.update(|c| c.insert(&id, (on, platform::now_ms())));
             if on {
-                consent_errors.update(|e| {
-                    e.remove(&id);
-                });
+                consent_errors.update(|e| e.remove(&id));
             }
         }
     };

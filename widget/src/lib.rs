@@ -12,6 +12,7 @@
 pub mod attribution;
 pub mod form;
 pub mod i18n;
+pub mod idmap;
 pub mod platform;
 pub mod store;
 pub mod submit;

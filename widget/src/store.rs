@@ -57,7 +57,13 @@ pub fn known_fields(form_id: &str) -> BTreeSet<String> {
     platform::load(&key("known", form_id))
         .and_then(|text| json::parse(&text).ok())
         .and_then(|value| json::strings(&value, "known").ok())
-        .map(|ids| ids.into_iter().collect())
+        .map(|ids| {
+            let mut known = BTreeSet::new();
+            for id in ids {
+                known.insert(id);
+            }
+            known
+        })
         .unwrap_or_default()
 }
 
@@ -80,11 +86,11 @@ pub fn prefill_values(form_id: &str) -> BTreeMap<String, FieldValue> {
 
 /// An object of field id → value; `None` when any value is malformed.
 fn read_values(value: &Json) -> Option<BTreeMap<String, FieldValue>> {
-    json::open_object(value, "prefill")
-        .ok()?
-        .iter()
-        .map(|(id, v)| FieldValue::from_json(v).ok().map(|v| (id.clone(), v)))
-        .collect()
+    let mut values = BTreeMap::new();
+    for (id, value) in json::open_object(value, "prefill").ok()? {
+        values.insert(id.clone(), FieldValue::from_json(value).ok()?);
+    }
+    Some(values)
 }
 
 /// Merges `values` into the prefill store of `form_id`.
