@@ -1,4 +1,5 @@
-//! The form itself: state, the step/submit flow and the Leptos views.
+//! The form itself: its state (Leptos signals) and the step/submit flow; the
+//! DOM that shows it is built by [`crate::view`].
 //!
 //! Everything the visitor sees is derived from the public [`FormSpec`]: the
 //! fields of this visit come from `leadform_shared::select_fields`, every value
@@ -8,27 +9,24 @@
 //! `shared` and the spec.
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use crate::idmap::IdMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use leadform_shared::envelope::{Attribution, Timings, ENVELOPE_VERSION, MAX_URL_BYTES};
-use leadform_shared::messages::message;
-use leadform_shared::profiling::Step;
 use leadform_shared::validate::is_visible;
 use leadform_shared::{
-    validate_field, validate_submission, ConsentBlock, ConsentRecord, ErrorCode, FieldKind,
-    FieldSpec, FieldValue, FormSpec, Lang, Selection, SubmissionEnvelope,
+    validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldSpec,
+    FieldValue, FormSpec, Lang, Selection, SubmissionEnvelope,
 };
-use leptos::ev;
-use leptos::prelude::*;
+use reactive_graph::owner::StoredValue;
+use reactive_graph::prelude::*;
+use reactive_graph::signal::RwSignal;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::attribution::cut;
-use crate::i18n::{lang_tag, step_of, t, Text};
+use crate::i18n::Text;
+use crate::idmap::IdMap;
 use crate::platform;
 use crate::store::{self, Pending};
 use crate::submit::{self, Outcome, Refusal};
@@ -73,8 +71,8 @@ pub struct Ctx {
     pub consent_errors: RwSignal<IdMap<ErrorCode>>,
     pub step: RwSignal<usize>,
     pub status: RwSignal<Status>,
-    notice: RwSignal<Option<Text>>,
-    honeypot: RwSignal<String>,
+    pub notice: RwSignal<Option<Text>>,
+    pub honeypot: RwSignal<String>,
     pub turnstile_token: RwSignal<Option<String>>,
     /// The submission to resend when the visitor presses Retry.
     retry: StoredValue<Option<Pending>>,
@@ -150,6 +148,14 @@ impl Ctx {
 
     pub fn consent_dom_id(&self, consent_id: &str) -> String {
         format!("{}-consent-{consent_id}", self.uid)
+    }
+
+    pub fn success_dom_id(&self) -> String {
+        format!("{}-success", self.uid)
+    }
+
+    pub fn honeypot_dom_id(&self) -> String {
+        format!("{}-website", self.uid)
     }
 
     /// The text value of a field ("" when empty or not text).
@@ -263,19 +269,20 @@ impl Ctx {
     /// Moves focus to the element with `dom_id` once the DOM has settled.
     fn focus(&self, dom_id: String) {
         let root = Arc::clone(&self.root);
-        set_timeout(
-            move || {
-                let element = root
-                    .query_selector(&format!("#{dom_id}"))
-                    .ok()
-                    .flatten()
-                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
-                if let Some(element) = element {
-                    let _ = element.focus();
-                }
-            },
-            Duration::ZERO,
-        );
+        let focus = Closure::once_into_js(move || {
+            let element = root
+                .query_selector(&format!("#{dom_id}"))
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            if let Some(element) = element {
+                let _ = element.focus();
+            }
+        });
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(focus.unchecked_ref(), 0);
+        }
     }
 
     fn focus_first_field(&self, index: usize) {
@@ -442,7 +449,7 @@ impl Ctx {
     fn deliver(&self, pending: Pending) {
         self.status.set(Status::Sending);
         let ctx = self.clone();
-        leptos::task::spawn_local(async move {
+        wasm_bindgen_futures::spawn_local(async move {
             let outcome = submit::post(&ctx.submit_url, &pending.envelope).await;
             match outcome {
                 Outcome::Accepted { .. } => {
@@ -468,7 +475,7 @@ impl Ctx {
     /// A submission kept from an earlier visit: send it in the background.
     fn resend_earlier(&self, pending: Pending) {
         let ctx = self.clone();
-        leptos::task::spawn_local(async move {
+        wasm_bindgen_futures::spawn_local(async move {
             match submit::post(&ctx.submit_url, &pending.envelope).await {
                 Outcome::Accepted { .. } => {
                     store::clear_pending(&ctx.spec.id);
@@ -492,7 +499,7 @@ impl Ctx {
             }
         }
         self.status.set(Status::Success);
-        self.focus(format!("{}-success", self.uid));
+        self.focus(self.success_dom_id());
     }
 
     fn show_refusal(&self, refusal: Refusal) {
@@ -572,533 +579,4 @@ fn initial_values(spec: &FormSpec, selection: &Selection) -> BTreeMap<String, Fi
         }
     }
     values
-}
-
-/// The whole form.
-pub fn app(ctx: Ctx, theme: Option<String>) -> impl IntoView {
-    let lang = ctx.lang;
-    let status = ctx.status;
-    let step = ctx.step;
-    let notice = ctx.notice;
-    let steps_total = ctx.selection.steps.len();
-    let title = ctx
-        .spec
-        .title
-        .clone()
-        .map(|text| view! { <h2 class="lf-title">{text}</h2> });
-    let intro = ctx
-        .spec
-        .intro
-        .clone()
-        .map(|text| view! { <p class="lf-intro">{text}</p> });
-    let progress = progress_view(&ctx);
-    let steps = ctx
-        .selection
-        .steps
-        .iter()
-        .enumerate()
-        .map(|(index, s)| step_view(&ctx, index, s))
-        .collect_view();
-    let consents = consents_view(&ctx);
-    let honeypot = honeypot_view(&ctx);
-    let turnstile = ctx
-        .spec
-        .anti_spam
-        .turnstile_site_key
-        .is_some()
-        .then(|| view! { <div class="lf-turnstile"><slot name="turnstile"></slot></div> });
-    let on_submit = {
-        let ctx = ctx.clone();
-        move |ev: ev::SubmitEvent| {
-            ev.prevent_default();
-            ctx.on_submit();
-        }
-    };
-    let on_back = {
-        let ctx = ctx.clone();
-        move |_: ev::MouseEvent| ctx.back()
-    };
-    let retry = {
-        let ctx = ctx.clone();
-        move || {
-            let ctx = ctx.clone();
-            (status.get() == Status::Offline).then(move || {
-                view! {
-                    <button type="button" class="lf-button lf-secondary" on:click=move |_| ctx.retry_now()>
-                        {t(lang, Text::Retry)}
-                    </button>
-                }
-            })
-        }
-    };
-    let status_text = move || match status.get() {
-        Status::Invalid => t(lang, Text::FixErrors),
-        Status::Sending => t(lang, Text::Sending),
-        Status::Offline => t(lang, Text::SavedOffline),
-        Status::Refused(Some(code)) => message(code, lang),
-        Status::Refused(None) => t(lang, Text::NotAccepted),
-        Status::Idle | Status::Success => notice.get().map_or("", |n| t(lang, n)),
-    };
-    let is_error = move || {
-        matches!(
-            status.get(),
-            Status::Invalid | Status::Offline | Status::Refused(_)
-        )
-    };
-    let submit_label = {
-        let label = ctx.spec.submit_label.clone();
-        move || {
-            if status.get() == Status::Sending {
-                t(lang, Text::Sending).to_owned()
-            } else if step.get() + 1 < steps_total {
-                t(lang, Text::Next).to_owned()
-            } else {
-                label.clone()
-            }
-        }
-    };
-    let success_message = ctx.spec.success.message.clone();
-    let success_id = format!("{}-success", ctx.uid);
-    view! {
-        <div class="lf" data-theme=theme lang=lang_tag(lang)>
-            {title}
-            {intro}
-            <form class="lf-form" novalidate=true hidden=move || status.get() == Status::Success on:submit=on_submit>
-                {progress}
-                {steps}
-                {consents}
-                {honeypot}
-                {turnstile}
-                <p class="lf-status" class:lf-status-error=is_error role="status" aria-live="polite">{status_text}</p>
-                <div class="lf-actions">
-                    <button type="button" class="lf-button lf-secondary" hidden=move || step.get() == 0 on:click=on_back>
-                        {t(lang, Text::Back)}
-                    </button>
-                    {retry}
-                    <button type="submit" class="lf-button lf-primary" aria-disabled=move || (status.get() == Status::Sending).then_some("true")>
-                        {submit_label}
-                    </button>
-                </div>
-            </form>
-            <div class="lf-success" id=success_id role="status" tabindex="-1" hidden=move || status.get() != Status::Success>
-                {success_message}
-            </div>
-        </div>
-    }
-}
-
-fn progress_view(ctx: &Ctx) -> Option<impl IntoView> {
-    let total = ctx.selection.stage_count;
-    if total < 2 {
-        return None;
-    }
-    let first = ctx.selection.first_stage_index;
-    let step = ctx.step;
-    let lang = ctx.lang;
-    let current = move || (first + step.get() + 1).min(total);
-    Some(view! {
-        <div class="lf-progress">
-            <p class="lf-progress-text">{move || step_of(lang, current(), total)}</p>
-            <div class="lf-bar" aria-hidden="true">
-                <div class="lf-bar-fill" style:width=move || format!("{}%", current() * 100 / total)></div>
-            </div>
-        </div>
-    })
-}
-
-fn step_view(ctx: &Ctx, index: usize, step: &Step) -> impl IntoView {
-    let current = ctx.step;
-    let legend = step
-        .title
-        .clone()
-        .map(|title| view! { <legend class="lf-legend">{title}</legend> });
-    let fields = step
-        .fields
-        .iter()
-        .filter_map(|id| ctx.spec.field(id).cloned())
-        .map(|field| field_view(ctx, field))
-        .collect_view();
-    view! {
-        <fieldset class="lf-step" hidden=move || current.get() != index>
-            {legend}
-            {fields}
-        </fieldset>
-    }
-}
-
-/// `aria-describedby` and `aria-invalid` of a field, kept in sync with its error.
-#[derive(Clone)]
-struct Aria {
-    id: String,
-    help_id: Option<String>,
-    error_id: String,
-    errors: RwSignal<IdMap<ErrorCode>>,
-}
-
-impl Aria {
-    fn described_by(&self) -> impl Fn() -> Option<String> + Send + Sync + Clone + 'static {
-        let aria = self.clone();
-        move || {
-            let mut ids: Vec<&str> = aria.help_id.iter().map(String::as_str).collect();
-            let has_error = aria.errors.with(|e| e.contains_key(&aria.id));
-            if has_error {
-                ids.push(&aria.error_id);
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    }
-
-    fn invalid(&self) -> impl Fn() -> Option<&'static str> + Send + Sync + Clone + 'static {
-        let aria = self.clone();
-        move || {
-            aria.errors
-                .with(|e| e.contains_key(&aria.id))
-                .then_some("true")
-        }
-    }
-}
-
-fn default_autocomplete(kind: FieldKind) -> Option<&'static str> {
-    match kind {
-        FieldKind::Email => Some("email"),
-        FieldKind::Phone => Some("tel"),
-        FieldKind::PostalCode => Some("postal-code"),
-        _ => None,
-    }
-}
-
-fn field_view(ctx: &Ctx, field: FieldSpec) -> AnyView {
-    let lang = ctx.lang;
-    let id = field.id.clone();
-    let dom_id = ctx.dom_id(&id);
-    if field.kind == FieldKind::Hidden {
-        let ctx = ctx.clone();
-        return view! { <input type="hidden" name=id.clone() prop:value=move || ctx.text(&id) /> }
-            .into_any();
-    }
-    let field_required = field.required;
-    let aria = Aria {
-        id: id.clone(),
-        help_id: field.help.as_ref().map(|_| format!("{dom_id}-help")),
-        error_id: format!("{dom_id}-error"),
-        errors: ctx.errors,
-    };
-    let optional = move || {
-        (!field_required).then(|| {
-            view! { " " <span class="lf-optional">{t(lang, Text::Optional)}</span> }
-        })
-    };
-    let help = field
-        .help
-        .clone()
-        .map(|text| view! { <p class="lf-help" id=format!("{dom_id}-help")>{text}</p> });
-    let error = {
-        let errors = ctx.errors;
-        let id = id.clone();
-        let error_id = aria.error_id.clone();
-        move || {
-            errors.with(|e| e.get(&id).copied()).map(|code| {
-                view! { <p class="lf-error" id=error_id.clone()>{message(code, lang)}</p> }
-            })
-        }
-    };
-    let shown = {
-        let ctx = ctx.clone();
-        let field = field.clone();
-        move || !ctx.visible(&field)
-    };
-    let on_blur = {
-        let ctx = ctx.clone();
-        let id = id.clone();
-        move |_: ev::FocusEvent| ctx.blur(&id)
-    };
-    let text_value = {
-        let ctx = ctx.clone();
-        let id = id.clone();
-        move || ctx.text(&id)
-    };
-    let on_text = {
-        let ctx = ctx.clone();
-        let id = id.clone();
-        move |ev: ev::Event| {
-            let text = event_target_value(&ev);
-            let value = (!text.is_empty()).then_some(FieldValue::Text(text));
-            ctx.set_value(&id, value);
-        }
-    };
-    let label = view! {
-        <label class="lf-label" for=dom_id.clone()>{field.label.clone()}{optional()}</label>
-    };
-    let autocomplete = field
-        .autocomplete
-        .clone()
-        .or_else(|| default_autocomplete(field.kind).map(str::to_owned));
-    match field.kind {
-        FieldKind::Checkbox => {
-            let checked = {
-                let ctx = ctx.clone();
-                let id = id.clone();
-                move || ctx.values.with(|v| v.get(&id) == Some(&FieldValue::Bool(true)))
-            };
-            let on_change = {
-                let ctx = ctx.clone();
-                let id = id.clone();
-                move |ev: ev::Event| {
-                    ctx.set_value(&id, Some(FieldValue::Bool(event_target_checked(&ev))))
-                }
-            };
-            view! {
-                <div class="lf-field" hidden=shown>
-                    <div class="lf-choice">
-                        <input type="checkbox" class="lf-box" id=dom_id.clone() name=id.clone()
-                            required=field.required aria-invalid=aria.invalid() aria-describedby=aria.described_by()
-                            prop:checked=checked on:change=on_change on:blur=on_blur />
-                        {label}
-                    </div>
-                    {help}
-                    {error}
-                </div>
-            }
-            .into_any()
-        }
-        FieldKind::MultiSelect => {
-            let choices = field
-                .options
-                .iter()
-                .enumerate()
-                .map(|(i, option)| {
-                    let choice_id = if i == 0 {
-                        dom_id.clone()
-                    } else {
-                        format!("{dom_id}-{i}")
-                    };
-                    let value = option.value.clone();
-                    let checked = {
-                        let ctx = ctx.clone();
-                        let id = id.clone();
-                        let value = value.clone();
-                        move || {
-                            ctx.values.with(|v| {
-                                matches!(v.get(&id), Some(FieldValue::List(items)) if items.contains(&value))
-                            })
-                        }
-                    };
-                    let on_change = {
-                        let ctx = ctx.clone();
-                        let id = id.clone();
-                        let value = value.clone();
-                        move |ev: ev::Event| {
-                            let on = event_target_checked(&ev);
-                            let mut items = match ctx.values.get_untracked().remove(&id) {
-                                Some(FieldValue::List(items)) => items,
-                                _ => Vec::new(),
-                            };
-                            items.retain(|item| *item != value);
-                            if on {
-                                items.push(value.clone());
-                            }
-                            let next = (!items.is_empty()).then_some(FieldValue::List(items));
-                            ctx.set_value(&id, next);
-                        }
-                    };
-                    view! {
-                        <div class="lf-choice">
-                            <input type="checkbox" class="lf-box" id=choice_id.clone() name=id.clone() value=value
-                                aria-invalid=aria.invalid() prop:checked=checked on:change=on_change />
-                            <label for=choice_id>{option.label().to_owned()}</label>
-                        </div>
-                    }
-                })
-                .collect_view();
-            let on_focusout = {
-                let ctx = ctx.clone();
-                let id = id.clone();
-                move |ev: ev::FocusEvent| {
-                    let group = ev
-                        .current_target()
-                        .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
-                    let next = ev
-                        .related_target()
-                        .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
-                    let inside = match (group, next) {
-                        (Some(group), Some(next)) => group.contains(Some(&next)),
-                        _ => false,
-                    };
-                    if !inside {
-                        ctx.blur(&id);
-                    }
-                }
-            };
-            view! {
-                <div class="lf-field" hidden=shown>
-                    <fieldset class="lf-group" aria-describedby=aria.described_by() on:focusout=on_focusout>
-                        <legend class="lf-label">{field.label.clone()}{optional()}</legend>
-                        {help}
-                        {choices}
-                    </fieldset>
-                    {error}
-                </div>
-            }
-            .into_any()
-        }
-        FieldKind::Select => {
-            let options = field
-                .options
-                .iter()
-                .map(|option| {
-                    let selected = {
-                        let ctx = ctx.clone();
-                        let id = id.clone();
-                        let value = option.value.clone();
-                        move || ctx.text(&id) == value
-                    };
-                    view! { <option value=option.value.clone() prop:selected=selected>{option.label().to_owned()}</option> }
-                })
-                .collect_view();
-            view! {
-                <div class="lf-field" hidden=shown>
-                    {label}
-                    {help}
-                    <select class="lf-input" id=dom_id.clone() name=id.clone() autocomplete=autocomplete
-                        required=field.required aria-invalid=aria.invalid() aria-describedby=aria.described_by()
-                        on:change=on_text on:blur=on_blur>
-                        <option value="">{t(lang, Text::ChooseOne)}</option>
-                        {options}
-                    </select>
-                    {error}
-                </div>
-            }
-            .into_any()
-        }
-        FieldKind::Textarea => view! {
-            <div class="lf-field" hidden=shown>
-                {label}
-                {help}
-                <textarea class="lf-input" id=dom_id.clone() name=id.clone() rows="4" autocomplete=autocomplete
-                    placeholder=field.placeholder.clone() required=field.required
-                    aria-invalid=aria.invalid() aria-describedby=aria.described_by()
-                    prop:value=text_value on:input=on_text on:blur=on_blur></textarea>
-                {error}
-            </div>
-        }
-        .into_any(),
-        kind => {
-            let (input_type, input_mode) = match kind {
-                FieldKind::Email => ("email", Some("email")),
-                FieldKind::Phone => ("tel", Some("tel")),
-                FieldKind::Number if field.allow_decimals => ("text", Some("decimal")),
-                FieldKind::Number => ("text", Some("numeric")),
-                _ => ("text", None),
-            };
-            let hint = (kind == FieldKind::Phone).then(|| {
-                let ctx = ctx.clone();
-                let field = field.clone();
-                move || {
-                    let raw = ctx.text(&field.id);
-                    if raw.trim().is_empty() {
-                        return None;
-                    }
-                    match validate_field(&field, Some(&FieldValue::Text(raw.clone()))) {
-                        Ok(Some(FieldValue::Text(e164))) if e164 != raw.trim() => Some(view! {
-                            <p class="lf-hint">{format!("{} {e164}", t(lang, Text::PhoneSentAs))}</p>
-                        }),
-                        _ => None,
-                    }
-                }
-            });
-            let spell = matches!(kind, FieldKind::Email | FieldKind::Phone | FieldKind::Number)
-                .then_some("false");
-            view! {
-                <div class="lf-field" hidden=shown>
-                    {label}
-                    {help}
-                    <input class="lf-input" id=dom_id.clone() name=id.clone() type=input_type inputmode=input_mode
-                        autocomplete=autocomplete placeholder=field.placeholder.clone() spellcheck=spell
-                        required=field.required aria-invalid=aria.invalid() aria-describedby=aria.described_by()
-                        prop:value=text_value on:input=on_text on:blur=on_blur />
-                    {hint}
-                    {error}
-                </div>
-            }
-            .into_any()
-        }
-    }
-}
-
-fn consents_view(ctx: &Ctx) -> Option<impl IntoView> {
-    if ctx.spec.consents.is_empty() {
-        return None;
-    }
-    let last = ctx.selection.steps.len().saturating_sub(1);
-    let step = ctx.step;
-    let blocks = ctx
-        .spec
-        .consents
-        .iter()
-        .map(|block| consent_view(ctx, block.clone()))
-        .collect_view();
-    Some(view! { <div class="lf-consents" hidden=move || step.get() != last>{blocks}</div> })
-}
-
-fn consent_view(ctx: &Ctx, block: ConsentBlock) -> impl IntoView {
-    let lang = ctx.lang;
-    let dom_id = ctx.consent_dom_id(&block.id);
-    let aria = Aria {
-        id: block.id.clone(),
-        help_id: None,
-        error_id: format!("{dom_id}-error"),
-        errors: ctx.consent_errors,
-    };
-    let consents = ctx.consents;
-    let consent_errors = ctx.consent_errors;
-    let checked = {
-        let id = block.id.clone();
-        move || consents.with(|c| c.get(&id).is_some_and(|(on, _)| *on))
-    };
-    let on_change = {
-        let id = block.id.clone();
-        move |ev: ev::Event| {
-            let on = event_target_checked(&ev);
-            consents.update(|c| c.insert(&id, (on, platform::now_ms())));
-            if on {
-                consent_errors.update(|e| e.remove(&id));
-            }
-        }
-    };
-    let error = {
-        let id = block.id.clone();
-        let error_id = aria.error_id.clone();
-        move || {
-            consent_errors.with(|e| e.get(&id).copied()).map(|code| {
-                view! { <p class="lf-error" id=error_id.clone()>{message(code, lang)}</p> }
-            })
-        }
-    };
-    let required = block
-        .required
-        .then(|| view! { <span class="lf-optional">{t(lang, Text::Required)}</span> });
-    view! {
-        <div class="lf-consent">
-            <div class="lf-choice">
-                <input type="checkbox" class="lf-box" id=dom_id.clone() name=format!("consent-{}", block.id)
-                    required=block.required aria-invalid=aria.invalid() aria-describedby=aria.described_by()
-                    prop:checked=checked on:change=on_change />
-                <label class="lf-consent-text" for=dom_id>{block.text.clone()}</label>
-            </div>
-            {required}
-            {error}
-        </div>
-    }
-}
-
-fn honeypot_view(ctx: &Ctx) -> impl IntoView {
-    let honeypot = ctx.honeypot;
-    let id = format!("{}-website", ctx.uid);
-    view! {
-        <div class="lf-hp" aria-hidden="true">
-            <label for=id.clone()>{t(ctx.lang, Text::HoneypotLabel)}</label>
-            <input type="text" id=id name="website" tabindex="-1" autocomplete="off"
-                on:input=move |ev| honeypot.set(event_target_value(&ev)) />
-        </div>
-    }
 }

@@ -10,18 +10,22 @@
 //! `eval`-style code generation.
 
 pub mod attribution;
+pub mod dom;
 pub mod form;
 pub mod i18n;
 pub mod idmap;
 pub mod platform;
 pub mod store;
 pub mod submit;
+pub mod view;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use leadform_shared::{FormSpec, Lang};
-use leptos::prelude::*;
+use reactive_graph::owner::Owner;
+use reactive_graph::prelude::*;
+use reactive_graph::signal::RwSignal;
 use wasm_bindgen::prelude::*;
 
 /// The widget's stylesheet, placed inside each form's shadow root.
@@ -142,15 +146,20 @@ pub fn mount(
         uid: format!("lf{}", NEXT_UID.fetch_add(1, Ordering::Relaxed)),
     };
     install_css(&container);
-    let theme = (!theme.is_empty()).then(|| theme.to_owned());
-    let turnstile_token = RwSignal::new(None);
-    let root = container.clone();
-    // The context is made inside the mount so its signals and tasks belong to
-    // the form's reactive owner and the executor is running.
-    leptos::mount::mount_to(container, move || {
-        form::app(form::Ctx::new(setup, root, turnstile_token), theme)
-    })
-    .forget();
+    let document = container
+        .owner_document()
+        .ok_or_else(|| JsError::new("mount: the container is not in a document"))?;
+    let theme = (!theme.is_empty()).then_some(theme);
+    // The form's signals and bindings belong to one reactive owner, kept for
+    // the page's lifetime (forms are never unmounted).
+    let owner = Owner::new();
+    let turnstile_token = owner.with(|| {
+        let turnstile_token = RwSignal::new(None);
+        let ctx = form::Ctx::new(setup, container.clone(), turnstile_token);
+        view::render(&ctx, theme, &document, &container);
+        turnstile_token
+    });
+    std::mem::forget(owner);
     Ok(FormHandle {
         turnstile_token,
         form_id,
