@@ -2,8 +2,8 @@
 # Builds the widget into dist/assets/v1/ (served by the edge under /v1/):
 #   leadform.js              hand-written loader (widget/loader/leadform.js)
 #   leadform_widget.js       wasm-bindgen glue (ES module, --target web)
-#   leadform_widget_bg.wasm  the Leptos form, wasm-opt -Oz
-# Steps: cargo build (release, wasm32) -> wasm-bindgen -> wasm-opt -Oz -> copy loader.
+#   leadform_widget_bg.wasm  the form, wasm-opt -Oz (to a fixed point)
+# Steps: cargo build (release, wasm32) -> wasm-bindgen -> wasm-opt -Oz --converge -> copy loader.
 # Paths are relative to the repository root; CARGO_TARGET_DIR is honoured.
 # Overrides: WASM_BINDGEN (default: wasm-bindgen on PATH or ~/.cargo/bin),
 # WASM_OPT (default: tools/node_modules/.bin/wasm-opt).
@@ -32,8 +32,8 @@ step "2/4 wasm-bindgen --target web -> $out/"
 mkdir -p "$out"
 "$wasm_bindgen" --target web --no-typescript --out-dir "$out" --out-name leadform_widget "$raw"
 
-step "3/4 wasm-opt -Oz $out/leadform_widget_bg.wasm"
-"$wasm_opt" -Oz \
+step "3/4 wasm-opt -Oz --converge $out/leadform_widget_bg.wasm"
+"$wasm_opt" -Oz --converge --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-mutable-globals --enable-multivalue \
   "$out/leadform_widget_bg.wasm" -o "$out/leadform_widget_bg.wasm.opt"

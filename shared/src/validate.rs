@@ -191,7 +191,7 @@ fn validate_number(field: &FieldSpec, text: &str) -> Result<String, ErrorCode> {
     if fraction.is_some() && !field.allow_decimals {
         return Err(ErrorCode::NumberInvalid);
     }
-    let number: f64 = text.parse().map_err(|_| ErrorCode::NumberInvalid)?;
+    let number = decimal_to_f64(text.starts_with('-'), whole, fraction.unwrap_or(""));
     if field.min.is_some_and(|min| number < min) {
         return Err(ErrorCode::NumberTooSmall);
     }
@@ -209,6 +209,42 @@ fn validate_number(field: &FieldSpec, text: &str) -> Result<String, ErrorCode> {
     } else {
         format!("{sign}{whole}.{fraction}")
     })
+}
+
+/// The `f64` nearest to the decimal `[-]whole.fraction` (ties to even), as
+/// `str::parse::<f64>` gives it, for the well-formed numbers
+/// [`validate_number`] accepts (at most 15 + 6 digits). Exact integer
+/// arithmetic instead of `parse`, whose tables would weigh on the widget.
+fn decimal_to_f64(negative: bool, whole: &str, fraction: &str) -> f64 {
+    let mut n: u128 = 0;
+    for b in whole.bytes().chain(fraction.bytes()) {
+        n = n * 10 + u128::from(b - b'0');
+    }
+    let d = 10u128.pow(fraction.len() as u32);
+    let magnitude = if n == 0 {
+        0.0
+    } else {
+        // q = floor(n * 2^s / d) has 55 or 56 bits; round it to 53.
+        let bits = |x: u128| 128 - x.leading_zeros() as i32;
+        let s = 55 + bits(d) - bits(n);
+        let (num, den) = if s >= 0 { (n << s, d) } else { (n, d << -s) };
+        let (q, sticky) = (num / den, num % den != 0);
+        let shift = bits(q) - 53;
+        let mut mantissa = q >> shift;
+        let rest = q & ((1 << shift) - 1);
+        let half = 1 << (shift - 1);
+        if rest > half || (rest == half && (sticky || mantissa & 1 == 1)) {
+            mantissa += 1;
+        }
+        // mantissa <= 2^53 and the scale is a power of two: both exact.
+        let scale = shift - s;
+        mantissa as f64 * f64::from_bits(((1023 + scale) as u64) << 52)
+    };
+    if negative {
+        -magnitude
+    } else {
+        magnitude
+    }
 }
 
 /// Whether `field` is shown given the current values: its condition holds and
@@ -349,5 +385,54 @@ pub fn validate_submission(
         })
     } else {
         Err(issues)
+    }
+}
+
+#[cfg(test)]
+mod decimal_tests {
+    use super::decimal_to_f64;
+    use proptest::prelude::*;
+
+    fn check(whole: &str, fraction: &str) {
+        let text = if fraction.is_empty() {
+            whole.to_owned()
+        } else {
+            format!("{whole}.{fraction}")
+        };
+        let expected: f64 = text.parse().expect("decimal");
+        let got = decimal_to_f64(false, whole, fraction);
+        assert_eq!(got.to_bits(), expected.to_bits(), "{text}");
+        assert_eq!(decimal_to_f64(true, whole, fraction), -expected, "-{text}");
+    }
+
+    #[test]
+    fn matches_parse_on_hard_cases() {
+        for (whole, fraction) in [
+            ("0", ""),
+            ("0", "000000"),
+            ("1", ""),
+            ("0", "1"),
+            ("0", "3"),
+            ("9007199254740993", ""),
+            ("999999999999999", "999999"),
+            ("123456789012345", "678901"),
+            ("9007199254740992", "5"),
+            ("4503599627370497", "5"),
+            ("1", "000001"),
+            ("0", "000001"),
+            ("100000", ""),
+            ("999999999999999", ""),
+            ("1", "5"),
+            ("2", "675"),
+        ] {
+            check(whole, fraction);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn matches_parse(whole in "[0-9]{1,15}", fraction in "[0-9]{0,6}") {
+            check(&whole, &fraction);
+        }
     }
 }
