@@ -3,9 +3,7 @@
 //!
 //! The selector only sees field ids, never values: the widget stores ids in
 //! the visitor's browser and the edge need not know them. This module must not
-//! touch storage; callers pass the known set in.
-
-use std::collections::BTreeSet;
+//! touch storage; callers pass the known ids in (any order).
 
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +52,7 @@ impl Selection {
 /// 6. hidden fields of a selected stage are always included and never count;
 /// 7. when every stage is complete, the last stage is asked again in full, so
 ///    a returning visitor can still get in touch and update their details.
-pub fn select_fields(spec: &FormSpec, known: &BTreeSet<String>) -> Selection {
+pub fn select_fields(spec: &FormSpec, known: &[String]) -> Selection {
     let stages = spec.effective_stages();
     let stage_count = stages.len();
     let is_hidden = |id: &str| spec.field(id).is_some_and(|f| f.kind == FieldKind::Hidden);

@@ -315,9 +315,13 @@ pub fn validate_submission(
 ) -> Result<CleanSubmission, Vec<FieldIssue>> {
     let mut issues = Vec::new();
     // Sorted and without repeats, as the issues list them.
-    let mut asked: Vec<&str> = asked.iter().map(String::as_str).collect();
-    asked.sort_unstable();
-    asked.dedup();
+    let mut sorted: Vec<&str> = Vec::with_capacity(asked.len());
+    for id in asked {
+        if let Err(at) = sorted.binary_search(&id.as_str()) {
+            sorted.insert(at, id);
+        }
+    }
+    let asked = sorted;
     for id in &asked {
         if spec.field(id).is_none() {
             issues.push(FieldIssue::new(*id, ErrorCode::UnknownField));

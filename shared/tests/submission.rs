@@ -275,7 +275,7 @@ fn envelope_round_trips_and_refuses_bad_shapes() {
 #[test]
 fn progressive_profiling_asks_the_next_stage() {
     let spec = example("b2b-demo.toml");
-    let known = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    let known = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
 
     let first = select_fields(&spec, &known(&[]));
     assert_eq!(first.first_stage_index, 0);
@@ -310,7 +310,7 @@ fn progressive_profiling_asks_the_next_stage() {
 fn profiling_caps_and_conditional_parents() {
     let mut spec = example("home-services-quote.toml");
     spec.profiling.max_new_fields_per_visit = Some(2);
-    let selection = select_fields(&spec, &BTreeSet::new());
+    let selection = select_fields(&spec, &[]);
     // Two new visible fields plus the hidden campaign field.
     assert_eq!(
         selection.field_ids(),
@@ -318,7 +318,7 @@ fn profiling_caps_and_conditional_parents() {
     );
 
     // `other_details` depends on `service`: asking it brings `service` along.
-    let known: BTreeSet<String> = ["service".to_owned()].into();
+    let known = ["service".to_owned()];
     spec.profiling.max_new_fields_per_visit = Some(1);
     let selection = select_fields(&spec, &known);
     assert_eq!(
@@ -328,7 +328,7 @@ fn profiling_caps_and_conditional_parents() {
 
     spec.profiling.stages_per_visit = 0;
     spec.profiling.max_new_fields_per_visit = None;
-    assert!(!select_fields(&spec, &BTreeSet::new()).steps.is_empty());
+    assert!(!select_fields(&spec, &[]).steps.is_empty());
 }
 
 #[test]

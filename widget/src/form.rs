@@ -8,7 +8,7 @@
 //! must not invent validation rules or reword consent text: both belong to
 //! `shared` and the spec.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use leadform_shared::envelope::{Attribution, Timings, ENVELOPE_VERSION, MAX_URL_BYTES};
@@ -105,10 +105,10 @@ impl Ctx {
         } = setup;
         let now = platform::now_ms();
         let pending = store::pending(&spec.id);
-        let mut known: BTreeSet<String> = store::known_fields(&spec.id);
+        let mut known = store::known_fields(&spec.id);
         if let Some(pending) = &pending {
             // Queued answers count as given: they will be delivered.
-            known.extend(pending.answered.iter().cloned());
+            store::add_sorted(&mut known, pending.answered.iter().cloned());
         }
         let selection = leadform_shared::select_fields(&spec, &known);
         let values = initial_values(&spec, &selection);

@@ -7,7 +7,7 @@
 //! pending submission is the one exception, kept only until it is delivered.
 //! Storage failures are ignored: the form then behaves like a first visit.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use leadform_shared::json::{self, Json, JsonError};
 use leadform_shared::FieldValue;
@@ -52,25 +52,32 @@ pub fn is_token(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Field ids already answered on this device for `form_id`.
-pub fn known_fields(form_id: &str) -> BTreeSet<String> {
+/// Field ids already answered on this device for `form_id`, sorted.
+pub fn known_fields(form_id: &str) -> Vec<String> {
     platform::load(&key("known", form_id))
         .and_then(|text| json::parse(&text).ok())
         .and_then(|value| json::strings(&value, "known").ok())
         .map(|ids| {
-            let mut known = BTreeSet::new();
-            for id in ids {
-                known.insert(id);
-            }
+            let mut known = Vec::new();
+            add_sorted(&mut known, ids);
             known
         })
         .unwrap_or_default()
 }
 
-/// Adds `ids` to the answered set of `form_id`.
+/// Adds `ids` to the sorted, repeat-free list `known`.
+pub fn add_sorted(known: &mut Vec<String>, ids: impl IntoIterator<Item = String>) {
+    for id in ids {
+        if let Err(at) = known.binary_search(&id) {
+            known.insert(at, id);
+        }
+    }
+}
+
+/// Adds `ids` to the answered set of `form_id` (stored as a sorted array).
 pub fn add_known_fields(form_id: &str, ids: impl IntoIterator<Item = String>) {
     let mut known = known_fields(form_id);
-    known.extend(ids);
+    add_sorted(&mut known, ids);
     if let Ok(json) = serde_json::to_string(&known) {
         platform::save(&key("known", form_id), &json);
     }
