@@ -22,7 +22,7 @@ pub mod view;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use leadform_shared::{FormSpec, Lang};
+use leadform_shared::{FormSpec, Lang, SpecError};
 use reactive_graph::owner::Owner;
 use reactive_graph::prelude::*;
 use reactive_graph::signal::RwSignal;
@@ -114,8 +114,25 @@ fn browser_nfc(text: &str) -> String {
 
 /// Parses the public spec and checks it with the shared rules (with shared's
 /// small JSON reader: serde_json's deserializer is too big for the widget).
+/// The detail lists the `spec.*` codes (and the reader's message for
+/// `spec.syntax`); their English explanations are the edge's to print, which
+/// refuses such a spec when it is built.
 pub fn parse_spec(spec_json: &str) -> Result<FormSpec, MountError> {
-    FormSpec::parse_json_small(spec_json).map_err(|e| MountError::Spec(e.to_string()))
+    FormSpec::parse_json_small(spec_json).map_err(|errors| {
+        let mut detail = String::new();
+        for error in &errors.0 {
+            if !detail.is_empty() {
+                detail.push_str(", ");
+            }
+            detail.push_str(error.code());
+            if let SpecError::Syntax(message) = error {
+                detail.push_str(" (");
+                detail.push_str(message);
+                detail.push(')');
+            }
+        }
+        MountError::Spec(detail)
+    })
 }
 
 /// Mounts the form described by `spec_json` into `container` (an element in
@@ -164,4 +181,24 @@ pub fn mount(
         turnstile_token,
         form_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_errors_are_reported_by_code() {
+        let Err(MountError::Spec(detail)) = parse_spec("{") else {
+            panic!("broken JSON must be refused");
+        };
+        assert!(detail.starts_with("spec.syntax ("), "{detail}");
+        let broken = r#"{"id":"Bad id","fields":[]}"#;
+        assert_eq!(
+            parse_spec(broken),
+            Err(MountError::Spec(
+                "spec.invalid_id, spec.no_fields".to_owned()
+            ))
+        );
+    }
 }
