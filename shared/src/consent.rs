@@ -9,7 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{array, boolean, object, one_of, or_default, required, string, Json, JsonError};
+use crate::json::{
+    array, boolean, object, one_of, or_default, required, string, write_str, Json, JsonError,
+    Object,
+};
 use crate::{hex_sha256, ErrorCode};
 
 /// A consent checkbox as declared in the form spec.
@@ -45,6 +48,19 @@ pub enum ConsentChannel {
     /// Calls or texts made with an autodialer or prerecorded voice (TCPA).
     AutomatedCalls,
     PostalMail,
+}
+
+impl ConsentChannel {
+    /// The serialised name, e.g. `phone_call`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConsentChannel::Email => "email",
+            ConsentChannel::Sms => "sms",
+            ConsentChannel::PhoneCall => "phone_call",
+            ConsentChannel::AutomatedCalls => "automated_calls",
+            ConsentChannel::PostalMail => "postal_mail",
+        }
+    }
 }
 
 /// The legal ground the owner relies on.
@@ -157,6 +173,28 @@ impl ConsentRecord {
     pub fn canonical_json(&self) -> String {
         // A struct of strings, bools, integers and enums always serialises.
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Appends the record as serde_json writes it: the same bytes as
+    /// [`ConsentRecord::canonical_json`] (see [`crate::json`]).
+    pub fn write_json(&self, out: &mut String) {
+        let mut object = Object::new(out);
+        object.str("consent_id", &self.consent_id);
+        object.str("version", &self.version);
+        object.str("disclosure_text", &self.disclosure_text);
+        object.str("disclosure_sha256", &self.disclosure_sha256);
+        let channels = object.key("channels");
+        channels.push('[');
+        for (i, channel) in self.channels.iter().enumerate() {
+            if i > 0 {
+                channels.push(',');
+            }
+            write_str(channels, channel.as_str());
+        }
+        channels.push(']');
+        object.bool("checked", self.checked);
+        object.u64("client_timestamp_ms", self.client_timestamp_ms);
+        object.end();
     }
 
     /// SHA-256 (hex) of [`ConsentRecord::canonical_json`].

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
 use crate::consent::ConsentRecord;
-use crate::json::{object, optional, string, uint, Json, JsonError};
+use crate::json::{object, optional, string, uint, write_strs, Json, JsonError, Object};
 use crate::spec::{is_valid_id, FormSpec, MAX_FIELDS, MAX_OPTIONS};
 use crate::validate::{validate_submission, CleanSubmission, FieldValue};
 use crate::{ErrorCode, FieldIssue, Lang};
@@ -127,7 +127,38 @@ pub struct Touch {
     pub captured_at_ms: Option<u64>,
 }
 
+impl Attribution {
+    /// Appends the attribution as serde_json writes it (see [`crate::json`]).
+    pub fn write_json(&self, out: &mut String) {
+        let mut object = Object::new(out);
+        self.current.write_json(object.key("current"));
+        if let Some(first) = &self.first_touch {
+            first.write_json(object.key("first_touch"));
+        }
+        object.end();
+    }
+}
+
 impl Touch {
+    /// Appends the touch as serde_json writes it (see [`crate::json`]).
+    pub fn write_json(&self, out: &mut String) {
+        let mut object = Object::new(out);
+        object.opt_str("utm_source", self.utm_source.as_deref());
+        object.opt_str("utm_medium", self.utm_medium.as_deref());
+        object.opt_str("utm_campaign", self.utm_campaign.as_deref());
+        object.opt_str("utm_term", self.utm_term.as_deref());
+        object.opt_str("utm_content", self.utm_content.as_deref());
+        object.opt_str("gclid", self.gclid.as_deref());
+        object.opt_str("fbclid", self.fbclid.as_deref());
+        object.opt_str("referrer", self.referrer.as_deref());
+        object.opt_str("landing_url", self.landing_url.as_deref());
+        object.opt_str("hubspot_utk", self.hubspot_utk.as_deref());
+        if let Some(at) = self.captured_at_ms {
+            object.u64("captured_at_ms", at);
+        }
+        object.end();
+    }
+
     /// Reads a touch with the small JSON reader ([`crate::json`]), as its
     /// serde derive would (the widget keeps the first touch in storage).
     pub fn from_json(value: &Json) -> Result<Touch, JsonError> {
@@ -257,10 +288,39 @@ impl SubmissionEnvelope {
         Ok(envelope)
     }
 
-    /// Compact JSON, as the widget sends it.
+    /// Compact JSON, as the widget sends it: serde_json's bytes, written by
+    /// [`crate::json`]'s writer (tests compare the two).
     pub fn to_json(&self) -> String {
-        // Plain data with string keys always serialises.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = String::with_capacity(1024);
+        let mut object = Object::new(&mut out);
+        object.u64("version", u64::from(self.version));
+        object.str("form_id", &self.form_id);
+        object.str("spec_hash", &self.spec_hash);
+        object.str("submission_id", &self.submission_id);
+        object.str("visitor_id", &self.visitor_id);
+        write_strs(object.key("asked"), &self.asked);
+        FieldValue::write_map_json(object.key("fields"), &self.fields);
+        let consents = object.key("consents");
+        consents.push('[');
+        for (i, record) in self.consents.iter().enumerate() {
+            if i > 0 {
+                consents.push(',');
+            }
+            record.write_json(consents);
+        }
+        consents.push(']');
+        self.attribution.write_json(object.key("attribution"));
+        let mut timings = Object::new(object.key("timings"));
+        timings.u64("started_at_ms", self.timings.started_at_ms);
+        timings.u64("submitted_at_ms", self.timings.submitted_at_ms);
+        timings.u64("time_to_fill_ms", self.timings.time_to_fill_ms);
+        timings.end();
+        object.str("honeypot", &self.honeypot);
+        object.opt_str("turnstile_token", self.turnstile_token.as_deref());
+        object.str("page_url", &self.page_url);
+        object.str("lang", self.lang.tag());
+        object.end();
+        out
     }
 
     fn check_limits(&self) -> Result<(), EnvelopeError> {

@@ -9,9 +9,14 @@
 //! required keys and defaults, unknown keys refused where serde refuses them,
 //! `null` accepted only for optional values. Tests keep the two readers equal.
 //!
-//! This module only reads. It must not be used for what the edge parses from
-//! visitors (envelopes go through serde and its limits), and must not write
-//! JSON: serialisation stays with serde so the wire format has one author.
+//! The writing half ([`Object`], [`write_str`], and the `write_json` methods
+//! of the types the widget sends or stores) produces exactly serde_json's
+//! compact output for those types, byte for byte (tests compare), so the
+//! widget needs no serde serializer either.
+//!
+//! This module must not be used for what the edge parses from visitors
+//! (envelopes go through serde and its limits); serde stays the reference for
+//! the wire format, and the tests hold both halves to it.
 
 use std::fmt;
 
@@ -257,6 +262,120 @@ impl Parser<'_> {
             first
         };
         char::from_u32(scalar).map_or_else(|| error("lone surrogate in string", ""), Ok)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Writing, as serde_json's compact formatter writes.
+
+/// Appends `text` as a JSON string, escaped as serde_json escapes: `"`, `\\`,
+/// `\b \f \n \r \t`, other control characters as `\u00xx`; nothing else.
+pub fn write_str(out: &mut String, text: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // Escaped bytes are ASCII, so `i` is a char boundary.
+        out.push_str(&text[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
+/// Appends an unsigned integer.
+pub fn write_u64(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
+/// Appends an array of strings.
+pub fn write_strs(out: &mut String, items: &[String]) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, item);
+    }
+    out.push(']');
+}
+
+/// An object being written: `{` on creation, `,` between members, `}` on
+/// [`Object::end`].
+pub struct Object<'a> {
+    out: &'a mut String,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    pub fn new(out: &'a mut String) -> Self {
+        out.push('{');
+        Object { out, empty: true }
+    }
+
+    /// Writes `"key":` and returns the buffer for the value.
+    pub fn key(&mut self, key: &str) -> &mut String {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        write_str(self.out, key);
+        self.out.push(':');
+        self.out
+    }
+
+    pub fn str(&mut self, key: &str, value: &str) {
+        write_str(self.key(key), value);
+    }
+
+    /// A string member that serde skips when `None`.
+    pub fn opt_str(&mut self, key: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.str(key, value);
+        }
+    }
+
+    pub fn u64(&mut self, key: &str, value: u64) {
+        write_u64(self.key(key), value);
+    }
+
+    pub fn bool(&mut self, key: &str, value: bool) {
+        self.key(key).push_str(if value { "true" } else { "false" });
+    }
+
+    pub fn end(self) {
+        self.out.push('}');
     }
 }
 

@@ -69,6 +69,24 @@ impl FieldValue {
         }
     }
 
+    /// Appends the value as serde_json writes it (see [`crate::json`]).
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            FieldValue::Bool(ticked) => out.push_str(if *ticked { "true" } else { "false" }),
+            FieldValue::Text(text) => crate::json::write_str(out, text),
+            FieldValue::List(items) => crate::json::write_strs(out, items),
+        }
+    }
+
+    /// Appends an id → value map as serde_json writes it (keys in order).
+    pub fn write_map_json(out: &mut String, values: &BTreeMap<String, FieldValue>) {
+        let mut object = crate::json::Object::new(out);
+        for (id, value) in values {
+            value.write_json(object.key(id));
+        }
+        object.end();
+    }
+
     /// The value as display text (lists joined with `; `).
     pub fn to_display(&self) -> String {
         match self {

@@ -1,15 +1,20 @@
-//! The small JSON reader (`leadform_shared::json`, used by the widget) reads
-//! specs, values and touches exactly as the serde derives do (used by the edge
-//! and tools): same results on every example and test spec, and on variants
-//! with keys left out, set to `null`, of the wrong type or unknown.
+//! The small JSON reader and writer (`leadform_shared::json`, used by the
+//! widget) agree with serde (used by the edge and tools): specs, values and
+//! touches read the same on every example and test spec, and on variants with
+//! keys left out, set to `null`, of the wrong type or unknown; envelopes,
+//! values and touches are written with exactly serde_json's bytes.
 //!
 //! One known difference: serde also reads a struct from a JSON *array* of its
 //! fields in declaration order; the small reader wants objects (nothing Leadform
 //! writes puts a struct in an array), so those variants are not generated.
 
-use leadform_shared::envelope::Touch;
+use std::collections::BTreeMap;
+
+use leadform_shared::envelope::{Attribution, Timings, Touch};
 use leadform_shared::json::{self, Json};
-use leadform_shared::{FieldValue, FormSpec};
+use leadform_shared::{
+    ConsentChannel, ConsentRecord, FieldValue, FormSpec, Lang, SubmissionEnvelope,
+};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -205,5 +210,86 @@ proptest! {
         let read = json::parse(&encoded).and_then(|v| json::float(&v, "n")).ok();
         let serde = serde_json::from_str::<f64>(&encoded).ok();
         prop_assert_eq!(read.map(f64::to_bits), serde.map(f64::to_bits), "{}", encoded);
+    }
+}
+
+fn field_value() -> impl Strategy<Value = FieldValue> {
+    prop_oneof![
+        any::<bool>().prop_map(FieldValue::Bool),
+        any::<String>().prop_map(FieldValue::Text),
+        proptest::collection::vec(any::<String>(), 0..3).prop_map(FieldValue::List),
+    ]
+}
+
+fn touch() -> impl Strategy<Value = Touch> {
+    (
+        proptest::option::of(any::<String>()),
+        proptest::option::of("[\\x00-\\x7f]{0,12}"),
+        proptest::option::of(any::<String>()),
+        proptest::option::of(any::<u64>()),
+    )
+        .prop_map(|(source, campaign, referrer, at)| Touch {
+            utm_source: source,
+            utm_campaign: campaign,
+            referrer,
+            hubspot_utk: Some("u".into()),
+            captured_at_ms: at,
+            ..Touch::default()
+        })
+}
+
+proptest! {
+    #[test]
+    fn envelopes_are_written_as_serde_json_writes_them(
+        texts in proptest::collection::vec(any::<String>(), 6),
+        values in proptest::collection::btree_map("[a-z_]{1,8}", field_value(), 0..5),
+        current in touch(),
+        first in proptest::option::of(touch()),
+        checked in any::<bool>(),
+        numbers in proptest::collection::vec(any::<u64>(), 4),
+        turnstile in proptest::option::of(any::<String>()),
+        spanish in any::<bool>(),
+    ) {
+        let record = ConsentRecord {
+            consent_id: texts[0].clone(),
+            version: texts[1].clone(),
+            disclosure_text: texts[2].clone(),
+            disclosure_sha256: "ab".repeat(32),
+            channels: vec![ConsentChannel::Sms, ConsentChannel::PhoneCall, ConsentChannel::Email,
+                ConsentChannel::AutomatedCalls, ConsentChannel::PostalMail],
+            checked,
+            client_timestamp_ms: numbers[0],
+        };
+        let mut written = String::new();
+        record.write_json(&mut written);
+        prop_assert_eq!(&written, &record.canonical_json());
+        let envelope = SubmissionEnvelope {
+            version: 1,
+            form_id: texts[3].clone(),
+            spec_hash: "0".repeat(64),
+            submission_id: texts[4].clone(),
+            visitor_id: "visitor-1".into(),
+            asked: texts.clone(),
+            fields: values.clone(),
+            consents: vec![record.clone(), record],
+            attribution: Attribution { current, first_touch: first },
+            timings: Timings {
+                started_at_ms: numbers[1],
+                submitted_at_ms: numbers[2],
+                time_to_fill_ms: numbers[3],
+            },
+            honeypot: texts[5].clone(),
+            turnstile_token: turnstile,
+            page_url: "https://example.com/\u{7f}\u{1f}".into(),
+            lang: if spanish { Lang::Es } else { Lang::En },
+        };
+        prop_assert_eq!(envelope.to_json(), serde_json::to_string(&envelope).expect("json"));
+        let mut map = String::new();
+        FieldValue::write_map_json(&mut map, &values);
+        prop_assert_eq!(map, serde_json::to_string(&values).expect("json"));
+        let empty: BTreeMap<String, FieldValue> = BTreeMap::new();
+        let mut map = String::new();
+        FieldValue::write_map_json(&mut map, &empty);
+        prop_assert_eq!(map, "{}");
     }
 }

@@ -77,9 +77,9 @@ pub fn capture(now_ms: u64) -> Attribution {
     let first_touch = match first_touch {
         Some(first) => first,
         None => {
-            if let Ok(json) = serde_json::to_string(&current) {
-                platform::save(FIRST_TOUCH_KEY, &json);
-            }
+            let mut json = String::new();
+            current.write_json(&mut json);
+            platform::save(FIRST_TOUCH_KEY, &json);
             current.clone()
         }
     };

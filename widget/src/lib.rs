@@ -1,13 +1,15 @@
-//! Leadform's embeddable form: a Leptos (CSR) app compiled to WebAssembly and
-//! mounted by the hand-written loader (`widget/loader/leadform.js`) into a
-//! shadow root on the site owner's page.
+//! Leadform's embeddable form, compiled to WebAssembly and mounted by the
+//! hand-written loader (`widget/loader/leadform.js`) into a shadow root on the
+//! site owner's page. The DOM is built once ([`view`], with the helpers of
+//! [`dom`]) and kept current by Leptos's reactive signals (`reactive_graph`).
 //!
 //! The loader fetches the public form spec and this module in parallel, then
 //! calls [`mount`]. Everything about validation, consent records, the envelope
 //! and progressive profiling comes from `leadform-shared`, so the widget and
 //! the edge can never disagree. This crate must stay small (see
-//! `widget/size-report.sh`): no `regex`, no ICU data, no libphonenumber, no
-//! `eval`-style code generation.
+//! `widget/size-report.sh`): no `regex`, no ICU data or Unicode tables (NFC is
+//! the browser's), no libphonenumber, no serde (JSON is read and written by
+//! `leadform_shared::json`), no typed view trees, no `eval`-style code generation.
 
 pub mod attribution;
 pub mod dom;

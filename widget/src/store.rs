@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use leadform_shared::json::{self, Json, JsonError};
 use leadform_shared::FieldValue;
-use serde::Serialize;
 
 use crate::platform;
 
@@ -78,9 +77,9 @@ pub fn add_sorted(known: &mut Vec<String>, ids: impl IntoIterator<Item = String>
 pub fn add_known_fields(form_id: &str, ids: impl IntoIterator<Item = String>) {
     let mut known = known_fields(form_id);
     add_sorted(&mut known, ids);
-    if let Ok(json) = serde_json::to_string(&known) {
-        platform::save(&key("known", form_id), &json);
-    }
+    let mut json = String::new();
+    json::write_strs(&mut json, &known);
+    platform::save(&key("known", form_id), &json);
 }
 
 /// Values kept for prefill (only fields with `prefill = true` are ever written).
@@ -107,13 +106,13 @@ pub fn save_prefill(form_id: &str, values: BTreeMap<String, FieldValue>) {
     }
     let mut stored = prefill_values(form_id);
     stored.extend(values);
-    if let Ok(json) = serde_json::to_string(&stored) {
-        platform::save(&key("prefill", form_id), &json);
-    }
+    let mut json = String::new();
+    FieldValue::write_map_json(&mut json, &stored);
+    platform::save(&key("prefill", form_id), &json);
 }
 
 /// A submission the edge has not acknowledged yet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     /// The envelope JSON exactly as first sent (same `submission_id`).
     pub envelope: String,
@@ -128,7 +127,17 @@ pub fn pending(form_id: &str) -> Option<Pending> {
 }
 
 impl Pending {
-    /// Reads what [`save_pending`] wrote (serde's derive, unknown keys ignored).
+    /// `{"envelope": ..., "answered": [...]}`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut object = json::Object::new(&mut out);
+        object.str("envelope", &self.envelope);
+        json::write_strs(object.key("answered"), &self.answered);
+        object.end();
+        out
+    }
+
+    /// Reads what [`Pending::to_json`] wrote (unknown keys ignored).
     pub fn from_json(value: &Json) -> Result<Pending, JsonError> {
         let m = json::open_object(value, "pending")?;
         Ok(Pending {
@@ -140,9 +149,7 @@ impl Pending {
 
 /// Keeps `pending` until it is delivered; `false` when storage is unavailable.
 pub fn save_pending(form_id: &str, pending: &Pending) -> bool {
-    serde_json::to_string(pending)
-        .map(|json| platform::save(&key("pending", form_id), &json))
-        .unwrap_or(false)
+    platform::save(&key("pending", form_id), &pending.to_json())
 }
 
 /// Forgets the pending submission of `form_id`.
@@ -168,7 +175,11 @@ mod tests {
             envelope: "{\"version\":1}".into(),
             answered: vec!["email".into()],
         };
-        let text = serde_json::to_string(&pending).unwrap_or_default();
+        let text = pending.to_json();
+        assert_eq!(
+            text,
+            r#"{"envelope":"{\"version\":1}","answered":["email"]}"#
+        );
         let read = json::parse(&text).and_then(|v| Pending::from_json(&v));
         assert_eq!(read, Ok(pending));
     }
@@ -179,7 +190,9 @@ mod tests {
         values.insert("a".to_owned(), FieldValue::Text("x".into()));
         values.insert("b".to_owned(), FieldValue::Bool(true));
         values.insert("c".to_owned(), FieldValue::List(vec!["1".into()]));
-        let text = serde_json::to_string(&values).unwrap_or_default();
+        let mut text = String::new();
+        FieldValue::write_map_json(&mut text, &values);
+        assert_eq!(text, r#"{"a":"x","b":true,"c":["1"]}"#);
         let read = json::parse(&text).ok().and_then(|v| read_values(&v));
         assert_eq!(read, Some(values));
         let broken = json::parse(r#"{"a":1}"#).ok().and_then(|v| read_values(&v));
