@@ -76,7 +76,9 @@ pub fn is_combining_mark(c: char) -> bool {
 /// `start << 8 | (end - start)`. Generated from `unicode-normalization`'s
 /// `canonical_combining_class`; `tests::combining_table_matches_the_crate`
 /// prints a fresh table when the crate changes.
+// Each literal is grouped as `start_length-1` for reading, hence the allow.
 #[rustfmt::skip]
+#[allow(clippy::unusual_byte_groupings)]
 const COMBINING: &[u32] = &[
     0x00300_4e, 0x00350_1f, 0x00483_04, 0x00591_2c, 0x005bf_00, 0x005c1_01,
     0x005c4_01, 0x005c7_02, 0x00610_0a, 0x0064b_14, 0x00670_00, 0x006d6_06,

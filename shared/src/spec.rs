@@ -998,7 +998,7 @@ impl<'a> StrSet<'a> {
     }
 
     pub(crate) fn contains(&self, id: &str) -> bool {
-        self.0.iter().any(|known| *known == id)
+        self.0.contains(&id)
     }
 }
 

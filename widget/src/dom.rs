@@ -98,6 +98,8 @@ pub fn bind(update: Box<dyn Fn()>) {
     // The widget is single-threaded; the wrapper only satisfies the effect's
     // `Send + Sync` bound.
     let update = SendWrapper::new(update);
+    // Not redundant: the closure captures the wrapper, which is `Send + Sync`.
+    #[allow(clippy::redundant_closure)]
     ImmediateEffect::new_scoped(move || (update)());
 }
 

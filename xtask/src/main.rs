@@ -285,7 +285,7 @@ fn test_all() -> Result<()> {
         cargo().args(["test", "-p", "leadform-shared"]),
     )?;
 
-    step("Building the shared crate for wasm32-unknown-unknown");
+    step("Building the shared crate for wasm32-unknown-unknown (with and without unicode-tables)");
     run(
         "cargo build -p leadform-shared --target wasm32-unknown-unknown",
         cargo().args([
@@ -294,6 +294,17 @@ fn test_all() -> Result<()> {
             "leadform-shared",
             "--target",
             "wasm32-unknown-unknown",
+        ]),
+    )?;
+    run(
+        "cargo build -p leadform-shared --target wasm32-unknown-unknown --no-default-features",
+        cargo().args([
+            "build",
+            "-p",
+            "leadform-shared",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
         ]),
     )?;
 
@@ -345,7 +356,7 @@ fn test_all() -> Result<()> {
         ]),
     )?;
 
-    step("Building the widget (release wasm, wasm-opt -Oz) and reporting its size");
+    step("Building the widget (release wasm, wasm-opt, esbuild) and reporting its size");
     run_script("widget/build.sh", &[])?;
     let mut size = Command::new("bash");
     size.arg(repo_root().join("widget/size-report.sh"))
