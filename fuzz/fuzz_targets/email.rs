@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(address) => address,
         Err(code) => {
             assert_typed(code);
-            assert!(code.as_str().starts_with("email."), "{code:?} for {input:?}");
+            assert!(
+                code.as_str().starts_with("email."),
+                "{code:?} for {input:?}"
+            );
             return;
         }
     };
@@ -45,7 +48,10 @@ fuzz_target!(|data: &[u8]| {
     );
     assert!(address.len() <= MAX_ADDRESS_OCTETS, "{address:?} too long");
     let (local, domain) = address.rsplit_once('@').expect("an address has an `@`");
-    assert!(!local.is_empty() && local.len() <= MAX_LOCAL_OCTETS, "{address:?}");
+    assert!(
+        !local.is_empty() && local.len() <= MAX_LOCAL_OCTETS,
+        "{address:?}"
+    );
     assert!(domain.len() <= MAX_DOMAIN_OCTETS, "{address:?}");
     assert!(domain.contains('.'), "{address:?}: domain without a dot");
     for label in domain.split('.') {

@@ -20,8 +20,7 @@
 use leadform_fuzz::{assert_typed, specs, LoadedSpec};
 use leadform_shared::validate::is_visible;
 use leadform_shared::{
-    validate_field, validate_submission, CleanSubmission, ErrorCode, FieldIssue,
-    SubmissionEnvelope,
+    validate_field, validate_submission, CleanSubmission, ErrorCode, FieldIssue, SubmissionEnvelope,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -48,7 +47,10 @@ fuzz_target!(|data: &[u8]| {
         if envelope.spec_hash != loaded.public_hash {
             assert_eq!(
                 envelope.validate_against_hashed(&loaded.spec, &loaded.public_hash),
-                Err(vec![FieldIssue::new("", ErrorCode::EnvelopeSpecHashMismatch)])
+                Err(vec![FieldIssue::new(
+                    "",
+                    ErrorCode::EnvelopeSpecHashMismatch
+                )])
             );
         }
         let verdict = envelope.validate_against_hashed(&loaded.spec, &envelope.spec_hash);
@@ -120,6 +122,10 @@ fn check_refused(loaded: &LoadedSpec, envelope: &SubmissionEnvelope, issues: &[F
             || envelope.asked.iter().any(|a| a == id)
             || envelope.fields.contains_key(id)
             || envelope.consents.iter().any(|c| c.consent_id == id);
-        assert!(known, "{}: issue names {id:?}, which nobody sent", loaded.path);
+        assert!(
+            known,
+            "{}: issue names {id:?}, which nobody sent",
+            loaded.path
+        );
     }
 }

@@ -41,7 +41,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(e164) => e164,
         Err(code) => {
             assert_typed(code);
-            assert!(code.as_str().starts_with("phone."), "{code:?} for {input:?}");
+            assert!(
+                code.as_str().starts_with("phone."),
+                "{code:?} for {input:?}"
+            );
             return;
         }
     };

@@ -38,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(code) => code,
         Err(error) => {
             assert_typed(error);
-            assert!(error.as_str().starts_with("postal."), "{error:?} for {input:?}");
+            assert!(
+                error.as_str().starts_with("postal."),
+                "{error:?} for {input:?}"
+            );
             return;
         }
     };

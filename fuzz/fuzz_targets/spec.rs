@@ -70,7 +70,10 @@ fn check_loaded(spec: &FormSpec) {
         let mut seen = BTreeSet::new();
         for id in &ids {
             assert!(all.contains(id), "selected unknown field {id:?}");
-            assert!(seen.insert(id), "field {id:?} selected twice: {selection:?}");
+            assert!(
+                seen.insert(id),
+                "field {id:?} selected twice: {selection:?}"
+            );
         }
     }
 

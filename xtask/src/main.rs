@@ -5,6 +5,7 @@
 //! [`setup`]), so a newcomer needs only `cargo xtask demo` and `cargo xtask test`.
 //! This crate orchestrates external programs; it must not contain product logic.
 
+mod fuzz;
 mod inbox;
 mod setup;
 
@@ -17,15 +18,20 @@ Usage: cargo xtask <command>
 
 Commands:
   setup          Install what is missing (idempotent): wasm32 target, wasm-bindgen-cli,
-                 worker-build, npm tools (wrangler, Node 22, wasm-opt, esbuild), Chromium.
+                 worker-build, cargo-fuzz, npm tools (wrangler, Node 22, wasm-opt,
+                 esbuild), Chromium.
   build          Build the widget (wasm, size-optimised) and the edge Worker, release mode.
   demo [--port N]  Build, apply D1 migrations, run the Worker (wrangler dev) on 127.0.0.1:N
                  (default 8787), the demo landing page on 127.0.0.1:8788 and a
                  CRM inbox on 127.0.0.1:8789 that checks webhook signatures.
-  test           Everything CI checks: format, clippy, unit tests, wasm32 builds,
-                 integration tests against real workerd and Chromium.
+  test           Everything CI checks: format, clippy, unit tests, wasm32 builds, a
+                 short fuzz pass, integration tests against real workerd and Chromium.
   size           Print the widget's size report (raw and gzip per asset).
   bench          Run the shared crate's validation benchmarks (see BENCHMARKS.md).
+  fuzz [--seconds N] [target...]
+                 Fuzz the shared crate's parsers (targets: envelope, email, phone,
+                 postal, spec; default all) for N seconds each (default 20), then
+                 print runs and findings per target. Longer run: --seconds 3600.
 ";
 
 fn main() -> ExitCode {
@@ -47,6 +53,7 @@ fn main() -> ExitCode {
                 cargo().args(["bench", "-p", "leadform-shared", "--bench", "validation"]),
             )
         }
+        Some("fuzz") => fuzz::FuzzPlan::parse(&args[1..]).and_then(|plan| fuzz::fuzz(&plan)),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -278,6 +285,10 @@ fn test_all() -> Result<()> {
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
     )?;
+    run(
+        "cargo fmt --check (fuzz/)",
+        cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"]),
+    )?;
 
     step("Unit, table, property and corpus tests of the shared crate (native)");
     run(
@@ -330,6 +341,18 @@ fn test_all() -> Result<()> {
         ]),
     )?;
     run(
+        "cargo clippy (fuzz/)",
+        cargo().args([
+            "clippy",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
         "cargo clippy (wasm32)",
         cargo().args([
             "clippy",
@@ -344,6 +367,8 @@ fn test_all() -> Result<()> {
             "warnings",
         ]),
     )?;
+
+    fuzz::fuzz(&fuzz::FuzzPlan::short())?;
 
     step("Building the widget (release wasm, wasm-opt -Oz) and reporting its size");
     run_script("widget/build.sh", &[])?;

@@ -3,7 +3,7 @@
 //! Each check is cheap (a version query or a file test), so a second run takes
 //! seconds and installs nothing. Versions are pinned: wasm-bindgen-cli to the
 //! `wasm-bindgen` version in Cargo.lock, worker-build to [`WORKER_BUILD_VERSION`],
-//! and the npm tools by `tools/package.json` + `tools/package-lock.json`.
+//! cargo-fuzz to [`CARGO_FUZZ_VERSION`], and the npm tools by `tools/package.json` + `tools/package-lock.json`.
 //! This module installs and locates tools; it does not build the project.
 
 use std::path::{Path, PathBuf};
@@ -14,12 +14,17 @@ use crate::{repo_root, run, step, Result, XtaskError};
 /// The worker-build release the edge is built with.
 pub const WORKER_BUILD_VERSION: &str = "0.8.7";
 
+/// The cargo-fuzz release `cargo xtask fuzz` runs (on stable, with
+/// `RUSTC_BOOTSTRAP=1`).
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
 /// Installs whatever is missing.
 pub fn ensure_all() -> Result<()> {
     step("Checking tools (installs only what is missing)");
     ensure_wasm_target()?;
     ensure_wasm_bindgen_cli()?;
     ensure_worker_build()?;
+    ensure_cargo_fuzz()?;
     ensure_npm_tools()?;
     ensure_chromium()?;
     println!("    all tools present");
@@ -100,6 +105,27 @@ fn ensure_worker_build() -> Result<()> {
             "worker-build",
             "--version",
             WORKER_BUILD_VERSION,
+            "--force",
+        ]),
+    )
+}
+
+/// cargo-fuzz, for `cargo xtask fuzz` (and the short fuzz pass of `test`).
+pub fn ensure_cargo_fuzz() -> Result<()> {
+    let binary = cargo_bin("cargo-fuzz");
+    let current = output_of(Command::new(&binary).arg("--version")).unwrap_or_default();
+    if current.split_whitespace().nth(1) == Some(CARGO_FUZZ_VERSION) {
+        println!("    cargo-fuzz {CARGO_FUZZ_VERSION}: present");
+        return Ok(());
+    }
+    println!("    installing cargo-fuzz {CARGO_FUZZ_VERSION} (takes a minute or two)");
+    run(
+        &format!("cargo install cargo-fuzz --version {CARGO_FUZZ_VERSION}"),
+        Command::new("cargo").args([
+            "install",
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
             "--force",
         ]),
     )
