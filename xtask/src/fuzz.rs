@@ -250,7 +250,13 @@ fn print_failure(target: &str, output: &str, artifact: &str, log: &Path) {
         .iter()
         .position(|l| l.contains("panicked at") || l.contains("ERROR: libFuzzer"))
         .unwrap_or(lines.len().saturating_sub(20));
-    for line in lines.iter().skip(start).take(12) {
+    // The panic message (assertion, left and right), not the backtrace.
+    for line in lines
+        .iter()
+        .skip(start)
+        .take_while(|l| !l.starts_with("stack backtrace"))
+        .take(15)
+    {
         println!("    | {line}");
     }
     println!("    full log: {}", relative(log));
