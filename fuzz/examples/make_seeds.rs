@@ -5,7 +5,7 @@
 //!   `shared/tests/data/*.tsv` (phone and postal prefixed with their country
 //!   byte, see `leadform_fuzz::encode_country_input`);
 //! - `spec`: every spec of `examples/forms` and `tests/forms`, as TOML and
-//!   as JSON;
+//!   as JSON, plus [`EXTRA_SPECS`];
 //! - `envelope`: for each of those specs, an envelope that is accepted (two
 //!   for specs with a conditional field: shown and hidden) and one that is
 //!   refused.
@@ -19,8 +19,48 @@ use std::path::{Path, PathBuf};
 use leadform_fuzz::{encode_country_input, specs, SPEC_SOURCES};
 use leadform_shared::envelope::{Attribution, Timings, Touch};
 use leadform_shared::{
-    ConsentRecord, Country, FieldKind, FieldSpec, FieldValue, FormSpec, Lang, SubmissionEnvelope,
+    hex_sha256, ConsentRecord, Country, FieldKind, FieldSpec, FieldValue, FormSpec, Lang,
+    SubmissionEnvelope,
 };
+
+/// Specs that reach corners the shipped ones do not: several stages per visit
+/// with conditions across stages (a field was once selected twice).
+const EXTRA_SPECS: &[&str] = &[r#"id = "stages"
+[profiling]
+stages_per_visit = 2
+max_new_fields_per_visit = 3
+always_ask = ["late"]
+[[stages]]
+id = "first"
+fields = ["kind", "extra"]
+[[stages]]
+id = "second"
+fields = ["other", "late", "tag"]
+[[fields]]
+id = "kind"
+kind = "select"
+label = "Kind"
+options = [{ value = "a" }, { value = "b" }]
+[[fields]]
+id = "extra"
+kind = "text"
+label = "Extra"
+show_when = { field = "late", equals = ["true"] }
+[[fields]]
+id = "other"
+kind = "text"
+label = "Other"
+show_when = { field = "kind", equals = ["b"] }
+[[fields]]
+id = "late"
+kind = "checkbox"
+label = "Late"
+[[fields]]
+id = "tag"
+kind = "hidden"
+label = ""
+default_value = "t"
+"#];
 
 fn main() -> Result<(), String> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -50,7 +90,11 @@ fn main() -> Result<(), String> {
     }
 
     let mut spec_seeds = Vec::new();
-    for (path, source) in SPEC_SOURCES {
+    let sources = SPEC_SOURCES
+        .iter()
+        .copied()
+        .chain(EXTRA_SPECS.iter().map(|&source| ("make_seeds.rs", source)));
+    for (path, source) in sources {
         spec_seeds.push(source.as_bytes().to_vec());
         let spec = FormSpec::parse_toml(source).map_err(|e| format!("{path}: {e}"))?;
         let json = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())?;
@@ -224,7 +268,7 @@ fn unescape(field: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Replaces `dir`'s files with `inputs`, one file each, named by index.
+/// Replaces `dir`'s files with `inputs`, one file each.
 fn write_dir(dir: &PathBuf, inputs: Vec<Vec<u8>>) -> Result<(), String> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -233,8 +277,9 @@ fn write_dir(dir: &PathBuf, inputs: Vec<Vec<u8>>) -> Result<(), String> {
     let mut unique = inputs;
     unique.sort();
     unique.dedup();
-    for (index, input) in unique.iter().enumerate() {
-        let path = dir.join(format!("seed-{index:04}"));
+    for input in &unique {
+        // Named by content, so regenerating touches only what changed.
+        let path = dir.join(format!("seed-{}", &hex_sha256(input)[..16]));
         std::fs::write(&path, input).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     println!("{}: {} seeds", dir.display(), unique.len());
