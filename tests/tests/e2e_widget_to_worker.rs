@@ -328,6 +328,57 @@ fn network_cut_during_submit_keeps_the_submission_and_delivers_it_on_reload() {
     assert_eq!(lead_ids(&worker).len(), 1, "delivered exactly once");
 }
 
+#[test]
+fn a_d1_write_failure_answers_503_and_the_widget_keeps_the_submission_until_storage_recovers() {
+    let _browser = browser::exclusive();
+    let _worker_lock = wrangler::exclusive();
+    let destination = Destination::start();
+    let (worker, _page, _driver, session) = visit_allowed_page(&destination, "contact", "/");
+    // A real storage fault: D1 refuses every certificate insert, so the
+    // Worker's atomic batch (lead + certificates + deliveries) fails.
+    worker.d1(FAIL_CERTIFICATE_WRITES);
+    fill_and_submit(&session, "petra@example.org");
+    let pending = browser::wait_for("the widget to keep the submission", WAIT, || {
+        session
+            .execute(
+                "return localStorage.getItem('leadform:v1:pending:contact');",
+                json!([]),
+            )
+            .as_str()
+            .map(str::to_owned)
+    });
+    assert!(pending.contains("petra@example.org"), "{pending}");
+    let status = in_shadow(
+        &session,
+        "return root.querySelector('.lf-status')?.textContent ?? '';",
+    );
+    assert!(
+        status.as_str().is_some_and(|s| !s.is_empty()),
+        "the visitor is told the submission is kept: {status}"
+    );
+    assert!(
+        lead_ids(&worker).is_empty(),
+        "nothing stored by a failed write"
+    );
+
+    worker.d1("DROP TRIGGER fail_certificate_writes");
+    session.refresh();
+    browser::wait_for("the kept submission to be stored", WAIT, || {
+        (lead_ids(&worker).len() == 1).then_some(())
+    });
+    destination.wait_for("its webhook", WAIT, |r| {
+        r.iter()
+            .any(|x| x.path == "/hooks/leads" && x.answered == Some(200))
+    });
+    let lead = worker
+        .owner("GET", &format!("/v1/leads/{}", lead_ids(&worker)[0]))
+        .json();
+    assert_eq!(lead["record"]["values"]["email"], "petra@example.org");
+}
+
+/// SQL that makes every certificate insert fail (dropped by name to recover).
+const FAIL_CERTIFICATE_WRITES: &str = "CREATE TRIGGER fail_certificate_writes BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END";
+
 /// Names of the inputs visible in the current step.
 fn visible_fields(session: &Session) -> Value {
     in_shadow(
