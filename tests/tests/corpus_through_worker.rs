@@ -44,12 +44,6 @@ fn corpus() -> Vec<String> {
     strings
 }
 
-fn form() -> FormSpec {
-    let path = leadform_tests::wrangler::repo_root().join("tests/forms/corpus.toml");
-    FormSpec::parse_toml(&std::fs::read_to_string(path).expect("corpus form"))
-        .expect("corpus form parses")
-}
-
 /// What the shared crate says one value becomes: `Err` = refused,
 /// `Ok(None)` = accepted as empty (not stored), `Ok(Some(text))` = stored.
 fn expected(form: &FormSpec, field: &str, raw: &str) -> Result<Option<String>, String> {
@@ -113,20 +107,12 @@ fn plan(form: &FormSpec, strings: &[String]) -> Vec<Case> {
 }
 
 fn envelope(form: &FormSpec, case: &Case) -> Value {
-    json!({
-        "version": 1,
-        "form_id": form.id,
-        "spec_hash": form.public_hash(),
-        "submission_id": case.submission_id,
-        "visitor_id": "corpus-visitor",
-        "asked": case.sent.keys().collect::<Vec<_>>(),
-        "fields": case.sent,
-        "consents": [],
-        "attribution": {},
-        "timings": { "started_at_ms": 1_700_000_000_000u64, "submitted_at_ms": 1_700_000_005_000u64, "time_to_fill_ms": 5000 },
-        "honeypot": "",
-        "page_url": "http://127.0.0.1:8788/corpus",
-    })
+    let fields = case
+        .sent
+        .iter()
+        .map(|(field, raw)| ((*field).to_owned(), json!(raw)))
+        .collect();
+    leadform_tests::envelope::envelope(form, &case.submission_id, fields)
 }
 
 #[test]
@@ -138,7 +124,7 @@ fn every_corpus_string_in_every_field_is_refused_with_a_code_or_stored_and_expor
         destination_base: Some(destination.base_url()),
         ..Default::default()
     });
-    let form = form();
+    let form = leadform_tests::envelope::test_form("corpus");
     let strings = corpus();
     let cases = plan(&form, &strings);
 

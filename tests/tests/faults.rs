@@ -6,39 +6,20 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use leadform_shared::{ConsentRecord, FormSpec};
+use leadform_shared::FormSpec;
 use leadform_tests::destination::{Destination, Mode};
+use leadform_tests::envelope::{email_envelope, test_form};
 use leadform_tests::wrangler::{exclusive, HttpResponse, Worker, WorkerOptions, ALLOWED_ORIGIN};
 use serde_json::{json, Value};
 
 const LEADS: usize = 8;
 
-fn contact_form() -> FormSpec {
-    let path = leadform_tests::wrangler::repo_root().join("tests/forms/contact.toml");
-    FormSpec::parse_toml(&std::fs::read_to_string(path).expect("test form"))
-        .expect("test form parses")
-}
-
 fn submit(worker: &Worker, form: &FormSpec, n: usize) -> HttpResponse {
-    let consents: Vec<ConsentRecord> = form
-        .consents
-        .iter()
-        .map(|b| ConsentRecord::capture(b, true, 1_700_000_000_000))
-        .collect();
-    let body = json!({
-        "version": 1,
-        "form_id": form.id,
-        "spec_hash": form.public_hash(),
-        "submission_id": format!("fault-submission-{n:03}"),
-        "visitor_id": format!("fault-visitor-{n:03}"),
-        "asked": ["email"],
-        "fields": { "email": format!("fault{n}@example.com") },
-        "consents": consents,
-        "attribution": {},
-        "timings": { "started_at_ms": 1_700_000_000_000u64, "submitted_at_ms": 1_700_000_005_000u64, "time_to_fill_ms": 5000 },
-        "honeypot": "",
-        "page_url": "http://127.0.0.1:8788/faults",
-    });
+    let body = email_envelope(
+        form,
+        &format!("fault-submission-{n:03}"),
+        &format!("fault{n}@example.com"),
+    );
     worker.request(
         "POST",
         "/v1/submit",
@@ -93,7 +74,7 @@ fn leads_survive_a_destination_that_fails_times_out_and_goes_down_each_delivered
         timeout_ms: 1_000,
         ..Default::default()
     });
-    let form = contact_form();
+    let form = test_form("contact");
 
     let mut lead_ids = Vec::new();
     for n in 0..LEADS {
@@ -179,7 +160,7 @@ fn leads_survive_a_destination_that_fails_times_out_and_goes_down_each_delivered
 fn a_d1_write_failure_answers_503_stores_nothing_and_the_same_submission_succeeds_later() {
     let _guard = exclusive();
     let worker = Worker::start(WorkerOptions::default());
-    let form = contact_form();
+    let form = test_form("contact");
     // Certificates are written in the same batch as the lead: the whole
     // batch must fail, leaving no half-stored lead.
     worker.d1("CREATE TRIGGER fail_certificate_writes BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END");
