@@ -38,20 +38,28 @@ fn tools() -> PathBuf {
     repo_root().join("tools/node_modules")
 }
 
-/// Builds the Worker once per test process (cargo makes rebuilds incremental).
+/// Builds the Worker once per process (cargo makes rebuilds incremental): a
+/// dev build into `edge/build-test/`, or with `LEADFORM_WORKER_RELEASE=1` (the
+/// benchmarks) a release build into `edge/build-bench/`.
 pub fn build_worker() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
             let edge = edge_dir();
             let home = env::var("HOME").unwrap_or_default();
+            let release = env::var("LEADFORM_WORKER_RELEASE").is_ok_and(|v| v == "1");
+            let (profile, out_dir) = if release {
+                ("--release", "build-bench")
+            } else {
+                ("--dev", "build-test")
+            };
             eprintln!(
-                "[leadform-tests] building the Worker (worker-build --dev) in {} ...",
+                "[leadform-tests] building the Worker (worker-build {profile}) in {} ...",
                 edge.display()
             );
             let started = Instant::now();
             let status = Command::new(format!("{home}/.cargo/bin/worker-build"))
-                .args(["--dev", "--out-dir", "build-test"])
+                .args([profile, "--out-dir", out_dir])
                 .current_dir(&edge)
                 .env(
                     "LEADFORM_FORMS_DIR",
@@ -80,7 +88,7 @@ pub fn build_worker() -> PathBuf {
                 .expect("run worker-build (is it installed in ~/.cargo/bin?)");
             assert!(status.success(), "worker-build failed: {status}");
             eprintln!("[leadform-tests] Worker built in {:?}", started.elapsed());
-            edge.join("build-test")
+            edge.join(out_dir)
         })
         .clone()
 }
@@ -125,6 +133,39 @@ pub struct Worker {
     pub port: u16,
     pub dir: PathBuf,
     child: Child,
+}
+
+impl Worker {
+    /// CPU seconds (user + system) used so far by the processes of this
+    /// `wrangler dev`'s process group whose name contains `name` (e.g.
+    /// `workerd`), read from `/proc`.
+    pub fn cpu_seconds(&self, name: &str) -> f64 {
+        // SAFETY: sysconf has no preconditions.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let group = self.child.id().to_string();
+        let mut total = 0u64;
+        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid pgrp ... utime(14) stime(15)
+            let Some((head, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split(' ').collect();
+            if fields.get(2) != Some(&group.as_str()) || !head.contains(name) {
+                continue;
+            }
+            let field = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            total += field(11) + field(12);
+        }
+        total as f64 / ticks
+    }
 }
 
 fn node_command(args: &[&str]) -> Command {
