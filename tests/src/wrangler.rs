@@ -202,7 +202,6 @@ impl Worker {
             "// leadform test asset\n",
         )
         .expect("asset");
-        let port = free_port();
         let rewrites = options
             .destination_base
             .as_ref()
@@ -304,46 +303,68 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
             String::from_utf8_lossy(&migrate.stdout),
             String::from_utf8_lossy(&migrate.stderr)
         );
-        let log = fs::File::create(dir.join("wrangler.log")).expect("log file");
-        let child = node_command(&[
-            "dev",
-            "--config",
-            &config_path,
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--persist-to",
-            &persist,
-            "--inspector-port",
-            &free_port().to_string(),
-            "--show-interactive-dev-session=false",
-        ])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .expect("spawn wrangler dev");
-        let worker = Worker { port, dir, child };
-        worker.wait_ready(Duration::from_secs(90));
-        worker
+        // A free port can be taken by another process between `free_port`
+        // and wrangler's bind: start again on other ports when that happens.
+        const ATTEMPTS: u32 = 3;
+        let mut attempt = 1;
+        loop {
+            let port = free_port();
+            let log = fs::File::create(dir.join("wrangler.log")).expect("log file");
+            let child = node_command(&[
+                "dev",
+                "--config",
+                &config_path,
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--persist-to",
+                &persist,
+                "--inspector-port",
+                &free_port().to_string(),
+                "--show-interactive-dev-session=false",
+            ])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("spawn wrangler dev");
+            let mut worker = Worker {
+                port,
+                dir: dir.clone(),
+                child,
+            };
+            match worker.wait_ready(Duration::from_secs(90)) {
+                Ready::Yes => return worker,
+                Ready::PortTaken if attempt < ATTEMPTS => {
+                    eprintln!("[leadform-tests] a port was taken before wrangler bound it; starting again on other ports");
+                    worker.stop();
+                    std::mem::forget(worker);
+                    attempt += 1;
+                }
+                _ => panic!(
+                    "wrangler dev did not answer within 90 s; log:\n{}",
+                    worker.log()
+                ),
+            }
+        }
     }
 
-    fn wait_ready(&self, timeout: Duration) {
+    fn wait_ready(&self, timeout: Duration) -> Ready {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(response) = self.try_request("GET", "/v1/forms/contact", &[], "") {
                 if response.status == 200 {
-                    return;
+                    return Ready::Yes;
                 }
             }
+            if self.log().contains("Address already in use") {
+                return Ready::PortTaken;
+            }
             if Instant::now() > deadline {
-                panic!(
-                    "wrangler dev did not answer within {timeout:?}; log:\n{}",
-                    self.log()
-                );
+                return Ready::TimedOut;
             }
             thread::sleep(Duration::from_millis(250));
         }
@@ -441,8 +462,16 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
     }
 }
 
-impl Drop for Worker {
-    fn drop(&mut self) {
+/// How waiting for `wrangler dev` ended.
+enum Ready {
+    Yes,
+    PortTaken,
+    TimedOut,
+}
+
+impl Worker {
+    /// Stops wrangler and workerd (the whole process group).
+    fn stop(&mut self) {
         // wrangler runs in its own process group (see `start`): signal the
         // whole group so workerd goes too. Never shell out to `kill`: some
         // builds parse `-<pgid>` as a signal-everything `-1`.
@@ -463,6 +492,12 @@ impl Drop for Worker {
             unsafe { libc::kill(-pgid, libc::SIGKILL) };
         }
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
         if !thread::panicking() {
             let _ = fs::remove_dir_all(&self.dir);
         }

@@ -43,7 +43,7 @@ fn fewest_attempts(worker: &Worker, lead_ids: &[String]) -> u64 {
                 .cloned()
                 .unwrap_or_default()
                 .into_iter()
-                .map(|d| d["attempts"].as_u64().unwrap_or(0))
+                .map(|d| d["attempts"].as_f64().unwrap_or(0.0) as u64)
                 .collect::<Vec<_>>()
         })
         .min()
