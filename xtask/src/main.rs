@@ -377,11 +377,33 @@ fn test_all() -> Result<()> {
             "leadform-edge",
             "--target",
             "wasm32-unknown-unknown",
+            "--tests",
             "--",
             "-D",
             "warnings",
         ]),
     )?;
+
+    step("Widget component tests (wasm-bindgen-test in headless Chromium)");
+    let mut components = cargo();
+    components
+        .args([
+            "test",
+            "-p",
+            "leadform-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "components",
+        ])
+        // The runner reads `webdriver.json` (Chromium's flags) from here.
+        .current_dir(repo_root().join("widget"))
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            setup::cargo_bin("wasm-bindgen-test-runner"),
+        );
+    run("widget component tests", &mut components)?;
 
     step("Building the widget (release wasm, wasm-opt -Oz) and reporting its size");
     run_script("widget/build.sh", &[])?;
