@@ -419,33 +419,18 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
 }
 
 /// Strict `application/x-www-form-urlencoded` decoding: only unreserved
-/// bytes, `+` and `%XX` escapes may appear raw.
+/// bytes, `+` and `%XX` escapes may appear raw (checked here), then decoded
+/// with the edge's own decoder.
 fn parse_form_urlencoded(body: &str) -> Result<BTreeMap<String, String>, String> {
-    fn decode(part: &str) -> Result<String, String> {
-        let bytes = part.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    let hex = part
-                        .get(i + 1..i + 3)
-                        .ok_or_else(|| format!("truncated escape in {part:?}"))?;
-                    out.push(
-                        u8::from_str_radix(hex, 16).map_err(|_| format!("bad escape %{hex}"))?,
-                    );
-                    i += 2;
-                }
-                b @ (b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*') => {
-                    out.push(b)
-                }
-                other => return Err(format!("raw byte {other:#04x} in {part:?}")),
-            }
-            i += 1;
+    let decode = |part: &str| {
+        if let Some(raw) = part.bytes().find(|b| {
+            !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'*' | b'+' | b'%'))
+        }) {
+            return Err(format!("raw byte {raw:#04x} in {part:?}"));
         }
-        String::from_utf8(out).map_err(|e| format!("not UTF-8: {e}"))
-    }
+        leadform_edge::routes::percent_decode(part)
+            .ok_or_else(|| format!("bad escape or not UTF-8 in {part:?}"))
+    };
     body.split('&')
         .map(|pair| {
             let (name, value) = pair

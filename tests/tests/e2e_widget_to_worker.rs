@@ -294,15 +294,7 @@ fn network_cut_during_submit_keeps_the_submission_and_delivers_it_on_reload() {
     let (worker, _page, _driver, session) = visit_allowed_page(&destination, "contact", "/");
     session.set_offline(true);
     fill_and_submit(&session, "olga@example.org");
-    let pending = browser::wait_for("the widget to keep the submission", WAIT, || {
-        session
-            .execute(
-                "return localStorage.getItem('leadform:v1:pending:contact');",
-                json!([]),
-            )
-            .as_str()
-            .map(str::to_owned)
-    });
+    let pending = wait_kept(&session, "contact");
     assert!(pending.contains("olga@example.org"), "{pending}");
     assert!(
         lead_ids(&worker).is_empty(),
@@ -342,15 +334,7 @@ fn a_d1_write_failure_answers_503_and_the_widget_keeps_the_submission_until_stor
     // Worker's atomic batch (lead + certificates + deliveries) fails.
     worker.d1(FAIL_CERTIFICATE_WRITES);
     fill_and_submit(&session, "petra@example.org");
-    let pending = browser::wait_for("the widget to keep the submission", WAIT, || {
-        session
-            .execute(
-                "return localStorage.getItem('leadform:v1:pending:contact');",
-                json!([]),
-            )
-            .as_str()
-            .map(str::to_owned)
-    });
+    let pending = wait_kept(&session, "contact");
     assert!(pending.contains("petra@example.org"), "{pending}");
     let status = in_shadow(
         &session,
@@ -382,6 +366,18 @@ fn a_d1_write_failure_answers_503_and_the_widget_keeps_the_submission_until_stor
 
 /// SQL that makes every certificate insert fail (dropped by name to recover).
 const FAIL_CERTIFICATE_WRITES: &str = "CREATE TRIGGER fail_certificate_writes BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END";
+
+/// Waits until the widget keeps a pending submission of `form` in
+/// localStorage, and returns it.
+fn wait_kept(session: &Session, form: &str) -> String {
+    let script = format!("return localStorage.getItem('leadform:v1:pending:{form}');");
+    browser::wait_for("the widget to keep the submission", WAIT, || {
+        session
+            .execute(&script, json!([]))
+            .as_str()
+            .map(str::to_owned)
+    })
+}
 
 /// Names of the inputs visible in the current step.
 fn visible_fields(session: &Session) -> Value {
