@@ -10,6 +10,7 @@
 //! `eval`-style code generation.
 
 pub mod attribution;
+pub mod contrast;
 pub mod form;
 pub mod i18n;
 pub mod platform;
@@ -133,12 +134,14 @@ pub fn mount(
     let theme = (!theme.is_empty()).then(|| theme.to_owned());
     let turnstile_token = RwSignal::new(None);
     let root = container.clone();
+    let checked = container.clone();
     // The context is made inside the mount so its signals and tasks belong to
     // the form's reactive owner and the executor is running.
     leptos::mount::mount_to(container, move || {
         form::app(form::Ctx::new(setup, root, turnstile_token), theme)
     })
     .forget();
+    contrast::enforce(&checked);
     Ok(FormHandle {
         turnstile_token,
         form_id,

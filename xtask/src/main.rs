@@ -27,7 +27,10 @@ Commands:
   test           Everything CI checks: format, clippy, unit tests, wasm32 builds, a
                  short fuzz pass, integration tests against real workerd and Chromium.
   size           Print the widget's size report (raw and gzip per asset).
-  bench          Run the shared crate's validation benchmarks (see BENCHMARKS.md).
+  bench [criterion|weight|tti|edge]...
+                 Benchmarks (default: all), printed as tables for BENCHMARKS.md:
+                 criterion validation throughput, widget weight vs Typeform and
+                 vanilla JS, time to interactive in Chromium, wrk on the Worker.
   fuzz [--seconds N] [target...]
                  Fuzz the shared crate's parsers (targets: envelope, email, phone,
                  postal, spec; default all) for N seconds each (default 20), then
@@ -46,13 +49,7 @@ fn main() -> ExitCode {
         }),
         Some("test") => setup::ensure_all().and_then(|()| test_all()),
         Some("size") => run_script("widget/size-report.sh", &[]),
-        Some("bench") => {
-            step("Native validation benchmarks of the shared crate (criterion)");
-            run(
-                "cargo bench -p leadform-shared --bench validation",
-                cargo().args(["bench", "-p", "leadform-shared", "--bench", "validation"]),
-            )
-        }
+        Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz::FuzzPlan::parse(&args[1..]).and_then(|plan| fuzz::fuzz(&plan)),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
@@ -175,6 +172,47 @@ fn build_all() -> Result<()> {
         .current_dir(repo_root().join("edge"));
     setup::add_tool_env(&mut command);
     run("worker-build --release", &mut command)
+}
+
+/// `cargo xtask bench [criterion] [weight] [tti] [edge]` (default: all).
+fn bench(sections: &[String]) -> Result<()> {
+    const KNOWN: [&str; 4] = ["criterion", "weight", "tti", "edge"];
+    if let Some(unknown) = sections.iter().find(|s| !KNOWN.contains(&s.as_str())) {
+        return Err(XtaskError::Usage(format!(
+            "unknown bench section `{unknown}` (known: {})",
+            KNOWN.join(", ")
+        )));
+    }
+    let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
+    if wants("criterion") {
+        step("Native validation benchmarks of the shared crate (criterion)");
+        run(
+            "cargo bench -p leadform-shared --bench validation",
+            cargo().args(["bench", "-p", "leadform-shared", "--bench", "validation"]),
+        )?;
+    }
+    let system: Vec<&str> = ["weight", "tti", "edge"]
+        .into_iter()
+        .filter(|s| wants(s))
+        .collect();
+    if system.is_empty() {
+        return Ok(());
+    }
+    setup::ensure_all()?;
+    setup::ensure_bench_tools()?;
+    step("Building the widget (release wasm, wasm-opt -Oz)");
+    run_script("widget/build.sh", &[])?;
+    step(&format!(
+        "System benchmarks: {} (tables for BENCHMARKS.md; several minutes)",
+        system.join(", ")
+    ));
+    let mut command = cargo();
+    command
+        .args(["bench", "-p", "leadform-tests", "--bench", "system", "--"])
+        .args(&system)
+        .env("LEADFORM_WIDGET_DIST", repo_root().join("dist/assets/v1"));
+    setup::add_tool_env(&mut command);
+    run("cargo bench -p leadform-tests --bench system", &mut command)
 }
 
 fn parse_port(args: &[String]) -> Result<u16> {
@@ -362,6 +400,7 @@ fn test_all() -> Result<()> {
             "leadform-edge",
             "--target",
             "wasm32-unknown-unknown",
+            "--tests",
             "--",
             "-D",
             "warnings",
@@ -369,6 +408,27 @@ fn test_all() -> Result<()> {
     )?;
 
     fuzz::fuzz(&fuzz::FuzzPlan::short())?;
+
+    step("Widget component tests (wasm-bindgen-test in headless Chromium)");
+    let mut components = cargo();
+    components
+        .args([
+            "test",
+            "-p",
+            "leadform-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "components",
+        ])
+        // The runner reads `webdriver.json` (Chromium's flags) from here.
+        .current_dir(repo_root().join("widget"))
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            setup::cargo_bin("wasm-bindgen-test-runner"),
+        );
+    run("widget component tests", &mut components)?;
 
     step("Building the widget (release wasm, wasm-opt -Oz) and reporting its size");
     run_script("widget/build.sh", &[])?;

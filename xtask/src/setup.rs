@@ -186,13 +186,33 @@ fn ensure_npm_tools() -> Result<()> {
 }
 
 fn ensure_chromium() -> Result<()> {
-    let present =
-        Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();
-    if present {
-        println!("    chromium + chromium-driver: present");
+    ensure_debian_packages(&[
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+    ])
+}
+
+/// The benchmarks' extra tools: wrk (HTTP load) and brotli.
+pub fn ensure_bench_tools() -> Result<()> {
+    ensure_debian_packages(&[("/usr/bin/wrk", "wrk"), ("/usr/bin/brotli", "brotli")])
+}
+
+/// Installs the Debian packages whose binary (first of each pair) is missing.
+fn ensure_debian_packages(packages: &[(&str, &str)]) -> Result<()> {
+    let names: Vec<&str> = packages.iter().map(|(_, package)| *package).collect();
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(binary, _)| !Path::new(binary).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        println!("    {}: present", names.join(" + "));
         return Ok(());
     }
-    println!("    installing chromium and chromium-driver from Debian (apt-get)");
+    println!(
+        "    installing {} from Debian (apt-get)",
+        missing.join(" and ")
+    );
     let is_root = output_of(Command::new("id").arg("-u"))
         .map(|uid| uid.trim() == "0")
         .unwrap_or(false);
@@ -208,9 +228,11 @@ fn ensure_chromium() -> Result<()> {
         command
     };
     run("apt-get update", &mut apt(&["update", "-q"]))?;
+    let mut install = vec!["install", "-y", "-q"];
+    install.extend(&missing);
     run(
-        "apt-get install chromium chromium-driver",
-        &mut apt(&["install", "-y", "-q", "chromium", "chromium-driver"]),
+        &format!("apt-get install {}", missing.join(" ")),
+        &mut apt(&install),
     )
 }
 
