@@ -70,6 +70,157 @@ pub fn verify(key: &[u8], webhook_id: &str, timestamp_s: u64, body: &str, header
     })
 }
 
+/// How far a delivery's `webhook-timestamp` may be from the receiver's clock
+/// (the Standard Webhooks recommendation: five minutes). Older captures are
+/// refused, so a recorded delivery cannot be replayed later.
+pub const TIMESTAMP_TOLERANCE_S: u64 = 300;
+
+/// Why a receiver refuses a delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookRejection {
+    /// A `webhook-id`, `webhook-timestamp` or `webhook-signature` header is absent.
+    HeaderMissing(&'static str),
+    /// `webhook-timestamp` is not whole seconds since the epoch.
+    TimestampInvalid,
+    /// The timestamp is more than [`TIMESTAMP_TOLERANCE_S`] from now.
+    TimestampOutOfTolerance,
+    /// No signature in the header matches the body.
+    SignatureMismatch,
+    /// The exact same signed message (id and timestamp) was already accepted.
+    Replayed,
+}
+
+impl WebhookRejection {
+    /// Stable machine code.
+    pub fn code(self) -> &'static str {
+        match self {
+            WebhookRejection::HeaderMissing(_) => "webhook.header_missing",
+            WebhookRejection::TimestampInvalid => "webhook.timestamp_invalid",
+            WebhookRejection::TimestampOutOfTolerance => "webhook.timestamp_out_of_tolerance",
+            WebhookRejection::SignatureMismatch => "webhook.signature_mismatch",
+            WebhookRejection::Replayed => "webhook.replayed",
+        }
+    }
+
+    /// The HTTP status a receiver answers with.
+    pub fn status(self) -> u16 {
+        match self {
+            WebhookRejection::Replayed => 409,
+            WebhookRejection::SignatureMismatch => 401,
+            _ => 400,
+        }
+    }
+}
+
+impl std::fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WebhookRejection::HeaderMissing(name) => write!(f, "the `{name}` header is missing"),
+            WebhookRejection::TimestampInvalid => {
+                f.write_str("`webhook-timestamp` is not a number of seconds")
+            }
+            WebhookRejection::TimestampOutOfTolerance => write!(
+                f,
+                "`webhook-timestamp` is more than {TIMESTAMP_TOLERANCE_S} s from now"
+            ),
+            WebhookRejection::SignatureMismatch => f.write_str("no signature matches the body"),
+            WebhookRejection::Replayed => f.write_str("this signed message was already accepted"),
+        }
+    }
+}
+
+impl std::error::Error for WebhookRejection {}
+
+/// The three Standard Webhooks headers of one delivery, as received.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeliveryHeaders<'a> {
+    pub id: Option<&'a str>,
+    pub timestamp: Option<&'a str>,
+    pub signature: Option<&'a str>,
+}
+
+/// A delivery that passed [`check_delivery`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedDelivery<'a> {
+    pub id: &'a str,
+    pub timestamp_s: u64,
+}
+
+/// Receiver side: checks the headers, the timestamp window at `now_s` and the
+/// signature. Replays inside the window are [`ReplayGuard`]'s job.
+pub fn check_delivery<'a>(
+    key: &[u8],
+    headers: DeliveryHeaders<'a>,
+    body: &str,
+    now_s: u64,
+) -> Result<VerifiedDelivery<'a>, WebhookRejection> {
+    let id = headers
+        .id
+        .ok_or(WebhookRejection::HeaderMissing("webhook-id"))?;
+    let timestamp = headers
+        .timestamp
+        .ok_or(WebhookRejection::HeaderMissing("webhook-timestamp"))?;
+    let signature = headers
+        .signature
+        .ok_or(WebhookRejection::HeaderMissing("webhook-signature"))?;
+    let timestamp_s: u64 = timestamp
+        .parse()
+        .map_err(|_| WebhookRejection::TimestampInvalid)?;
+    if timestamp_s.abs_diff(now_s) > TIMESTAMP_TOLERANCE_S {
+        return Err(WebhookRejection::TimestampOutOfTolerance);
+    }
+    if !verify(key, id, timestamp_s, body, signature) {
+        return Err(WebhookRejection::SignatureMismatch);
+    }
+    Ok(VerifiedDelivery { id, timestamp_s })
+}
+
+/// What a receiver should do with a verified delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// First time this webhook id is seen: process it.
+    New,
+    /// The sender retried an id already processed (new timestamp and
+    /// signature): acknowledge it, do not process it twice.
+    Redelivered,
+}
+
+/// Remembers the deliveries a receiver accepted within the tolerance window,
+/// so the same signed message sent twice is refused and sender retries are
+/// recognised. Memory is bounded by the window: older entries are dropped.
+#[derive(Debug, Default)]
+pub struct ReplayGuard {
+    /// webhook id → (timestamps accepted, newest first seen at).
+    seen: std::collections::BTreeMap<String, (Vec<u64>, u64)>,
+}
+
+impl ReplayGuard {
+    /// Classifies `delivery` seen at `now_s` and records it.
+    pub fn admit(
+        &mut self,
+        delivery: VerifiedDelivery<'_>,
+        now_s: u64,
+    ) -> Result<Freshness, WebhookRejection> {
+        self.seen
+            .retain(|_, (_, seen_at)| now_s.saturating_sub(*seen_at) <= 2 * TIMESTAMP_TOLERANCE_S);
+        match self.seen.get_mut(delivery.id) {
+            Some((timestamps, _)) if timestamps.contains(&delivery.timestamp_s) => {
+                Err(WebhookRejection::Replayed)
+            }
+            Some((timestamps, seen_at)) => {
+                timestamps.push(delivery.timestamp_s);
+                *seen_at = now_s;
+                Ok(Freshness::Redelivered)
+            }
+            None => {
+                self.seen
+                    .insert(delivery.id.to_owned(), (vec![delivery.timestamp_s], now_s));
+                Ok(Freshness::New)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +266,84 @@ mod tests {
             decode_secret("whsec_c2hvcnQ="),
             Err(WebhookSecretError::TooShort)
         );
+    }
+
+    #[test]
+    fn receivers_refuse_stale_forged_and_replayed_deliveries() {
+        let key = decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let now = 1_700_000_000;
+        let body = r#"{"type":"lead.created"}"#;
+        let signature = sign(&key, "lead_1", now, body);
+        let timestamp = now.to_string();
+        let headers = DeliveryHeaders {
+            id: Some("lead_1"),
+            timestamp: Some(&timestamp),
+            signature: Some(&signature),
+        };
+        let delivery = check_delivery(&key, headers, body, now + 10).unwrap();
+        let mut guard = ReplayGuard::default();
+        assert_eq!(guard.admit(delivery, now + 10), Ok(Freshness::New));
+        assert_eq!(
+            guard.admit(delivery, now + 11),
+            Err(WebhookRejection::Replayed)
+        );
+        // A sender retry: same id, new timestamp and signature.
+        let retry_signature = sign(&key, "lead_1", now + 60, body);
+        let retry_timestamp = (now + 60).to_string();
+        let retry = check_delivery(
+            &key,
+            DeliveryHeaders {
+                id: Some("lead_1"),
+                timestamp: Some(&retry_timestamp),
+                signature: Some(&retry_signature),
+            },
+            body,
+            now + 61,
+        )
+        .unwrap();
+        assert_eq!(guard.admit(retry, now + 61), Ok(Freshness::Redelivered));
+
+        let cases: [(DeliveryHeaders, &str, u64, WebhookRejection); 5] = [
+            (
+                headers,
+                body,
+                now + TIMESTAMP_TOLERANCE_S + 1,
+                WebhookRejection::TimestampOutOfTolerance,
+            ),
+            (
+                headers,
+                body,
+                now - TIMESTAMP_TOLERANCE_S - 1,
+                WebhookRejection::TimestampOutOfTolerance,
+            ),
+            (
+                headers,
+                r#"{"type":"lead.deleted"}"#,
+                now,
+                WebhookRejection::SignatureMismatch,
+            ),
+            (
+                DeliveryHeaders {
+                    timestamp: Some("soon"),
+                    ..headers
+                },
+                body,
+                now,
+                WebhookRejection::TimestampInvalid,
+            ),
+            (
+                DeliveryHeaders {
+                    signature: None,
+                    ..headers
+                },
+                body,
+                now,
+                WebhookRejection::HeaderMissing("webhook-signature"),
+            ),
+        ];
+        for (headers, body, at, expected) in cases {
+            assert_eq!(check_delivery(&key, headers, body, at), Err(expected));
+            assert!(expected.code().starts_with("webhook."));
+        }
     }
 }

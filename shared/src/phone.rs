@@ -121,14 +121,15 @@ const PLANS: &[Plan] = &[
         ranges: &[r("5,6,7,8,9", &[(9, 9)])],
         extra: None,
     },
-    // Italy: no trunk prefix; landlines keep their leading 0 in E.164.
+    // Italy: no trunk prefix; landlines keep their leading 0 in E.164. No
+    // number starts with 00, Italy's international prefix.
     Plan {
         code: "39",
         trunk: NONE,
         after_code: NONE,
         intl: None,
         ranges: &[
-            r("0", &[(6, 11)]),
+            r("01,02,03,04,05,06,07,08,09", &[(6, 11)]),
             r("3", &[(9, 10)]),
             r("8", &[(6, 10)]),
             r("55", &[(10, 10)]),

@@ -47,7 +47,8 @@ impl Selection {
 /// 3. `profiling.max_new_fields_per_visit` caps the number of new fields
 ///    (at least one is always asked while any is open);
 /// 4. a conditional field brings the field its condition depends on into the
-///    same step, so its visibility can be decided;
+///    same step, so its visibility can be decided, unless an earlier step of
+///    this visit already asks it (no field is asked twice);
 /// 5. `profiling.always_ask` fields are put first in the first step;
 /// 6. hidden fields of a selected stage are always included and never count;
 /// 7. when every stage is complete, the last stage is asked again in full, so
@@ -90,7 +91,7 @@ pub fn select_fields(spec: &FormSpec, known: &[String]) -> Selection {
         .profiling
         .max_new_fields_per_visit
         .map_or(usize::MAX, |max| (max as usize).max(1));
-    let mut steps = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
     for stage in stages
         .iter()
         .skip(first_open)
@@ -101,16 +102,19 @@ pub fn select_fields(spec: &FormSpec, known: &[String]) -> Selection {
             break;
         }
         let mut fields: Vec<String> = Vec::new();
+        let asked_before = |id: &str| steps.iter().any(|s| s.fields.iter().any(|f| f == id));
         for id in &stage.fields {
             if is_hidden(id) {
                 push_unique(&mut fields, id);
                 continue;
             }
-            if known.contains(id) || budget == 0 {
+            if known.contains(id) || budget == 0 || asked_before(id) {
                 continue;
             }
             if let Some(condition) = spec.field(id).and_then(|f| f.show_when.as_ref()) {
-                push_unique(&mut fields, &condition.field);
+                if !asked_before(&condition.field) {
+                    push_unique(&mut fields, &condition.field);
+                }
             }
             push_unique(&mut fields, id);
             budget -= 1;

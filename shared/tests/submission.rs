@@ -332,6 +332,50 @@ fn profiling_caps_and_conditional_parents() {
 }
 
 #[test]
+fn profiling_never_asks_a_field_twice() {
+    // Two stages per visit; `other` (stage 2) depends on `kind` (stage 1), and
+    // `extra` (stage 1) on `late` (stage 2). Each field is asked once: the
+    // first step already decides `other`'s visibility, and `late`, brought
+    // forward for `extra`, is not asked again in the second step.
+    let spec = FormSpec::parse_toml(
+        r#"
+id = "twice"
+[profiling]
+stages_per_visit = 2
+[[stages]]
+id = "first"
+fields = ["kind", "extra"]
+[[stages]]
+id = "second"
+fields = ["other", "late"]
+[[fields]]
+id = "kind"
+kind = "select"
+label = "Kind"
+options = [{ value = "a" }, { value = "b" }]
+[[fields]]
+id = "extra"
+kind = "text"
+label = "Extra"
+show_when = { field = "late", equals = ["yes"] }
+[[fields]]
+id = "other"
+kind = "text"
+label = "Other"
+show_when = { field = "kind", equals = ["b"] }
+[[fields]]
+id = "late"
+kind = "text"
+label = "Late"
+"#,
+    )
+    .expect("valid spec");
+    let selection = select_fields(&spec, &[]);
+    let steps: Vec<&[String]> = selection.steps.iter().map(|s| &s.fields[..]).collect();
+    assert_eq!(steps, [&["kind", "late", "extra"][..], &["other"][..]]);
+}
+
+#[test]
 fn number_and_choice_normalisation() {
     let spec = example("b2b-demo.toml");
     let field = |id: &str| spec.field(id).expect("field exists").clone();

@@ -476,6 +476,16 @@ impl Session {
         );
     }
 
+    /// Sends one Chrome DevTools Protocol command through chromedriver (e.g.
+    /// `Emulation.setCPUThrottlingRate`) and returns its result.
+    pub fn cdp(&self, command: &str, params: Value) -> Value {
+        self.call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": command, "params": params })),
+        )
+    }
+
     /// Runs a synchronous script (`arguments` = `args`) and returns its result.
     pub fn execute(&self, script: &str, args: Value) -> Value {
         self.call(

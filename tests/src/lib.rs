@@ -5,5 +5,6 @@
 
 pub mod browser;
 pub mod destination;
+pub mod envelope;
 pub mod http;
 pub mod wrangler;

