@@ -53,7 +53,10 @@ fn check_loaded(spec: &FormSpec) {
     let small = FormSpec::parse_json_small(&public_json).unwrap_or_else(|e| {
         panic!("the public JSON does not load with the small reader: {e}\n{public_json}")
     });
-    assert_eq!(small, widget, "the small reader reads another spec: {public_json}");
+    assert_eq!(
+        small, widget,
+        "the small reader reads another spec: {public_json}"
+    );
     assert!(widget.destinations.is_empty());
     assert_eq!(
         widget.public_hash(),
