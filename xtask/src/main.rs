@@ -284,6 +284,19 @@ fn demo(port: u16) -> Result<()> {
     command
         .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
         .current_dir(&edge);
+    // Ctrl-C in a terminal reaches wrangler directly (same process group);
+    // when only xtask is stopped (kill, a closed session), wrangler gets
+    // SIGTERM from the kernel and takes workerd down with it.
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
     let status = command.status().map_err(|error| XtaskError::Spawn {
         program: "wrangler dev".to_owned(),
         error,
