@@ -410,6 +410,25 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
         self.request(method, path, &[("Authorization", &auth)], "")
     }
 
+    /// The ids of the leads of `form` (first page of up to 500), read through
+    /// the owner API, so through the Worker's own D1 binding.
+    pub fn lead_ids(&self, form: &str) -> Vec<String> {
+        let listing = self
+            .owner("GET", &format!("/v1/leads?form={form}&limit=500"))
+            .json();
+        listing["leads"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no leads array: {listing}"))
+            .iter()
+            .map(|lead| {
+                lead["lead_id"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("lead without an id: {lead}"))
+                    .to_owned()
+            })
+            .collect()
+    }
+
     /// Runs SQL against the local D1 database (same persistence directory).
     pub fn d1(&self, sql: &str) -> String {
         let config_path = self.dir.join("wrangler.toml").display().to_string();

@@ -229,19 +229,6 @@ fn fill_and_submit(session: &Session, email: &str) {
     session.keys(key::ENTER);
 }
 
-fn lead_ids(worker: &Worker) -> Vec<String> {
-    let listing = worker.owner("GET", "/v1/leads?form=contact").json();
-    listing["leads"]
-        .as_array()
-        .map(|leads| {
-            leads
-                .iter()
-                .filter_map(|l| l["lead_id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn destination_down_during_a_browser_submit_then_up_gets_the_lead_exactly_once() {
     let _browser = browser::exclusive();
@@ -252,7 +239,7 @@ fn destination_down_during_a_browser_submit_then_up_gets_the_lead_exactly_once()
     fill_and_submit(&session, "dora@example.org");
     // The visitor is told it worked: the lead is durable before delivery.
     wait_success(&session);
-    let leads = lead_ids(&worker);
+    let leads = worker.lead_ids("contact");
     assert_eq!(leads.len(), 1);
     let lead_path = format!("/v1/leads/{}", leads[0]);
     worker.wait_owner_json(
@@ -297,14 +284,14 @@ fn network_cut_during_submit_keeps_the_submission_and_delivers_it_on_reload() {
     let pending = wait_kept(&session, "contact");
     assert!(pending.contains("olga@example.org"), "{pending}");
     assert!(
-        lead_ids(&worker).is_empty(),
+        worker.lead_ids("contact").is_empty(),
         "nothing reached the Worker offline"
     );
 
     session.set_offline(false);
     session.refresh();
     browser::wait_for("the kept submission to be delivered", WAIT, || {
-        (lead_ids(&worker).len() == 1).then_some(())
+        (worker.lead_ids("contact").len() == 1).then_some(())
     });
     browser::wait_for("the kept submission to be cleared", WAIT, || {
         (session.execute(
@@ -314,14 +301,21 @@ fn network_cut_during_submit_keeps_the_submission_and_delivers_it_on_reload() {
             .then_some(())
     });
     let lead = worker
-        .owner("GET", &format!("/v1/leads/{}", lead_ids(&worker)[0]))
+        .owner(
+            "GET",
+            &format!("/v1/leads/{}", worker.lead_ids("contact")[0]),
+        )
         .json();
     assert_eq!(lead["record"]["values"]["email"], "olga@example.org");
     // One more load sends nothing again.
     session.refresh();
     wait_mounted(&session);
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(lead_ids(&worker).len(), 1, "delivered exactly once");
+    assert_eq!(
+        worker.lead_ids("contact").len(),
+        1,
+        "delivered exactly once"
+    );
 }
 
 #[test]
@@ -345,21 +339,24 @@ fn a_d1_write_failure_answers_503_and_the_widget_keeps_the_submission_until_stor
         "the visitor is told the submission is kept: {status}"
     );
     assert!(
-        lead_ids(&worker).is_empty(),
+        worker.lead_ids("contact").is_empty(),
         "nothing stored by a failed write"
     );
 
     worker.d1("DROP TRIGGER fail_certificate_writes");
     session.refresh();
     browser::wait_for("the kept submission to be stored", WAIT, || {
-        (lead_ids(&worker).len() == 1).then_some(())
+        (worker.lead_ids("contact").len() == 1).then_some(())
     });
     destination.wait_for("its webhook", WAIT, |r| {
         r.iter()
             .any(|x| x.path == "/hooks/leads" && x.answered == Some(200))
     });
     let lead = worker
-        .owner("GET", &format!("/v1/leads/{}", lead_ids(&worker)[0]))
+        .owner(
+            "GET",
+            &format!("/v1/leads/{}", worker.lead_ids("contact")[0]),
+        )
         .json();
     assert_eq!(lead["record"]["values"]["email"], "petra@example.org");
 }
@@ -506,12 +503,6 @@ fn visitor_fills_the_b2c_quote_form_by_keyboard_and_the_inbox_gets_tcpa_evidence
 const TURNSTILE_STAND_IN: &str = "<script>window.__ts = { renders: [] };\
 window.turnstile = { render: function (el, opts) { window.__ts.renders.push({ sitekey: opts.sitekey, slot: el.getAttribute('slot'), host: el.parentNode && el.parentNode.className }); window.__ts.opts = opts; return 'ts-1'; } };</script>";
 
-fn guarded_leads(worker: &Worker) -> usize {
-    worker.owner("GET", "/v1/leads?form=guarded").json()["leads"]
-        .as_array()
-        .map_or(0, Vec::len)
-}
-
 /// Presses the form's submit button (focus + Enter), recording every change
 /// of the status line from then on in `window.__statusLog`.
 fn press_submit(session: &Session) {
@@ -581,13 +572,13 @@ fn turnstile_renders_in_the_form_and_its_token_is_required_and_verified_by_the_w
     fill_by_keyboard(&session, &["tess@example.org"]);
     press_submit(&session);
     let refusal = wait_refused(&session);
-    assert_eq!(guarded_leads(&worker), 0, "refused: {refusal}");
+    assert_eq!(worker.lead_ids("guarded").len(), 0, "refused: {refusal}");
 
     // Solved, then expired: refused again.
     session.execute("window.__ts.opts.callback('XXXX.DUMMY.TOKEN.XXXX'); window.__ts.opts['expired-callback'](); return null;", json!([]));
     press_submit(&session);
     wait_refused(&session);
-    assert_eq!(guarded_leads(&worker), 0);
+    assert_eq!(worker.lead_ids("guarded").len(), 0);
 
     // Solved: the token goes with the envelope and the Worker verifies it.
     session.execute(
@@ -596,7 +587,7 @@ fn turnstile_renders_in_the_form_and_its_token_is_required_and_verified_by_the_w
     );
     press_submit(&session);
     wait_success(&session);
-    assert_eq!(guarded_leads(&worker), 1);
+    assert_eq!(worker.lead_ids("guarded").len(), 1);
     let verified = siteverify.received_at("/turnstile/siteverify");
     assert!(
         verified

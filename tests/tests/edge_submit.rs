@@ -60,16 +60,6 @@ fn submit(worker: &Worker, body: &Value) -> leadform_tests::wrangler::HttpRespon
     )
 }
 
-fn lead_count(worker: &Worker, form: &str) -> usize {
-    let listing = worker
-        .owner("GET", &format!("/v1/leads?form={form}"))
-        .json();
-    listing["leads"]
-        .as_array()
-        .map(Vec::len)
-        .unwrap_or_else(|| panic!("no leads array: {listing}"))
-}
-
 /// (what, request headers, body, expected status, expected error code)
 type BadInputCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, u16, &'a str);
 
@@ -203,7 +193,7 @@ fn valid_submission_is_stored_sealed_and_delivered_to_every_destination() {
         &envelope(&form, "submission-0002", "ann@example.com"),
     );
     assert_eq!(dedup.json()["lead_id"], lead_id.as_str(), "{}", dedup.body);
-    assert_eq!(lead_count(&worker, "contact"), 1);
+    assert_eq!(worker.lead_ids("contact").len(), 1);
 
     // Certificate verifies; CSV export defuses formulas.
     let certificate_id = receipt["certificate_ids"][0].as_str().expect("cert id");
@@ -378,7 +368,7 @@ fn bad_inputs_get_their_codes_and_store_nothing() {
             );
         }
     }
-    assert_eq!(lead_count(&worker, "contact"), 0, "nothing may be stored");
+    assert_eq!(worker.lead_ids("contact").len(), 0, "nothing may be stored");
     assert!(!worker
         .d1("SELECT COUNT(*) AS n FROM leads")
         .contains("\"n\": 1"));
@@ -464,7 +454,7 @@ fn rate_limit_answers_429() {
     let limited = submit(&worker, &envelope(&form, "limited-0009", "p9@example.com"));
     assert_eq!(limited.json()["error"]["code"], "rate_limit.exceeded");
     assert!(limited.header("retry-after").is_some());
-    assert_eq!(lead_count(&worker, "limited"), 2);
+    assert_eq!(worker.lead_ids("limited").len(), 2);
 }
 
 #[test]
@@ -593,7 +583,7 @@ fn turnstile_tokens_are_verified_with_the_worker_secret() {
         "the Worker secret is sent: {}",
         calls[0].body
     );
-    assert_eq!(lead_count(&passing, "guarded"), 1);
+    assert_eq!(passing.lead_ids("guarded").len(), 1);
     drop(passing);
 
     let failing = Worker::start(WorkerOptions {
@@ -607,7 +597,7 @@ fn turnstile_tokens_are_verified_with_the_worker_secret() {
     );
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert_eq!(refused.json()["error"]["code"], "spam.turnstile_failed");
-    assert_eq!(lead_count(&failing, "guarded"), 0, "nothing stored");
+    assert_eq!(failing.lead_ids("guarded").len(), 0, "nothing stored");
 }
 
 #[test]

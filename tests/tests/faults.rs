@@ -32,33 +32,24 @@ fn submit(worker: &Worker, form: &FormSpec, n: usize) -> HttpResponse {
     )
 }
 
-/// Smallest number of attempts any delivery of `lead_ids` has made.
-fn fewest_attempts(worker: &Worker, lead_ids: &[String]) -> u64 {
-    lead_ids
-        .iter()
-        .flat_map(|id| {
-            let lead = worker.owner("GET", &format!("/v1/leads/{id}")).json();
-            lead["deliveries"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|d| d["attempts"].as_f64().unwrap_or(0.0) as u64)
-                .collect::<Vec<_>>()
-        })
-        .min()
-        .unwrap_or(0)
-}
-
-fn wait_attempts(worker: &Worker, lead_ids: &[String], at_least: u64, phase: &str) {
+/// Waits (120 s in all) until every delivery of every lead in `lead_ids`
+/// has made at least `at_least` attempts.
+fn wait_attempts(worker: &Worker, lead_ids: &[String], at_least: f64, phase: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while fewest_attempts(worker, lead_ids) < at_least {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{phase}: deliveries did not reach {at_least} attempts in 120 s\n{}",
-            worker.log()
+    for id in lead_ids {
+        worker.wait_owner_json(
+            &format!("/v1/leads/{id}"),
+            &format!("{phase}: {at_least} attempts per delivery"),
+            deadline.saturating_duration_since(std::time::Instant::now()),
+            |lead| {
+                lead["deliveries"].as_array().is_some_and(|deliveries| {
+                    !deliveries.is_empty()
+                        && deliveries
+                            .iter()
+                            .all(|d| d["attempts"].as_f64().unwrap_or(0.0) >= at_least)
+                })
+            },
         );
-        std::thread::sleep(Duration::from_millis(500));
     }
 }
 
@@ -90,11 +81,11 @@ fn leads_survive_a_destination_that_fails_times_out_and_goes_down_each_delivered
     }
     eprintln!("[faults] {LEADS} leads accepted; destination: 500 → timeout → down");
     destination.set_mode(Mode::Error500);
-    wait_attempts(&worker, &lead_ids, 1, "500s");
+    wait_attempts(&worker, &lead_ids, 1.0, "500s");
     destination.set_mode(Mode::Hang(Duration::from_secs(3)));
-    wait_attempts(&worker, &lead_ids, 2, "timeouts");
+    wait_attempts(&worker, &lead_ids, 2.0, "timeouts");
     destination.set_mode(Mode::Down);
-    wait_attempts(&worker, &lead_ids, 3, "outage");
+    wait_attempts(&worker, &lead_ids, 3.0, "outage");
     eprintln!("[faults] every delivery failed at least 3 times; destination back up");
     destination.set_mode(Mode::Ok);
 

@@ -348,27 +348,24 @@ fn test_all() -> Result<()> {
     )?;
 
     step("Building the shared crate for wasm32-unknown-unknown (with and without unicode-tables)");
-    run(
-        "cargo build -p leadform-shared --target wasm32-unknown-unknown",
-        cargo().args([
-            "build",
-            "-p",
-            "leadform-shared",
-            "--target",
-            "wasm32-unknown-unknown",
-        ]),
-    )?;
-    run(
-        "cargo build -p leadform-shared --target wasm32-unknown-unknown --no-default-features",
-        cargo().args([
-            "build",
-            "-p",
-            "leadform-shared",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--no-default-features",
-        ]),
-    )?;
+    // The edge's build (with the Unicode tables) and the widget's (without).
+    for features in [None, Some("--no-default-features")] {
+        let mut build = cargo();
+        build
+            .args([
+                "build",
+                "-p",
+                "leadform-shared",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .args(features);
+        let description = format!(
+            "cargo build -p leadform-shared --target wasm32-unknown-unknown{}",
+            features.map(|f| format!(" {f}")).unwrap_or_default()
+        );
+        run(&description, &mut build)?;
+    }
 
     step("Unit tests of the edge and the widget (native)");
     run(
