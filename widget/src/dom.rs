@@ -5,12 +5,11 @@
 //! Every helper takes plain values or boxed closures rather than generic view
 //! types, so each kind of binding exists once in the wasm: typed view trees
 //! are monomorphised per element and cost over 100 KB for this form. Bindings
-//! are Leptos `ImmediateEffect`s owned by the form's reactive owner; they run
-//! once at creation and again, synchronously, whenever a signal they read
-//! changes. This module must not know about forms, fields or leads.
+//! are effects of [`crate::reactive`]: they run once at creation and again,
+//! synchronously, whenever a signal they read changes. This module must not
+//! know about forms, fields or leads.
 
-use reactive_graph::effect::ImmediateEffect;
-use send_wrapper::SendWrapper;
+use crate::reactive;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element, Event, Node};
@@ -92,15 +91,10 @@ pub fn on(target: &Element, event: &str, handler: Box<dyn FnMut(Event)>) {
     closure.forget();
 }
 
-/// Runs `update` now and whenever a signal it reads changes, for as long as
-/// the current reactive owner lives.
+/// Runs `update` now and whenever a signal it reads changes, for the page's
+/// lifetime.
 pub fn bind(update: Box<dyn Fn()>) {
-    // The widget is single-threaded; the wrapper only satisfies the effect's
-    // `Send + Sync` bound.
-    let update = SendWrapper::new(update);
-    // Not redundant: the closure captures the wrapper, which is `Send + Sync`.
-    #[allow(clippy::redundant_closure)]
-    ImmediateEffect::new_scoped(move || (update)());
+    reactive::effect(update);
 }
 
 /// Keeps attribute `name` equal to what `value` returns (absent for `None`).

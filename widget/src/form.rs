@@ -9,7 +9,7 @@
 //! `shared` and the spec.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::rc::Rc;
 
 use leadform_shared::envelope::{Attribution, Timings, ENVELOPE_VERSION, MAX_URL_BYTES};
 use leadform_shared::validate::is_visible;
@@ -17,10 +17,6 @@ use leadform_shared::{
     validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldSpec,
     FieldValue, FormSpec, Lang, Selection, SubmissionEnvelope,
 };
-use reactive_graph::owner::StoredValue;
-use reactive_graph::prelude::*;
-use reactive_graph::signal::RwSignal;
-use send_wrapper::SendWrapper;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
@@ -28,6 +24,7 @@ use crate::attribution::cut;
 use crate::i18n::Text;
 use crate::idmap::IdMap;
 use crate::platform;
+use crate::reactive::{RwSignal, StoredValue};
 use crate::store::{self, Pending};
 use crate::submit::{self, Outcome, Refusal};
 
@@ -51,19 +48,19 @@ pub enum Status {
 /// Everything one mounted form shares between its views and handlers.
 #[derive(Clone)]
 pub struct Ctx {
-    pub spec: Arc<FormSpec>,
-    pub selection: Arc<Selection>,
-    spec_hash: Arc<str>,
-    submit_url: Arc<str>,
+    pub spec: Rc<FormSpec>,
+    pub selection: Rc<Selection>,
+    spec_hash: Rc<str>,
+    submit_url: Rc<str>,
     /// DOM id prefix, unique per mounted form on the page.
-    uid: Arc<str>,
+    uid: Rc<str>,
     pub lang: Lang,
-    visitor_id: Arc<str>,
-    attribution: Arc<Attribution>,
+    visitor_id: Rc<str>,
+    attribution: Rc<Attribution>,
     started_at_ms: u64,
     /// (total hidden ms, hidden since) for time-to-fill.
     hidden: StoredValue<(u64, Option<u64>)>,
-    root: Arc<SendWrapper<web_sys::HtmlElement>>,
+    root: web_sys::HtmlElement,
     pub values: RwSignal<BTreeMap<String, FieldValue>>,
     pub errors: RwSignal<IdMap<ErrorCode>>,
     /// Consent id → (ticked, when last changed).
@@ -114,15 +111,15 @@ impl Ctx {
         let values = initial_values(&spec, &selection);
         let ctx = Ctx {
             spec_hash: spec_hash.into(),
-            selection: Arc::new(selection),
+            selection: Rc::new(selection),
             submit_url: submit_url.into(),
             uid: uid.into(),
             lang,
             visitor_id: store::visitor_id().into(),
-            attribution: Arc::new(crate::attribution::capture(now)),
+            attribution: Rc::new(crate::attribution::capture(now)),
             started_at_ms: now,
             hidden: StoredValue::new((0, platform::page_hidden().then_some(now))),
-            root: Arc::new(SendWrapper::new(root)),
+            root: root,
             values: RwSignal::new(values),
             errors: RwSignal::new(IdMap::default()),
             consents: RwSignal::new(IdMap::default()),
@@ -133,7 +130,7 @@ impl Ctx {
             honeypot: RwSignal::new(String::new()),
             turnstile_token,
             retry: StoredValue::new(None),
-            spec: Arc::new(spec),
+            spec: Rc::new(spec),
         };
         ctx.track_visibility();
         if let Some(pending) = pending {
@@ -268,7 +265,7 @@ impl Ctx {
 
     /// Moves focus to the element with `dom_id` once the DOM has settled.
     fn focus(&self, dom_id: String) {
-        let root = Arc::clone(&self.root);
+        let root = self.root.clone();
         let focus = Closure::once_into_js(move || {
             let element = root
                 .query_selector(&format!("#{dom_id}"))

@@ -18,6 +18,7 @@ pub mod form;
 pub mod i18n;
 pub mod idmap;
 pub mod platform;
+pub mod reactive;
 pub mod store;
 pub mod submit;
 pub mod view;
@@ -26,10 +27,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use leadform_shared::{FormSpec, Lang, SpecError};
-use reactive_graph::owner::Owner;
-use reactive_graph::prelude::*;
-use reactive_graph::signal::RwSignal;
 use wasm_bindgen::prelude::*;
+
+use crate::reactive::RwSignal;
 
 /// The widget's stylesheet, placed inside each form's shadow root.
 pub const CSS: &str = include_str!("widget.css");
@@ -170,16 +170,11 @@ pub fn mount(
         .owner_document()
         .ok_or_else(|| JsError::new("mount: the container is not in a document"))?;
     let theme = (!theme.is_empty()).then_some(theme);
-    // The form's signals and bindings belong to one reactive owner, kept for
-    // the page's lifetime (forms are never unmounted).
-    let owner = Owner::new();
-    let turnstile_token = owner.with(|| {
-        let turnstile_token = RwSignal::new(None);
-        let ctx = form::Ctx::new(setup, container.clone(), turnstile_token);
-        view::render(&ctx, theme, &document, &container);
-        turnstile_token
-    });
-    std::mem::forget(owner);
+    // Forms are never unmounted: their signals and bindings live as long as
+    // the page (see `reactive`).
+    let turnstile_token = RwSignal::new(None);
+    let ctx = form::Ctx::new(setup, container.clone(), turnstile_token);
+    view::render(&ctx, theme, &document, &container);
     contrast::enforce(&container);
     Ok(FormHandle {
         turnstile_token,

@@ -10,8 +10,6 @@
 use leadform_shared::messages::message;
 use leadform_shared::profiling::Step;
 use leadform_shared::{validate_field, ConsentBlock, ErrorCode, FieldKind, FieldSpec, FieldValue};
-use reactive_graph::prelude::*;
-use reactive_graph::signal::RwSignal;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Event, Node};
 
@@ -23,6 +21,7 @@ use crate::form::{Ctx, Status};
 use crate::i18n::{lang_tag, step_of, t, Text};
 use crate::idmap::IdMap;
 use crate::platform;
+use crate::reactive::RwSignal;
 
 /// Builds the whole form into `container`.
 pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) {
