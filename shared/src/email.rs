@@ -27,6 +27,7 @@
 //! case-sensitive) and the domain lower-cased. No regex, no IDNA tables: this
 //! module must stay small enough for the widget and must not do I/O (no DNS).
 
+use crate::case::lowercase;
 use crate::nfc::{is_combining_mark, nfc};
 use crate::ErrorCode;
 
@@ -77,25 +78,19 @@ pub fn normalise_email(input: &str) -> Result<String, ErrorCode> {
 /// those rules are provider-specific, and applying them everywhere would merge
 /// distinct people.
 pub fn email_dedup_key(normalised: &str) -> String {
-    lower(normalised)
-}
-
-/// Per-character lower-casing: unlike [`str::to_lowercase`] it does not apply
-/// the Greek final-sigma rule, so `Σ` always becomes `σ`, as in UTS 46.
-fn lower(text: &str) -> String {
-    text.chars().flat_map(char::to_lowercase).collect()
+    lowercase(normalised)
 }
 
 /// Lower-cases the domain and maps the ideographic full stops to `.`.
 fn normalise_domain(domain: &str) -> String {
-    let mapped: String = domain
+    let dotted: String = domain
         .chars()
         .map(|c| match c {
             '\u{3002}' | '\u{ff0e}' | '\u{ff61}' => '.',
             other => other,
         })
-        .flat_map(char::to_lowercase)
         .collect();
+    let mapped = lowercase(&dotted);
     // Lower-casing may decompose (`İ` → `i` + U+0307): back to NFC.
     nfc(&mapped).into_owned()
 }

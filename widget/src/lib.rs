@@ -115,6 +115,16 @@ fn browser_nfc(text: &str) -> String {
     js_sys::JsString::from(text).normalize("NFC").into()
 }
 
+/// `shared`'s per-character lower-caser in the browser (see `shared::case`):
+/// `toLowerCase` on the character alone, so no context rule applies.
+pub fn browser_lower_char(c: char, out: &mut String) {
+    let mut utf8 = [0; 4];
+    let lowered: String = js_sys::JsString::from(&*c.encode_utf8(&mut utf8))
+        .to_lower_case()
+        .into();
+    out.push_str(&lowered);
+}
+
 /// Parses the public spec and checks it with the shared rules (with shared's
 /// small JSON reader: serde_json's deserializer is too big for the widget).
 /// The detail lists the `spec.*` codes (and the reader's message for
@@ -151,6 +161,7 @@ pub fn mount(
 ) -> Result<FormHandle, JsError> {
     static NEXT_UID: AtomicU32 = AtomicU32::new(1);
     leadform_shared::nfc::install_nfc(browser_nfc);
+    leadform_shared::case::install_lowercase(browser_lower_char);
     let spec = parse_spec(spec_json)?;
     if submit_url.is_empty() {
         return Err(MountError::NoSubmitUrl.into());

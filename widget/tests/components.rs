@@ -427,3 +427,29 @@ async fn illegible_themes_are_reset_to_legible_colours() {
         .unwrap_or_default();
     assert_eq!(colour, "rgb(27, 27, 31)");
 }
+
+#[wasm_bindgen_test]
+fn the_browser_lowers_characters_as_core_does() {
+    // `shared::case` lowers email domains with the browser's mapping in the
+    // widget and with core's tables in the edge: they must agree on every
+    // scalar value. Checked with Debian's Chromium against Rust 1.95: no
+    // difference. A newer Unicode on one side shows up here first.
+    let mut differing = Vec::new();
+    for c in '\u{80}'..=char::MAX {
+        let mut browser = String::new();
+        leadform_widget::browser_lower_char(c, &mut browser);
+        let core: String = c.to_lowercase().collect();
+        if browser != core {
+            differing.push(format!(
+                "U+{:04X}: browser {browser:?}, core {core:?}",
+                u32::from(c)
+            ));
+        }
+    }
+    let shown = &differing[..differing.len().min(40)];
+    assert!(
+        differing.is_empty(),
+        "{} differ: {shown:#?}",
+        differing.len()
+    );
+}
