@@ -3,8 +3,9 @@
 # glue + wasm (the CSS is embedded in the wasm). Prints raw and gzip -9 sizes
 # and fails when the gzip total exceeds the budget (60 KiB; aim 45 KiB).
 # Also fails when regex, ICU or libphonenumber code is linked into the wasm:
-# checked on the function names of the un-optimised cargo output (wasm-opt
-# strips names from the shipped file), so run widget/build.sh first.
+# checked on the function names of the linked module build.sh keeps in the
+# target dir (wasm-opt strips names from the shipped file), so run
+# widget/build.sh first.
 # Usage: widget/size-report.sh [dist dir]   (default dist/assets/v1)
 # LEADFORM_SIZE_REPORT_ONLY=1 reports an over-budget total without failing
 # (used by `cargo xtask test` while the budget is not met; forbidden code still fails).
@@ -52,9 +53,9 @@ else
 fi
 
 # Forbidden code: look at the function names of the linked (pre wasm-opt) module.
-unopt=$target_dir/wasm32-unknown-unknown/release/leadform_widget.wasm
+unopt=$target_dir/leadform_widget.linked.wasm
 if [[ ! -f $unopt ]]; then
-  echo "FAIL: $unopt not found (set CARGO_TARGET_DIR as for the build)" >&2
+  echo "FAIL: $unopt not found (run widget/build.sh first, with the same CARGO_TARGET_DIR)" >&2
   exit 1
 fi
 if ! grep -aq 'leadform_widget' "$unopt"; then

@@ -22,6 +22,7 @@ pub const CARGO_FUZZ_VERSION: &str = "0.13.2";
 pub fn ensure_all() -> Result<()> {
     step("Checking tools (installs only what is missing)");
     ensure_wasm_target()?;
+    ensure_rust_src()?;
     ensure_wasm_bindgen_cli()?;
     ensure_worker_build()?;
     ensure_cargo_fuzz()?;
@@ -29,6 +30,20 @@ pub fn ensure_all() -> Result<()> {
     ensure_chromium()?;
     println!("    all tools present");
     Ok(())
+}
+
+/// std's sources, for the widget's size build (`-Z build-std`, widget/build.sh).
+fn ensure_rust_src() -> Result<()> {
+    let installed = output_of(Command::new("rustup").args(["component", "list", "--installed"]))?;
+    if installed.lines().any(|l| l.trim().starts_with("rust-src")) {
+        println!("    rust-src component: present");
+        return Ok(());
+    }
+    println!("    installing the rust-src component (std's sources, for the widget's size build)");
+    run(
+        "rustup component add rust-src",
+        Command::new("rustup").args(["component", "add", "rust-src"]),
+    )
 }
 
 fn ensure_wasm_target() -> Result<()> {
