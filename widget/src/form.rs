@@ -119,7 +119,7 @@ impl Ctx {
             attribution: Rc::new(crate::attribution::capture(now)),
             started_at_ms: now,
             hidden: StoredValue::new((0, platform::page_hidden().then_some(now))),
-            root: root,
+            root,
             values: RwSignal::new(values),
             errors: RwSignal::new(IdMap::default()),
             consents: RwSignal::new(IdMap::default()),
