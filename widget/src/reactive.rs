@@ -171,7 +171,11 @@ mod tests {
         let log = Rc::new(RefCell::new(Vec::new()));
         let sink = log.clone();
         effect(Box::new(move || {
-            let line = if shown.get() { name.get() } else { "-".to_owned() };
+            let line = if shown.get() {
+                name.get()
+            } else {
+                "-".to_owned()
+            };
             sink.borrow_mut().push(line);
         }));
         name.set("b".to_owned());
