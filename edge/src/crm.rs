@@ -6,9 +6,7 @@
 //! checkbox format). Consent evidence comes from the server's spec, never the
 //! client. This module builds bodies and URLs; it does not send them.
 
-use std::collections::BTreeMap;
-
-use leadform_shared::{FieldValue, FormSpec};
+use leadform_shared::{FieldMap, FieldValue, FormSpec};
 use serde_json::{json, Value};
 
 use crate::record::LeadRecord;
@@ -28,7 +26,7 @@ pub fn crm_text(value: &FieldValue) -> String {
     }
 }
 
-fn mapped<'a>(field_map: &'a BTreeMap<String, String>, id: &'a str) -> &'a str {
+fn mapped<'a>(field_map: &'a FieldMap<String>, id: &'a str) -> &'a str {
     field_map.get(id).map(String::as_str).unwrap_or(id)
 }
 
@@ -39,11 +37,7 @@ pub fn hubspot_url(endpoint: Option<&str>, portal_id: &str, form_guid: &str) -> 
 }
 
 /// The HubSpot Forms API v3 submission body.
-pub fn hubspot_payload(
-    spec: &FormSpec,
-    lead: &LeadRecord,
-    field_map: &BTreeMap<String, String>,
-) -> Value {
+pub fn hubspot_payload(spec: &FormSpec, lead: &LeadRecord, field_map: &FieldMap<String>) -> Value {
     let fields: Vec<Value> = lead
         .values
         .iter()
@@ -88,7 +82,7 @@ pub fn hubspot_payload(
 pub fn salesforce_fields(
     org_id: &str,
     lead: &LeadRecord,
-    field_map: &BTreeMap<String, String>,
+    field_map: &FieldMap<String>,
 ) -> Vec<(String, String)> {
     let mut fields = vec![("oid".to_owned(), org_id.to_owned())];
     for (id, value) in &lead.values {
@@ -128,7 +122,7 @@ mod tests {
     #[test]
     fn hubspot_shape() {
         let (spec, lead, _) = sample_lead();
-        let map = BTreeMap::from([("first_name".to_owned(), "firstname".to_owned())]);
+        let map = FieldMap::from([("first_name".to_owned(), "firstname".to_owned())]);
         let payload = hubspot_payload(&spec, &lead, &map);
         assert_eq!(payload["submittedAt"], "1700000000123");
         assert_eq!(
@@ -164,7 +158,7 @@ mod tests {
     #[test]
     fn salesforce_shape() {
         let (_, lead, _) = sample_lead();
-        let map = BTreeMap::from([
+        let map = FieldMap::from([
             ("email".to_owned(), "email".to_owned()),
             ("first_name".to_owned(), "first_name".to_owned()),
         ]);

@@ -7,11 +7,9 @@
 //! record always serialises identically. This module builds records; it does
 //! not store or send them.
 
-use std::collections::BTreeMap;
-
 use leadform_shared::envelope::{Attribution, Timings};
 use leadform_shared::{
-    CleanSubmission, ConsentChannel, ConsentRecord, FieldValue, FormSpec, LegalBasis,
+    CleanSubmission, ConsentChannel, ConsentRecord, FieldMap, FieldValue, FormSpec, LegalBasis,
     SubmissionEnvelope,
 };
 use serde::{Deserialize, Serialize};
@@ -54,7 +52,7 @@ pub struct LeadRecord {
     pub visitor_id: String,
     pub evidence: RequestEvidence,
     /// Normalised values, exactly as validated.
-    pub values: BTreeMap<String, FieldValue>,
+    pub values: FieldMap<FieldValue>,
     pub consents: Vec<CertifiedConsent>,
     pub attribution: Attribution,
     pub timings: Timings,
@@ -144,7 +142,7 @@ pub fn build_lead(
 
 /// The first email value of the lead (normalised by the shared rules), lower-cased,
 /// used for erasure by email.
-pub fn primary_email(spec: &FormSpec, values: &BTreeMap<String, FieldValue>) -> Option<String> {
+pub fn primary_email(spec: &FormSpec, values: &FieldMap<FieldValue>) -> Option<String> {
     spec.fields
         .iter()
         .filter(|f| f.kind == leadform_shared::FieldKind::Email)
@@ -198,7 +196,7 @@ secret = "WEBHOOK_SECRET"
     pub(crate) fn sample_lead() -> (FormSpec, LeadRecord, Vec<ConsentCertificate>) {
         let spec = newsletter_spec();
         let consent = ConsentRecord::capture(&spec.consents[0], true, 1_700_000_000_000);
-        let mut values = BTreeMap::new();
+        let mut values = FieldMap::new();
         values.insert(
             "email".to_owned(),
             FieldValue::Text("Ann@Example.com".to_owned()),

@@ -13,13 +13,12 @@
 //! Run from anywhere: `cargo run --manifest-path fuzz/Cargo.toml --example
 //! make_seeds`. It replaces the seed directories' contents.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use leadform_fuzz::{encode_country_input, specs, SPEC_SOURCES};
 use leadform_shared::envelope::{Attribution, Timings, Touch};
 use leadform_shared::{
-    hex_sha256, ConsentRecord, Country, FieldKind, FieldSpec, FieldValue, FormSpec, Lang,
+    hex_sha256, ConsentRecord, Country, FieldKind, FieldMap, FieldSpec, FieldValue, FormSpec, Lang,
     SubmissionEnvelope,
 };
 
@@ -136,7 +135,7 @@ enum Variant {
 }
 
 fn envelope(spec: &FormSpec, public_hash: &str, variant: Variant) -> SubmissionEnvelope {
-    let mut fields = BTreeMap::new();
+    let mut fields = FieldMap::new();
     for field in &spec.fields {
         fields.insert(field.id.clone(), valid_value(field, variant));
     }

@@ -16,10 +16,10 @@
 
 #![no_main]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use leadform_fuzz::assert_typed;
-use leadform_shared::{select_fields, validate_submission, FormSpec, SpecErrors};
+use leadform_shared::{select_fields, validate_submission, FieldMap, FormSpec, SpecErrors};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -87,7 +87,7 @@ fn check_loaded(spec: &FormSpec) {
     }
 
     let asked: Vec<String> = all.into_iter().collect();
-    if let Err(issues) = validate_submission(spec, &asked, &BTreeMap::new(), &[]) {
+    if let Err(issues) = validate_submission(spec, &asked, &FieldMap::new(), &[]) {
         for issue in issues {
             assert_typed(issue.code);
             assert!(

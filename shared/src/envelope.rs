@@ -6,13 +6,13 @@
 //! then runs the form's rules against the server's own spec. Nothing here
 //! checks origins, spam or rate limits: that is the edge's job.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use validator::{Validate, ValidationError};
 
 use crate::consent::ConsentRecord;
+use crate::fieldmap::FieldMap;
 use crate::json::{object, optional, string, uint, write_strs, Json, JsonError, Object};
 use crate::spec::{is_valid_id, FormSpec, MAX_FIELDS, MAX_OPTIONS};
 use crate::validate::{validate_submission, CleanSubmission, FieldValue};
@@ -53,7 +53,7 @@ pub struct SubmissionEnvelope {
     #[validate(length(max = 100))]
     pub asked: Vec<String>,
     #[validate(custom(function = "check_values"))]
-    pub fields: BTreeMap<String, FieldValue>,
+    pub fields: FieldMap<FieldValue>,
     #[validate(length(max = 20))]
     pub consents: Vec<ConsentRecord>,
     #[validate(nested)]
@@ -420,7 +420,7 @@ fn check_token(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-fn check_values(values: &BTreeMap<String, FieldValue>) -> Result<(), ValidationError> {
+fn check_values(values: &FieldMap<FieldValue>) -> Result<(), ValidationError> {
     if values.len() > MAX_FIELDS {
         return Err(ValidationError::new("too_many_fields"));
     }

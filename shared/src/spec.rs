@@ -9,12 +9,12 @@
 //! This module describes and checks; it does not validate visitor input (see
 //! [`crate::validate`]) and does not deliver anything (the edge does).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentBlock;
+use crate::fieldmap::FieldMap;
 use crate::Country;
 
 /// Upper bounds that keep a spec (and therefore every submission) small.
@@ -339,8 +339,8 @@ pub enum Destination {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         endpoint: Option<String>,
         /// Leadform field id → HubSpot property name; unmapped fields keep their id.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        field_map: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "FieldMap::is_empty")]
+        field_map: FieldMap<String>,
     },
     /// Salesforce Web-to-Lead (form-encoded POST).
     Salesforce {
@@ -348,8 +348,8 @@ pub enum Destination {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         endpoint: Option<String>,
         /// Leadform field id → Web-to-Lead field name (`first_name`, `email`, ...).
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        field_map: BTreeMap<String, String>,
+        #[serde(default, skip_serializing_if = "FieldMap::is_empty")]
+        field_map: FieldMap<String>,
     },
 }
 

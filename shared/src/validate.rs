@@ -6,11 +6,10 @@
 //! `show_when` condition does not hold are dropped, never trusted. This module
 //! decides validity only; it never talks to the network or the DOM.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentRecord;
+use crate::fieldmap::FieldMap;
 use crate::json::{strings, Json, JsonError};
 use crate::spec::{has_option, FieldKind, FieldSpec, FormSpec, StrSet};
 use crate::text::{normalise_text, TextRules};
@@ -79,7 +78,7 @@ impl FieldValue {
     }
 
     /// Appends an id → value map as serde_json writes it (keys in order).
-    pub fn write_map_json(out: &mut String, values: &BTreeMap<String, FieldValue>) {
+    pub fn write_map_json(out: &mut String, values: &FieldMap<FieldValue>) {
         let mut object = crate::json::Object::new(out);
         for (id, value) in values {
             value.write_json(object.key(id));
@@ -267,11 +266,7 @@ fn decimal_to_f64(negative: bool, whole: &str, fraction: &str) -> f64 {
 
 /// Whether `field` is shown given the current values: its condition holds and
 /// the field its condition depends on is itself shown.
-pub fn is_visible(
-    spec: &FormSpec,
-    field: &FieldSpec,
-    values: &BTreeMap<String, FieldValue>,
-) -> bool {
+pub fn is_visible(spec: &FormSpec, field: &FieldSpec, values: &FieldMap<FieldValue>) -> bool {
     let mut current = field;
     // A checked spec has no cycles; the bound also protects unchecked specs.
     for _ in 0..=spec.fields.len() {
@@ -296,7 +291,7 @@ pub fn is_visible(
 /// were asked and shown, and the consent records checked against the spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CleanSubmission {
-    pub values: BTreeMap<String, FieldValue>,
+    pub values: FieldMap<FieldValue>,
     pub consents: Vec<ConsentRecord>,
 }
 
@@ -328,7 +323,7 @@ impl CleanSubmission {
 pub fn validate_submission(
     spec: &FormSpec,
     asked: &[String],
-    values: &BTreeMap<String, FieldValue>,
+    values: &FieldMap<FieldValue>,
     consents: &[ConsentRecord],
 ) -> Result<CleanSubmission, Vec<FieldIssue>> {
     let mut issues = Vec::new();
@@ -355,7 +350,7 @@ pub fn validate_submission(
             issues.push(FieldIssue::new(id.clone(), ErrorCode::Required));
         }
     }
-    let mut clean = BTreeMap::new();
+    let mut clean = FieldMap::new();
     for field in spec
         .fields
         .iter()

@@ -1,10 +1,10 @@
 //! Property tests of the wire format: parse(serialise(x)) == x for arbitrary
 //! envelopes within limits, and parsing arbitrary bytes never panics.
 
-use std::collections::BTreeMap;
-
 use leadform_shared::envelope::{Attribution, Timings, Touch};
-use leadform_shared::{ConsentChannel, ConsentRecord, FieldValue, Lang, SubmissionEnvelope};
+use leadform_shared::{
+    ConsentChannel, ConsentRecord, FieldMap, FieldValue, Lang, SubmissionEnvelope,
+};
 use proptest::prelude::*;
 
 fn field_value() -> impl Strategy<Value = FieldValue> {
@@ -84,7 +84,7 @@ fn envelope() -> impl Strategy<Value = SubmissionEnvelope> {
                     submission_id: id.clone(),
                     visitor_id: id,
                     asked: fields.keys().cloned().collect(),
-                    fields: fields.into_iter().collect::<BTreeMap<_, _>>(),
+                    fields: fields.into_iter().collect::<FieldMap<_>>(),
                     consents,
                     attribution: Attribution {
                         current,

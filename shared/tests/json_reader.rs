@@ -8,12 +8,10 @@
 //! fields in declaration order; the small reader wants objects (nothing Leadform
 //! writes puts a struct in an array), so those variants are not generated.
 
-use std::collections::BTreeMap;
-
 use leadform_shared::envelope::{Attribution, Timings, Touch};
 use leadform_shared::json::{self, Json};
 use leadform_shared::{
-    ConsentChannel, ConsentRecord, FieldValue, FormSpec, Lang, SubmissionEnvelope,
+    ConsentChannel, ConsentRecord, FieldMap, FieldValue, FormSpec, Lang, SubmissionEnvelope,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -242,7 +240,7 @@ proptest! {
     #[test]
     fn envelopes_are_written_as_serde_json_writes_them(
         texts in proptest::collection::vec(any::<String>(), 6),
-        values in proptest::collection::btree_map("[a-z_]{1,8}", field_value(), 0..5),
+        tree in proptest::collection::btree_map("[a-z_]{1,8}", field_value(), 0..5),
         current in touch(),
         first in proptest::option::of(touch()),
         checked in any::<bool>(),
@@ -250,6 +248,7 @@ proptest! {
         turnstile in proptest::option::of(any::<String>()),
         spanish in any::<bool>(),
     ) {
+        let values: FieldMap<FieldValue> = tree.clone().into_iter().collect();
         let record = ConsentRecord {
             consent_id: texts[0].clone(),
             version: texts[1].clone(),
@@ -286,8 +285,10 @@ proptest! {
         prop_assert_eq!(envelope.to_json(), serde_json::to_string(&envelope).expect("json"));
         let mut map = String::new();
         FieldValue::write_map_json(&mut map, &values);
+        // The BTreeMap the envelope held before FieldMap is the reference.
+        prop_assert_eq!(&map, &serde_json::to_string(&tree).expect("json"));
         prop_assert_eq!(map, serde_json::to_string(&values).expect("json"));
-        let empty: BTreeMap<String, FieldValue> = BTreeMap::new();
+        let empty: FieldMap<FieldValue> = FieldMap::new();
         let mut map = String::new();
         FieldValue::write_map_json(&mut map, &empty);
         prop_assert_eq!(map, "{}");

@@ -1,11 +1,12 @@
 //! Whole-submission rules: visibility, asked fields, consents, the envelope
 //! wire format and the progressive-profiling selector, on the example specs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use leadform_shared::envelope::{Attribution, Timings, Touch, MAX_ENVELOPE_BYTES};
 use leadform_shared::{
-    select_fields, ConsentRecord, ErrorCode, FieldValue, FormSpec, Lang, SubmissionEnvelope,
+    select_fields, ConsentRecord, ErrorCode, FieldMap, FieldValue, FormSpec, Lang,
+    SubmissionEnvelope,
 };
 
 fn example(name: &str) -> FormSpec {
@@ -20,8 +21,8 @@ fn text(value: &str) -> FieldValue {
     FieldValue::Text(value.to_owned())
 }
 
-fn home_quote_values() -> BTreeMap<String, FieldValue> {
-    BTreeMap::from([
+fn home_quote_values() -> FieldMap<FieldValue> {
+    FieldMap::from([
         ("service".to_owned(), text("plumbing")),
         ("name".to_owned(), text("  Ana María Pérez ")),
         ("phone".to_owned(), text("(415) 555-2671")),
@@ -34,7 +35,7 @@ fn all_ids(spec: &FormSpec) -> Vec<String> {
     spec.fields.iter().map(|f| f.id.clone()).collect()
 }
 
-fn envelope_for(spec: &FormSpec, values: BTreeMap<String, FieldValue>) -> SubmissionEnvelope {
+fn envelope_for(spec: &FormSpec, values: FieldMap<FieldValue>) -> SubmissionEnvelope {
     SubmissionEnvelope {
         version: 1,
         form_id: spec.id.clone(),
@@ -74,10 +75,10 @@ fn valid_submission_is_normalised() {
     let spec = example("home-services-quote.toml");
     let envelope = envelope_for(&spec, home_quote_values());
     let clean = envelope.validate_against(&spec).expect("valid");
-    assert_eq!(clean.values["name"], text("Ana María Pérez"));
-    assert_eq!(clean.values["phone"], text("+14155552671"));
-    assert_eq!(clean.values["email"], text("Ana@example.com"));
-    assert_eq!(clean.values["zip"], text("94103"));
+    assert_eq!(clean.values.get("name"), Some(&text("Ana María Pérez")));
+    assert_eq!(clean.values.get("phone"), Some(&text("+14155552671")));
+    assert_eq!(clean.values.get("email"), Some(&text("Ana@example.com")));
+    assert_eq!(clean.values.get("zip"), Some(&text("94103")));
     assert_eq!(
         clean.contact_key(&spec).as_deref(),
         Some("email:ana@example.com")
@@ -113,7 +114,7 @@ fn hidden_branch_fields_are_dropped_not_trusted() {
 #[test]
 fn every_issue_is_reported_at_once() {
     let spec = example("home-services-quote.toml");
-    let values = BTreeMap::from([
+    let values = FieldMap::from([
         ("service".to_owned(), text("roofing")),
         ("name".to_owned(), text("A")),
         ("phone".to_owned(), text("555-0100")),
@@ -142,7 +143,7 @@ fn values_for_fields_not_asked_are_refused() {
     let spec = example("b2b-demo.toml");
     let mut envelope = envelope_for(
         &spec,
-        BTreeMap::from([
+        FieldMap::from([
             ("email".to_owned(), text("cto@acme.example")),
             ("company".to_owned(), text("Acme")),
         ]),
@@ -171,7 +172,7 @@ fn values_for_fields_not_asked_are_refused() {
 #[test]
 fn consent_rules() {
     let spec = example("newsletter.toml");
-    let values = BTreeMap::from([("email".to_owned(), text("a@b.co"))]);
+    let values = FieldMap::from([("email".to_owned(), text("a@b.co"))]);
 
     let mut unticked = envelope_for(&spec, values.clone());
     unticked.consents[0].checked = false;
@@ -207,7 +208,7 @@ fn consent_rules() {
 #[test]
 fn spec_hash_and_form_id_must_match() {
     let spec = example("newsletter.toml");
-    let values = BTreeMap::from([("email".to_owned(), text("a@b.co"))]);
+    let values = FieldMap::from([("email".to_owned(), text("a@b.co"))]);
     let mut stale = envelope_for(&spec, values.clone());
     stale.spec_hash = "0".repeat(64);
     assert_eq!(

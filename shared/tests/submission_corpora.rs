@@ -2,9 +2,7 @@
 //! every field of every example form and in the envelope's free-text slots,
 //! validates or yields typed errors. Nothing panics.
 
-use std::collections::BTreeMap;
-
-use leadform_shared::{ErrorCode, FieldKind, FieldValue, FormSpec, SubmissionEnvelope};
+use leadform_shared::{ErrorCode, FieldKind, FieldMap, FieldValue, FormSpec, SubmissionEnvelope};
 
 fn naughty_strings() -> Vec<String> {
     let path =
@@ -72,7 +70,7 @@ fn naughty_strings_in_every_field_validate_or_fail_typed() {
                     }
                 }
                 // The whole submission: Ok, or typed issues naming real fields.
-                let values = BTreeMap::from([(field.id.clone(), value)]);
+                let values = FieldMap::from([(field.id.clone(), value)]);
                 if let Err(issues) =
                     leadform_shared::validate_submission(&spec, &asked, &values, &[])
                 {

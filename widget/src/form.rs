@@ -8,13 +8,12 @@
 //! must not invent validation rules or reword consent text: both belong to
 //! `shared` and the spec.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use leadform_shared::envelope::{Attribution, Timings, ENVELOPE_VERSION, MAX_URL_BYTES};
 use leadform_shared::validate::is_visible;
 use leadform_shared::{
-    validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldSpec,
+    validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldMap, FieldSpec,
     FieldValue, FormSpec, Lang, Selection, SubmissionEnvelope,
 };
 use wasm_bindgen::closure::Closure;
@@ -22,7 +21,6 @@ use wasm_bindgen::JsCast;
 
 use crate::attribution::cut;
 use crate::i18n::Text;
-use crate::idmap::IdMap;
 use crate::platform;
 use crate::reactive::{RwSignal, StoredValue};
 use crate::store::{self, Pending};
@@ -61,11 +59,11 @@ pub struct Ctx {
     /// (total hidden ms, hidden since) for time-to-fill.
     hidden: StoredValue<(u64, Option<u64>)>,
     root: web_sys::HtmlElement,
-    pub values: RwSignal<BTreeMap<String, FieldValue>>,
-    pub errors: RwSignal<IdMap<ErrorCode>>,
+    pub values: RwSignal<FieldMap<FieldValue>>,
+    pub errors: RwSignal<FieldMap<ErrorCode>>,
     /// Consent id → (ticked, when last changed).
-    pub consents: RwSignal<IdMap<(bool, u64)>>,
-    pub consent_errors: RwSignal<IdMap<ErrorCode>>,
+    pub consents: RwSignal<FieldMap<(bool, u64)>>,
+    pub consent_errors: RwSignal<FieldMap<ErrorCode>>,
     pub step: RwSignal<usize>,
     pub status: RwSignal<Status>,
     pub notice: RwSignal<Option<Text>>,
@@ -121,9 +119,9 @@ impl Ctx {
             hidden: StoredValue::new((0, platform::page_hidden().then_some(now))),
             root,
             values: RwSignal::new(values),
-            errors: RwSignal::new(IdMap::default()),
-            consents: RwSignal::new(IdMap::default()),
-            consent_errors: RwSignal::new(IdMap::default()),
+            errors: RwSignal::new(FieldMap::new()),
+            consents: RwSignal::new(FieldMap::new()),
+            consent_errors: RwSignal::new(FieldMap::new()),
             step: RwSignal::new(0),
             status: RwSignal::new(Status::Idle),
             notice: RwSignal::new(None),
@@ -187,8 +185,12 @@ impl Ctx {
             .with_untracked(|values| validate_field(field, values.get(id)));
         let error = result.as_ref().err().copied();
         self.errors.update(|errors| match error {
-            Some(code) => errors.insert(id, code),
-            None => errors.remove(id),
+            Some(code) => {
+                errors.insert(id.to_owned(), code);
+            }
+            None => {
+                errors.remove(id);
+            }
         });
         if let (FieldKind::Phone, Ok(Some(FieldValue::Text(e164)))) = (field.kind, result) {
             // Show the normalised number once the visitor leaves the field.
@@ -239,7 +241,9 @@ impl Ctx {
         let mut bad = Vec::new();
         for field in self.step_fields(index) {
             if !self.visible_untracked(field) {
-                self.errors.update(|e| e.remove(&field.id));
+                self.errors.update(|e| {
+                    e.remove(&field.id);
+                });
                 continue;
             }
             if self.check_field(&field.id).is_some() {
@@ -252,10 +256,10 @@ impl Ctx {
     fn check_consents(&self) -> Vec<String> {
         let mut bad = Vec::new();
         let ticked = self.consents.get_untracked();
-        let mut errors = IdMap::default();
+        let mut errors = FieldMap::new();
         for block in self.spec.consents.iter().filter(|b| b.required) {
             if !ticked.get(&block.id).is_some_and(|(checked, _)| *checked) {
-                errors.insert(&block.id, ErrorCode::ConsentRequired);
+                errors.insert(block.id.clone(), ErrorCode::ConsentRequired);
                 bad.push(self.consent_dom_id(&block.id));
             }
         }
@@ -506,13 +510,19 @@ impl Ctx {
     /// Shows issues (from `shared` or the edge) inline, on the step holding
     /// the first one, and focuses it.
     fn show_issues(&self, issues: &[(String, ErrorCode)], code: Option<ErrorCode>) {
-        let mut field_errors = IdMap::default();
-        let mut consent_errors = IdMap::default();
+        let mut field_errors = FieldMap::new();
+        let mut consent_errors = FieldMap::new();
         for (id, code) in issues {
-            if self.spec.field(id).is_some() {
-                field_errors.insert_first(id, *code);
+            // The first issue of an id is the one shown.
+            let errors = if self.spec.field(id).is_some() {
+                &mut field_errors
             } else if self.spec.consent(id).is_some() {
-                consent_errors.insert_first(id, *code);
+                &mut consent_errors
+            } else {
+                continue;
+            };
+            if !errors.contains_key(id) {
+                errors.insert(id.clone(), *code);
             }
         }
         let first_field = self
@@ -545,21 +555,17 @@ impl Ctx {
     }
 }
 
-fn values_visible(
-    spec: &FormSpec,
-    field: &FieldSpec,
-    values: &BTreeMap<String, FieldValue>,
-) -> bool {
+fn values_visible(spec: &FormSpec, field: &FieldSpec, values: &FieldMap<FieldValue>) -> bool {
     is_visible(spec, field, values)
 }
 
 /// Starting values: hidden fields from the page URL or their default, prefill
 /// values the spec allows.
-fn initial_values(spec: &FormSpec, selection: &Selection) -> BTreeMap<String, FieldValue> {
+fn initial_values(spec: &FormSpec, selection: &Selection) -> FieldMap<FieldValue> {
     let asked = selection.field_ids();
     let params = platform::query_params();
     let prefill = store::prefill_values(&spec.id);
-    let mut values = BTreeMap::new();
+    let mut values = FieldMap::new();
     for field in spec.fields.iter().filter(|f| asked.contains(&f.id)) {
         if field.kind == FieldKind::Hidden {
             let from_page = params

@@ -16,7 +16,6 @@ pub mod contrast;
 pub mod dom;
 pub mod form;
 pub mod i18n;
-pub mod idmap;
 pub mod platform;
 pub mod reactive;
 pub mod store;

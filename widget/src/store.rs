@@ -7,10 +7,8 @@
 //! pending submission is the one exception, kept only until it is delivered.
 //! Storage failures are ignored: the form then behaves like a first visit.
 
-use std::collections::BTreeMap;
-
 use leadform_shared::json::{self, Json, JsonError};
-use leadform_shared::FieldValue;
+use leadform_shared::{FieldMap, FieldValue};
 
 use crate::platform;
 
@@ -83,7 +81,7 @@ pub fn add_known_fields(form_id: &str, ids: impl IntoIterator<Item = String>) {
 }
 
 /// Values kept for prefill (only fields with `prefill = true` are ever written).
-pub fn prefill_values(form_id: &str) -> BTreeMap<String, FieldValue> {
+pub fn prefill_values(form_id: &str) -> FieldMap<FieldValue> {
     platform::load(&key("prefill", form_id))
         .and_then(|text| json::parse(&text).ok())
         .and_then(|value| read_values(&value))
@@ -91,8 +89,8 @@ pub fn prefill_values(form_id: &str) -> BTreeMap<String, FieldValue> {
 }
 
 /// An object of field id → value; `None` when any value is malformed.
-fn read_values(value: &Json) -> Option<BTreeMap<String, FieldValue>> {
-    let mut values = BTreeMap::new();
+fn read_values(value: &Json) -> Option<FieldMap<FieldValue>> {
+    let mut values = FieldMap::new();
     for (id, value) in json::open_object(value, "prefill").ok()? {
         values.insert(id.clone(), FieldValue::from_json(value).ok()?);
     }
@@ -100,7 +98,7 @@ fn read_values(value: &Json) -> Option<BTreeMap<String, FieldValue>> {
 }
 
 /// Merges `values` into the prefill store of `form_id`.
-pub fn save_prefill(form_id: &str, values: BTreeMap<String, FieldValue>) {
+pub fn save_prefill(form_id: &str, values: FieldMap<FieldValue>) {
     if values.is_empty() {
         return;
     }
@@ -186,7 +184,7 @@ mod tests {
 
     #[test]
     fn prefill_reads_what_it_writes() {
-        let mut values = BTreeMap::new();
+        let mut values = FieldMap::new();
         values.insert("a".to_owned(), FieldValue::Text("x".into()));
         values.insert("b".to_owned(), FieldValue::Bool(true));
         values.insert("c".to_owned(), FieldValue::List(vec!["1".into()]));

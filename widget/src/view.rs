@@ -9,7 +9,9 @@
 
 use leadform_shared::messages::message;
 use leadform_shared::profiling::Step;
-use leadform_shared::{validate_field, ConsentBlock, ErrorCode, FieldKind, FieldSpec, FieldValue};
+use leadform_shared::{
+    validate_field, ConsentBlock, ErrorCode, FieldKind, FieldMap, FieldSpec, FieldValue,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Event, Node};
 
@@ -19,7 +21,6 @@ use crate::dom::{
 };
 use crate::form::{Ctx, Status};
 use crate::i18n::{lang_tag, step_of, t, Text};
-use crate::idmap::IdMap;
 use crate::platform;
 use crate::reactive::RwSignal;
 
@@ -220,7 +221,7 @@ struct Aria {
     id: String,
     help_id: Option<String>,
     error_id: String,
-    errors: RwSignal<IdMap<ErrorCode>>,
+    errors: RwSignal<FieldMap<ErrorCode>>,
 }
 
 impl Aria {
@@ -655,9 +656,13 @@ fn consent_view(ctx: &Ctx, doc: &Document, block: &ConsentBlock) -> Element {
             "change",
             Box::new(move |ev: Event| {
                 let on = target_checked(&ev);
-                consents.update(|c| c.insert(&id, (on, platform::now_ms())));
+                consents.update(|c| {
+                    c.insert(id.clone(), (on, platform::now_ms()));
+                });
                 if on {
-                    consent_errors.update(|e| e.remove(&id));
+                    consent_errors.update(|e| {
+                        e.remove(&id);
+                    });
                 }
             }),
         );

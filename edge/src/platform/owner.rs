@@ -196,7 +196,7 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
             for id in &field_ids {
                 let value = record
                     .as_ref()
-                    .and_then(|r| r.values.get(*id))
+                    .and_then(|r| r.values.get(id))
                     .map(FieldValue::to_display);
                 cells.push(value.unwrap_or_default());
             }
