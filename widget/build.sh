@@ -4,12 +4,14 @@
 #   leadform_widget.js       wasm-bindgen glue (ES module, --target web), minified
 #   leadform_widget_bg.wasm  the form, wasm-opt -Oz (to a fixed point)
 # Steps: cargo build (release, wasm32, -Z build-std: see step 1) -> wasm-bindgen -> wasm-opt -Oz --converge ->
+# wasm-opt renaming imports/exports to short names, applied to the glue by
+# widget/minify-names.mjs ->
 # esbuild --minify of the glue and the loader (comments dropped: the loader's
 # page-owner notes live in README.md and in the source file).
 # Paths are relative to the repository root; CARGO_TARGET_DIR is honoured.
 # Overrides: WASM_BINDGEN (default: wasm-bindgen on PATH or ~/.cargo/bin),
 # WASM_OPT (default: tools/node_modules/.bin/wasm-opt), ESBUILD (default:
-# tools/node_modules/.bin/esbuild).
+# tools/node_modules/.bin/esbuild), NODE (default: tools/node_modules/.bin/node).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,12 +22,14 @@ out=dist/assets/v1
 wasm_bindgen=${WASM_BINDGEN:-$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")}
 wasm_opt=${WASM_OPT:-$root/tools/node_modules/.bin/wasm-opt}
 esbuild=${ESBUILD:-$root/tools/node_modules/.bin/esbuild}
+node=${NODE:-$root/tools/node_modules/.bin/node}
 
 step() { printf '[widget/build] %s\n' "$*" >&2; }
 die() { printf '[widget/build] error: %s\n' "$*" >&2; exit 1; }
 
 [[ -x $wasm_bindgen ]] || die "wasm-bindgen not found ($wasm_bindgen); run cargo xtask setup"
 [[ -x $wasm_opt ]] || die "wasm-opt not found ($wasm_opt); run cargo xtask setup"
+[[ -x $node ]] || die "node not found ($node); run cargo xtask setup"
 [[ -x $esbuild ]] || die "esbuild not found ($esbuild); run cargo xtask setup"
 
 # Size build: std rebuilt from source for the widget alone (cargo -Z build-std)
@@ -64,14 +68,22 @@ step "2/4 wasm-bindgen --target web -> $out/"
 mkdir -p "$out"
 "$wasm_bindgen" --target web --no-typescript --out-dir "$out" --out-name leadform_widget "$raw"
 
-step "3/4 wasm-opt -Oz --converge $out/leadform_widget_bg.wasm"
+step "3/4 wasm-opt -Oz --converge $out/leadform_widget_bg.wasm, short import/export names"
 # --flatten --rereloop before -Oz and dropping the informational custom
 # sections each save a few hundred gzip bytes (measured, binaryen 132).
+features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-reference-types --enable-mutable-globals --enable-multivalue)
 "$wasm_opt" --flatten --rereloop -Oz --converge --strip-producers --strip-target-features \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-reference-types --enable-mutable-globals --enable-multivalue \
-  "$out/leadform_widget_bg.wasm" -o "$out/leadform_widget_bg.wasm.opt"
-mv "$out/leadform_widget_bg.wasm.opt" "$out/leadform_widget_bg.wasm"
+  "${features[@]}" "$out/leadform_widget_bg.wasm" -o "$out/leadform_widget_bg.wasm.opt"
+# A separate run: under --converge the renaming would repeat. It prints the
+# old -> new map, which minify-names.mjs applies to the glue.
+names_map=$(mktemp)
+"$wasm_opt" --minify-imports-and-exports-and-modules "${features[@]}" \
+  "$out/leadform_widget_bg.wasm.opt" -o "$out/leadform_widget_bg.wasm" >"$names_map"
+rm "$out/leadform_widget_bg.wasm.opt"
+"$node" widget/minify-names.mjs "$names_map" "$out/leadform_widget.js" ./leadform_widget_bg.js \
+  "$out/leadform_widget_bg.wasm" || die "could not apply the short wasm names to the glue"
+rm "$names_map"
 
 step "4/4 esbuild --minify: glue and loader -> $out/"
 minify=(--minify --legal-comments=none --log-level=warning)

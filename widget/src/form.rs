@@ -1,4 +1,4 @@
-//! The form itself: its state (Leptos signals) and the step/submit flow; the
+//! The form itself: its state (signals of [`crate::reactive`]) and the step/submit flow; the
 //! DOM that shows it is built by [`crate::view`].
 //!
 //! Everything the visitor sees is derived from the public [`FormSpec`]: the
