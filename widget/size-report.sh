@@ -37,7 +37,7 @@ for asset in "${assets[@]}"; do
   printf '%-28s %10d %10d\n' "$asset" "$raw" "$gz"
 done
 css=widget/src/widget.css
-printf '%-28s %10d %10d   (embedded in the wasm, counted there)\n' "(widget.css)" "$(wc -c <"$css")" "$(gzip -9 -c "$css" | wc -c)"
+printf '%-28s %10d %10d   (source; embedded in the wasm without comments, counted there)\n' "(widget.css)" "$(wc -c <"$css")" "$(gzip -9 -c "$css" | wc -c)"
 printf '%-28s %10d %10d   budget %d, aim %d (gzip bytes)\n' TOTAL "$total_raw" "$total_gz" "$budget" "$aim"
 if ((total_gz > budget)); then
   if [[ ${LEADFORM_SIZE_REPORT_ONLY:-} == 1 ]]; then

@@ -41,8 +41,9 @@ use crate::reactive::RwSignal;
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
-/// The widget's stylesheet, placed inside each form's shadow root.
-pub const CSS: &str = include_str!("widget.css");
+/// The widget's stylesheet, placed inside each form's shadow root:
+/// `src/widget.css` without its comments (see `build.rs`).
+pub const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 
 /// Why a form could not be mounted.
 #[derive(Debug, Clone, PartialEq, Eq)]
