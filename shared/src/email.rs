@@ -66,7 +66,7 @@ pub fn normalise_email(input: &str) -> Result<String, ErrorCode> {
     check_local(local)?;
     let domain = normalise_domain(domain);
     check_domain(&domain)?;
-    let address = format!("{local}@{domain}");
+    let address = crate::concat(&[local, "@", &domain]);
     if address.len() > MAX_ADDRESS_OCTETS {
         return Err(ErrorCode::EmailTooLong);
     }
@@ -95,9 +95,12 @@ fn normalise_domain(domain: &str) -> String {
     nfc(&mapped).into_owned()
 }
 
-/// RFC 5322 `atext` (ASCII).
+/// RFC 5322 `atext` (ASCII). Bytes, not `str::contains(char)`: for a
+/// non-ASCII character that searches for a string, linking the two-way
+/// searcher into the widget.
 fn is_ascii_atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+    c.is_ascii_alphanumeric()
+        || u8::try_from(c).is_ok_and(|byte| b"!#$%&'*+-/=?^_`{|}~".contains(&byte))
 }
 
 /// A non-ASCII character allowed in local parts and domain labels: letters,

@@ -47,3 +47,14 @@ pub fn hex_sha256(bytes: &[u8]) -> String {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The pieces one after the other, in one allocation: the widget's way of
+/// building ids, keys and normalised values, since `format!` and
+/// `[&str]::concat` would link `core::fmt` and the generic join code into it.
+pub fn concat(pieces: &[&str]) -> String {
+    let mut joined = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
+    for piece in pieces {
+        joined.push_str(piece);
+    }
+    joined
+}

@@ -474,7 +474,7 @@ fn check_nsn(nsn: &str, plan: &Plan) -> Result<String, ErrorCode> {
     if plan.extra.is_some_and(|extra| !extra(nsn.as_bytes())) {
         return Err(ErrorCode::PhoneInvalidForCountry);
     }
-    Ok(format!("+{}{}", plan.code, nsn))
+    Ok(crate::concat(&["+", plan.code, nsn]))
 }
 
 /// NANP: NPA-NXX-XXXX where the area code (NPA) and the exchange (NXX) start

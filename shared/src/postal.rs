@@ -39,12 +39,19 @@ fn digits<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
     array.iter().all(u8::is_ascii_digit).then_some(array)
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+/// The pieces, ASCII bytes every one (the callers have checked each byte to
+/// be a digit, a letter or the hyphen), as one string.
+fn text(pieces: &[&[u8]]) -> String {
+    let mut text = String::with_capacity(pieces.iter().map(|piece| piece.len()).sum());
+    for &byte in pieces.iter().copied().flatten() {
+        debug_assert!(byte.is_ascii(), "postal codes are ASCII once checked");
+        text.push(char::from(byte));
+    }
+    text
 }
 
 fn five_digits(bytes: &[u8]) -> Option<String> {
-    digits::<5>(bytes).map(|d| text(&d))
+    digits::<5>(bytes).map(|d| text(&[&d]))
 }
 
 /// `12345`, `12345-6789`, `123456789`. The lowest ZIP Code is 00501
@@ -62,9 +69,9 @@ fn us_zip(bytes: &[u8]) -> Option<String> {
     match plus4 {
         Some(plus4) => {
             let plus4 = digits::<4>(&plus4)?;
-            Some(format!("{}-{}", text(&zip), text(&plus4)))
+            Some(text(&[&zip, b"-", &plus4]))
         }
-        None => Some(text(&zip)),
+        None => Some(text(&[&zip])),
     }
 }
 
@@ -81,7 +88,7 @@ fn canadian(bytes: &[u8]) -> Option<String> {
                 && letter(*e)
                 && f.is_ascii_digit() =>
         {
-            Some(format!("{} {}", text(&[*a, *b, *c]), text(&[*d, *e, *f])))
+            Some(text(&[&[*a, *b, *c], b" ", &[*d, *e, *f]]))
         }
         _ => None,
     }
@@ -113,7 +120,7 @@ fn british(bytes: &[u8]) -> Option<String> {
         [a, b, d, e] => first(a) && second(b) && digit(d) && (digit(e) || fourth(e)),
         _ => false,
     };
-    (inward_ok && outward_ok).then(|| format!("{} {}", text(outward), text(inward)))
+    (inward_ok && outward_ok).then(|| text(&[outward, b" ", inward]))
 }
 
 #[cfg(test)]

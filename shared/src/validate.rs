@@ -89,7 +89,7 @@ impl FieldValue {
     /// The value as display text (lists joined with `; `).
     pub fn to_display(&self) -> String {
         match self {
-            FieldValue::Bool(ticked) => ticked.to_string(),
+            FieldValue::Bool(ticked) => (if *ticked { "true" } else { "false" }).to_owned(),
             FieldValue::Text(text) => text.clone(),
             FieldValue::List(items) => items.join("; "),
         }
@@ -222,9 +222,9 @@ fn validate_number(field: &FieldSpec, text: &str) -> Result<String, ErrorCode> {
     let negative = text.starts_with('-') && (whole != "0" || !fraction.is_empty());
     let sign = if negative { "-" } else { "" };
     Ok(if fraction.is_empty() {
-        format!("{sign}{whole}")
+        crate::concat(&[sign, whole])
     } else {
-        format!("{sign}{whole}.{fraction}")
+        crate::concat(&[sign, whole, ".", fraction])
     })
 }
 

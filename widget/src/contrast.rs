@@ -159,24 +159,25 @@ pub fn enforce(container: &web_sys::HtmlElement) {
     let Ok(Some(form)) = container.query_selector(".lf") else {
         return;
     };
-    let mut fixes = Vec::new();
     let background = backdrop(&window, &form);
-    if let Some(text) = computed(&window, &form, "color") {
-        if ratio(over(text, background), background) < MIN_RATIO {
-            fixes.push("text");
+    let text_fails = computed(&window, &form, "color")
+        .is_some_and(|text| ratio(over(text, background), background) < MIN_RATIO);
+    let accent_fails = match form.query_selector(".lf-primary") {
+        Ok(Some(button)) => {
+            let button_background = backdrop(&window, &button);
+            computed(&window, &button, "color").is_some_and(|label| {
+                ratio(over(label, button_background), button_background) < MIN_RATIO
+            })
         }
-    }
-    if let Ok(Some(button)) = form.query_selector(".lf-primary") {
-        let button_background = backdrop(&window, &button);
-        if let Some(label) = computed(&window, &button, "color") {
-            if ratio(over(label, button_background), button_background) < MIN_RATIO {
-                fixes.push("accent");
-            }
-        }
-    }
-    if !fixes.is_empty() {
-        let _ = form.set_attribute("data-contrast", &fixes.join(" "));
-    }
+        _ => false,
+    };
+    let tokens = match (text_fails, accent_fails) {
+        (true, true) => "text accent",
+        (true, false) => "text",
+        (false, true) => "accent",
+        (false, false) => return,
+    };
+    let _ = form.set_attribute("data-contrast", tokens);
 }
 
 #[cfg(test)]

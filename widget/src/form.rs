@@ -13,8 +13,8 @@ use std::rc::Rc;
 use leadform_shared::envelope::{Attribution, Timings, ENVELOPE_VERSION, MAX_URL_BYTES};
 use leadform_shared::validate::is_visible;
 use leadform_shared::{
-    validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldMap, FieldSpec,
-    FieldValue, FormSpec, Lang, Selection, SubmissionEnvelope,
+    concat, validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldMap,
+    FieldSpec, FieldValue, FormSpec, Lang, Selection, SubmissionEnvelope,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -138,19 +138,19 @@ impl Ctx {
     }
 
     pub fn dom_id(&self, field_id: &str) -> String {
-        format!("{}-{field_id}", self.uid)
+        concat(&[&self.uid, "-", field_id])
     }
 
     pub fn consent_dom_id(&self, consent_id: &str) -> String {
-        format!("{}-consent-{consent_id}", self.uid)
+        concat(&[&self.uid, "-consent-", consent_id])
     }
 
     pub fn success_dom_id(&self) -> String {
-        format!("{}-success", self.uid)
+        concat(&[&self.uid, "-success"])
     }
 
     pub fn honeypot_dom_id(&self) -> String {
-        format!("{}-website", self.uid)
+        concat(&[&self.uid, "-website"])
     }
 
     /// The text value of a field ("" when empty or not text).
@@ -272,7 +272,7 @@ impl Ctx {
         let root = self.root.clone();
         let focus = Closure::once_into_js(move || {
             let element = root
-                .query_selector(&format!("#{dom_id}"))
+                .query_selector(&concat(&["#", &dom_id]))
                 .ok()
                 .flatten()
                 .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
@@ -410,9 +410,9 @@ impl Ctx {
         let envelope = SubmissionEnvelope {
             version: ENVELOPE_VERSION,
             form_id: self.spec.id.clone(),
-            spec_hash: self.spec_hash.to_string(),
+            spec_hash: String::from(&*self.spec_hash),
             submission_id,
-            visitor_id: self.visitor_id.to_string(),
+            visitor_id: String::from(&*self.visitor_id),
             asked,
             fields: clean.values,
             consents: clean.consents,

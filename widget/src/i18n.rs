@@ -6,6 +6,7 @@
 //! same way. This module must not hold field labels or consent text either:
 //! those are the owner's, shown exactly as the spec declares them.
 
+use leadform_shared::json::write_u64;
 use leadform_shared::Lang;
 
 /// One built-in interface string.
@@ -87,11 +88,17 @@ fn spanish(key: Text) -> &'static str {
 
 /// "Step 2 of 3" in `lang` (1-based `current`).
 pub fn step_of(lang: Lang, current: usize, total: usize) -> String {
-    format!(
-        "{} {current} {} {total}",
-        t(lang, Text::Step),
-        t(lang, Text::Of)
-    )
+    let (step, of) = (t(lang, Text::Step), t(lang, Text::Of));
+    // The two words, three spaces and room for two numbers of a few digits.
+    let mut text = String::with_capacity(step.len() + of.len() + 3 + 8);
+    text.push_str(step);
+    text.push(' ');
+    write_u64(&mut text, current as u64);
+    text.push(' ');
+    text.push_str(of);
+    text.push(' ');
+    write_u64(&mut text, total as u64);
+    text
 }
 
 /// The BCP 47 tag set as the `lang` attribute of the form.

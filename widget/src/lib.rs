@@ -62,15 +62,28 @@ impl MountError {
             MountError::NoSubmitUrl => "mount.no_submit_url",
         }
     }
+
+    /// `code: detail`, the text of the `Error` thrown to the loader (and of
+    /// `Display`), built without `core::fmt`, which the widget does not link.
+    pub fn message(&self) -> String {
+        let detail = match self {
+            MountError::Spec(detail) => detail,
+            MountError::NoSubmitUrl => "no submit URL given",
+        };
+        leadform_shared::concat(&[self.code(), ": ", detail])
+    }
 }
 
 impl fmt::Display for MountError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MountError::Spec(detail) => write!(f, "{}: {detail}", self.code()),
-            MountError::NoSubmitUrl => write!(f, "{}: no submit URL given", self.code()),
-        }
+        f.write_str(&self.message())
     }
+}
+
+/// The `Error` thrown to the loader: the same text as `Display`, without going
+/// through it (wasm-bindgen's `From<E: Error> for JsError` would).
+fn thrown(error: MountError) -> JsError {
+    JsError::new(&error.message())
 }
 
 impl std::error::Error for MountError {}
@@ -159,6 +172,13 @@ pub fn parse_spec(spec_json: &str) -> Result<FormSpec, MountError> {
     })
 }
 
+/// The prefix of a form's DOM ids: `lf` and the mount's sequence number.
+fn form_uid(sequence: u32) -> String {
+    let mut uid = String::from("lf");
+    leadform_shared::json::write_u64(&mut uid, u64::from(sequence));
+    uid
+}
+
 /// Mounts the form described by `spec_json` into `container` (an element in
 /// a shadow root). `lang` is a BCP 47 tag (`""` = English), `theme` a name put
 /// in `data-theme` (`""` = default).
@@ -173,9 +193,9 @@ pub fn mount(
     static NEXT_UID: AtomicU32 = AtomicU32::new(1);
     leadform_shared::nfc::install_nfc(browser_nfc);
     leadform_shared::case::install_lowercase(browser_lower_char);
-    let spec = parse_spec(spec_json)?;
+    let spec = parse_spec(spec_json).map_err(thrown)?;
     if submit_url.is_empty() {
-        return Err(MountError::NoSubmitUrl.into());
+        return Err(thrown(MountError::NoSubmitUrl));
     }
     let form_id = spec.id.clone();
     let setup = form::Setup {
@@ -185,7 +205,7 @@ pub fn mount(
         spec,
         submit_url: submit_url.to_owned(),
         lang: Lang::from_tag(lang),
-        uid: format!("lf{}", NEXT_UID.fetch_add(1, Ordering::Relaxed)),
+        uid: form_uid(NEXT_UID.fetch_add(1, Ordering::Relaxed)),
     };
     install_css(&container);
     let document = container
@@ -221,5 +241,18 @@ mod tests {
                 "spec.invalid_id, spec.no_fields".to_owned()
             ))
         );
+    }
+
+    #[test]
+    fn mount_error_messages_match_display() {
+        let no_url = MountError::NoSubmitUrl;
+        assert_eq!(no_url.message(), "mount.no_submit_url: no submit URL given");
+        let spec = MountError::Spec("spec.no_fields".to_owned());
+        assert_eq!(spec.message(), "mount.spec_invalid: spec.no_fields");
+        for error in [no_url, spec] {
+            assert_eq!(error.to_string(), error.message());
+        }
+        assert_eq!(form_uid(7), "lf7");
+        assert_eq!(form_uid(u32::MAX), "lf4294967295");
     }
 }

@@ -8,7 +8,7 @@
 //! Storage failures are ignored: the form then behaves like a first visit.
 
 use leadform_shared::json::{self, Json, JsonError};
-use leadform_shared::{FieldMap, FieldValue};
+use leadform_shared::{concat, FieldMap, FieldValue};
 
 use crate::platform;
 
@@ -16,7 +16,7 @@ use crate::platform;
 pub const VISITOR_KEY: &str = "leadform:v1:visitor";
 
 fn key(kind: &str, form_id: &str) -> String {
-    format!("leadform:v1:{kind}:{form_id}")
+    concat(&["leadform:v1:", kind, ":", form_id])
 }
 
 /// The visitor id kept in `localStorage`, created on first use. Without

@@ -7,10 +7,11 @@
 //! shows state and forwards events to [`Ctx`]; it must not decide validity
 //! (that is `leadform_shared`, through `Ctx`) or reword the owner's texts.
 
+use leadform_shared::json::write_u64;
 use leadform_shared::messages::message;
 use leadform_shared::profiling::Step;
 use leadform_shared::{
-    validate_field, ConsentBlock, ErrorCode, FieldKind, FieldMap, FieldSpec, FieldValue,
+    concat, validate_field, ConsentBlock, ErrorCode, FieldKind, FieldMap, FieldSpec, FieldValue,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Element, Event, Node};
@@ -191,7 +192,7 @@ fn progress_view(ctx: &Ctx, doc: &Document) -> Option<Element> {
         "style",
         Box::new(move || {
             let mut style = String::from("width: ");
-            style.push_str(&(current() * 100 / total).to_string());
+            write_u64(&mut style, (current() * 100 / total) as u64);
             style.push('%');
             Some(style)
         }),
@@ -247,13 +248,11 @@ impl Aria {
         bind_attr(
             element,
             "aria-describedby",
-            Box::new(move || {
-                let mut ids: Vec<&str> = aria.help_id.iter().map(String::as_str).collect();
-                let has_error = aria.has_error();
-                if has_error {
-                    ids.push(&aria.error_id);
-                }
-                (!ids.is_empty()).then(|| ids.join(" "))
+            Box::new(move || match (&aria.help_id, aria.has_error()) {
+                (Some(help_id), true) => Some(concat(&[help_id, " ", &aria.error_id])),
+                (Some(help_id), false) => Some(help_id.clone()),
+                (None, true) => Some(aria.error_id.clone()),
+                (None, false) => None,
             }),
         );
     }
@@ -320,8 +319,8 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
     }
     let aria = Aria {
         id: id.clone(),
-        help_id: field.help.as_ref().map(|_| format!("{dom_id}-help")),
-        error_id: format!("{dom_id}-error"),
+        help_id: field.help.as_ref().map(|_| concat(&[&dom_id, "-help"])),
+        error_id: concat(&[&dom_id, "-error"]),
         errors: ctx.errors,
     };
     let wrapper = el(doc, "div", "lf-field");
@@ -346,7 +345,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
     label_into(&label);
     let help = field.help.as_ref().map(|text| {
         let help = el_text(doc, "p", "lf-help", text);
-        attr(&help, "id", &format!("{dom_id}-help"));
+        attr(&help, "id", &concat(&[&dom_id, "-help"]));
         help
     });
     let on_blur = {
@@ -425,7 +424,9 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                 let choice_id = if i == 0 {
                     dom_id.clone()
                 } else {
-                    format!("{dom_id}-{i}")
+                    let mut choice_id = concat(&[&dom_id, "-"]);
+                    write_u64(&mut choice_id, i as u64);
+                    choice_id
                 };
                 let choice = el(doc, "div", "lf-choice");
                 let input = el(doc, "input", "lf-box");
@@ -624,7 +625,7 @@ fn consent_view(ctx: &Ctx, doc: &Document, block: &ConsentBlock) -> Element {
     let aria = Aria {
         id: block.id.clone(),
         help_id: None,
-        error_id: format!("{dom_id}-error"),
+        error_id: concat(&[&dom_id, "-error"]),
         errors: ctx.consent_errors,
     };
     let consents = ctx.consents;
@@ -634,7 +635,7 @@ fn consent_view(ctx: &Ctx, doc: &Document, block: &ConsentBlock) -> Element {
     let input = el(doc, "input", "lf-box");
     attr(&input, "type", "checkbox");
     attr(&input, "id", &dom_id);
-    attr(&input, "name", &format!("consent-{}", block.id));
+    attr(&input, "name", &concat(&["consent-", &block.id]));
     if block.required {
         attr(&input, "required", "");
     }
