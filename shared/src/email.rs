@@ -27,8 +27,8 @@
 //! case-sensitive) and the domain lower-cased. No regex, no IDNA tables: this
 //! module must stay small enough for the widget and must not do I/O (no DNS).
 
-use crate::case::lowercase;
 use crate::nfc::{is_combining_mark, nfc};
+use crate::unicode::{is_alphanumeric, is_numeric, lowercase};
 use crate::ErrorCode;
 
 pub const MAX_LOCAL_OCTETS: usize = 64;
@@ -107,7 +107,7 @@ fn is_ascii_atext(c: char) -> bool {
 /// digits and combining marks. Refuses whitespace, punctuation, symbols,
 /// emoji, controls and invisible format characters (ZWJ, ZWNJ, bidi marks).
 fn is_unicode_word(c: char) -> bool {
-    !c.is_ascii() && (c.is_alphanumeric() || is_mark(c))
+    !c.is_ascii() && (is_alphanumeric(c) || is_mark(c))
 }
 
 /// Combining marks: every mark with a non-zero combining class (a small range
@@ -211,7 +211,7 @@ fn check_domain(domain: &str) -> Result<(), ErrorCode> {
     if labels < 2 {
         return Err(ErrorCode::EmailDomainNoDot);
     }
-    if last.chars().all(|c| c.is_numeric()) {
+    if last.chars().all(is_numeric) {
         // `1.2.3.4` and `example.123`: no top-level domain is numeric.
         return Err(ErrorCode::EmailDomainInvalid);
     }

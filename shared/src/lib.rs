@@ -6,7 +6,6 @@
 //! randomness. Callers pass in time and ids. Nothing here may pull in `regex`,
 //! ICU data or libphonenumber: the widget's size budget depends on it.
 
-pub mod case;
 pub mod consent;
 pub mod country;
 pub mod email;
@@ -21,6 +20,7 @@ pub mod postal;
 pub mod profiling;
 pub mod spec;
 pub mod text;
+pub mod unicode;
 pub mod validate;
 
 pub use consent::{ConsentBlock, ConsentChannel, ConsentRecord, LegalBasis};

@@ -20,6 +20,7 @@ pub mod platform;
 pub mod reactive;
 pub mod store;
 pub mod submit;
+pub mod unicode;
 pub mod view;
 
 use std::fmt;
@@ -133,22 +134,6 @@ fn install_css(container: &web_sys::HtmlElement) {
     }
 }
 
-/// NFC by the browser (`String.prototype.normalize`), installed into the shared
-/// rules so the widget ships without Unicode normalisation tables.
-fn browser_nfc(text: &str) -> String {
-    js_sys::JsString::from(text).normalize("NFC").into()
-}
-
-/// `shared`'s per-character lower-caser in the browser (see `shared::case`):
-/// `toLowerCase` on the character alone, so no context rule applies.
-pub fn browser_lower_char(c: char, out: &mut String) {
-    let mut utf8 = [0; 4];
-    let lowered: String = js_sys::JsString::from(&*c.encode_utf8(&mut utf8))
-        .to_lower_case()
-        .into();
-    out.push_str(&lowered);
-}
-
 /// Parses the public spec and checks it with the shared rules (with shared's
 /// small JSON reader: serde_json's deserializer is too big for the widget).
 /// The detail lists the `spec.*` codes (and the reader's message for
@@ -191,8 +176,7 @@ pub fn mount(
     theme: &str,
 ) -> Result<FormHandle, JsError> {
     static NEXT_UID: AtomicU32 = AtomicU32::new(1);
-    leadform_shared::nfc::install_nfc(browser_nfc);
-    leadform_shared::case::install_lowercase(browser_lower_char);
+    unicode::install();
     let spec = parse_spec(spec_json).map_err(thrown)?;
     if submit_url.is_empty() {
         return Err(thrown(MountError::NoSubmitUrl));

@@ -429,20 +429,36 @@ async fn illegible_themes_are_reset_to_legible_colours() {
 }
 
 #[wasm_bindgen_test]
-fn the_browser_lowers_characters_as_core_does() {
-    // `shared::case` lowers email domains with the browser's mapping in the
-    // widget and with core's tables in the edge: they must agree on every
-    // scalar value. Checked with Debian's Chromium against Rust 1.95: no
-    // difference. A newer Unicode on one side shows up here first.
+fn the_browsers_unicode_data_is_cores() {
+    // `shared::unicode` takes lower-casing and the Alphabetic/Numeric
+    // properties from the browser in the widget and from core's tables in
+    // the edge: they must agree on every scalar value. Checked with Debian's
+    // Chromium against Rust 1.95: no difference. A newer Unicode on one side
+    // shows up here first.
+    use leadform_widget::unicode;
     let mut differing = Vec::new();
     for c in '\u{80}'..=char::MAX {
-        let mut browser = String::new();
-        leadform_widget::browser_lower_char(c, &mut browser);
+        let mut lowered = String::new();
+        unicode::lower_char(c, &mut lowered);
         let core: String = c.to_lowercase().collect();
-        if browser != core {
+        if lowered != core {
             differing.push(format!(
-                "U+{:04X}: browser {browser:?}, core {core:?}",
+                "U+{:04X} lower: browser {lowered:?}, core {core:?}",
                 u32::from(c)
+            ));
+        }
+        if unicode::is_alphanumeric(c) != c.is_alphanumeric() {
+            differing.push(format!(
+                "U+{:04X} alphanumeric: core {}",
+                u32::from(c),
+                c.is_alphanumeric()
+            ));
+        }
+        if unicode::is_numeric(c) != c.is_numeric() {
+            differing.push(format!(
+                "U+{:04X} numeric: core {}",
+                u32::from(c),
+                c.is_numeric()
             ));
         }
     }
