@@ -7,9 +7,11 @@
 //! calls [`mount`]. Everything about validation, consent records, the envelope
 //! and progressive profiling comes from `leadform-shared`, so the widget and
 //! the edge can never disagree. This crate must stay small (see
-//! `widget/size-report.sh`): no `regex`, no ICU data or Unicode tables (NFC is
-//! the browser's), no libphonenumber, no serde (JSON is read and written by
-//! `leadform_shared::json`), no typed view trees, no `eval`-style code generation.
+//! `widget/size-report.sh`): no `regex`, no ICU data or Unicode tables (NFC,
+//! case and letters are the browser's: [`unicode`]), no libphonenumber, no
+//! serde (JSON is read and written by `leadform_shared::json`), no `format!`
+//! (`leadform_shared::concat`), no typed view trees, no `eval`-style code
+//! generation.
 
 pub mod attribution;
 pub mod contrast;
