@@ -42,11 +42,15 @@ die() { printf '[widget/build] error: %s\n' "$*" >&2; exit 1; }
 # Legacy symbol names: v0 names of std generics carry the crate that
 # instantiated them (such as regex_automata, in the graph through validator
 # but not linked), which would trip size-report.sh's forbidden-code check.
+# One scratch directory for the whole build (the flag probe, wasm-opt's name
+# map), removed however the script ends.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 sysroot=$(rustc --print sysroot)
 size_flags=(-Zunstable-options -Cpanic=immediate-abort -Csymbol-mangling-version=legacy)
 if [[ -f $sysroot/lib/rustlib/src/rust/library/Cargo.lock ]] &&
   RUSTC_BOOTSTRAP=1 rustc "${size_flags[@]}" --crate-type lib --target wasm32-unknown-unknown \
-    --emit=metadata -o "$(mktemp -d)/probe.rmeta" - </dev/null 2>/dev/null; then
+    --emit=metadata -o "$scratch/probe.rmeta" - </dev/null 2>/dev/null; then
   build_dir=$target_dir/widget-size
   step "1/4 cargo build -p leadform-widget --release --target wasm32-unknown-unknown -Z build-std (target dir: $build_dir)"
   CARGO_TARGET_DIR=$build_dir RUSTC_BOOTSTRAP=1 RUSTFLAGS="${size_flags[*]}" \
@@ -77,13 +81,12 @@ features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-e
   "${features[@]}" "$out/leadform_widget_bg.wasm" -o "$out/leadform_widget_bg.wasm.opt"
 # A separate run: under --converge the renaming would repeat. It prints the
 # old -> new map, which minify-names.mjs applies to the glue.
-names_map=$(mktemp)
+names_map=$scratch/names.json
 "$wasm_opt" --minify-imports-and-exports-and-modules "${features[@]}" \
   "$out/leadform_widget_bg.wasm.opt" -o "$out/leadform_widget_bg.wasm" >"$names_map"
 rm "$out/leadform_widget_bg.wasm.opt"
 "$node" widget/minify-names.mjs "$names_map" "$out/leadform_widget.js" ./leadform_widget_bg.js \
   "$out/leadform_widget_bg.wasm" || die "could not apply the short wasm names to the glue"
-rm "$names_map"
 
 step "4/4 esbuild --minify: glue and loader -> $out/"
 minify=(--minify --legal-comments=none --log-level=warning)

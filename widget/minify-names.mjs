@@ -90,7 +90,6 @@ if (expected.size !== actual.size || [...actual].some((field) => !expected.has(f
   fail(`${wasmPath}'s imports are not the ones in ${mapPath}`);
 }
 
-const newModules = new Set();
 for (const [module, oldName, newName] of map.imports) {
   if (module !== moduleName) {
     fail(`import ${module}.${oldName} is not from ${moduleName}`);
@@ -108,7 +107,6 @@ if ((glue.match(registration)?.length ?? 0) !== 1) {
   fail(`the glue does not register its imports once as "${moduleName}": import0`);
 }
 glue = glue.replace(registration, `"${renamedModule}": import0`);
-newModules.add(renamedModule);
 
 for (const [oldName, newName] of map.exports) {
   const access = new RegExp(`\\bwasm\\.${escape(oldName)}(?![\\w$])`, "g");
@@ -121,5 +119,5 @@ for (const [oldName, newName] of map.exports) {
 }
 writeFileSync(gluePath, glue);
 console.error(
-  `[minify-names] renamed ${map.imports.length} imports, ${map.exports.length} exports, module -> ${[...newModules]}`,
+  `[minify-names] renamed ${map.imports.length} imports, ${map.exports.length} exports, module -> ${renamedModule}`,
 );
