@@ -27,7 +27,7 @@ pub fn nfc(text: &str) -> String {
 
 /// `toLowerCase` on the character alone, so no context rule applies.
 pub fn lower_char(c: char, out: &mut String) {
-    let lowered: String = JsString::from(as_str(c, &mut [0; 4]))
+    let lowered: String = JsString::from(&*c.encode_utf8(&mut [0; 4]))
         .to_lower_case()
         .into();
     out.push_str(&lowered);
@@ -38,7 +38,7 @@ pub fn is_alphanumeric(c: char) -> bool {
     thread_local! {
         static ALPHANUMERIC: RegExp = RegExp::new(r"^[\p{Alphabetic}\p{N}]$", "u");
     }
-    ALPHANUMERIC.with(|regex| regex.test(as_str(c, &mut [0; 4])))
+    ALPHANUMERIC.with(|regex| regex.test(c.encode_utf8(&mut [0; 4])))
 }
 
 /// `\p{N}` (Nd, Nl, No): `char::is_numeric`.
@@ -46,9 +46,5 @@ pub fn is_numeric(c: char) -> bool {
     thread_local! {
         static NUMERIC: RegExp = RegExp::new(r"^\p{N}$", "u");
     }
-    NUMERIC.with(|regex| regex.test(as_str(c, &mut [0; 4])))
-}
-
-fn as_str(c: char, buffer: &mut [u8; 4]) -> &str {
-    c.encode_utf8(buffer)
+    NUMERIC.with(|regex| regex.test(c.encode_utf8(&mut [0; 4])))
 }
