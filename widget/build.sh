@@ -47,7 +47,7 @@ die() { printf '[widget/build] error: %s\n' "$*" >&2; exit 1; }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 sysroot=$(rustc --print sysroot)
-size_flags=(-Zunstable-options -Cpanic=immediate-abort -Csymbol-mangling-version=legacy)
+size_flags=(-Zunstable-options -Cpanic=immediate-abort -Csymbol-mangling-version=legacy -Zlocation-detail=none -Zfmt-debug=none)
 if [[ -f $sysroot/lib/rustlib/src/rust/library/Cargo.lock ]] &&
   RUSTC_BOOTSTRAP=1 rustc "${size_flags[@]}" --crate-type lib --target wasm32-unknown-unknown \
     --emit=metadata -o "$scratch/probe.rmeta" - </dev/null 2>/dev/null; then

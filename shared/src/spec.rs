@@ -610,14 +610,23 @@ impl FormSpec {
 
     /// [`FormSpec::parse_json`] with the crate's small JSON reader
     /// ([`crate::json`]) instead of serde_json: same keys, defaults and checks
-    /// (tests keep the two equal). The widget uses it; `destinations` are not
-    /// read (a public spec has none).
+    /// (tests keep the two equal). `destinations` are not read (a public spec
+    /// has none).
     pub fn parse_json_small(source: &str) -> Result<FormSpec, SpecErrors> {
-        let spec = crate::json::parse(source)
-            .and_then(|value| read_spec(&value))
+        let spec = FormSpec::read_json_small(source)
             .map_err(|e| SpecErrors(vec![SpecError::Syntax(e.0)]))?;
         spec.check()?;
         Ok(spec)
+    }
+
+    /// [`FormSpec::parse_json_small`] without [`FormSpec::check`]: the JSON
+    /// shape, keys, types and defaults only; its error is what
+    /// `parse_json_small` reports as [`SpecError::Syntax`]. The widget reads
+    /// the spec its edge served this way: the edge serves only specs that
+    /// passed `check` when it was built, and the checks (about 2 KB gzip)
+    /// would be downloaded by every visitor for a spec already checked.
+    pub fn read_json_small(source: &str) -> Result<FormSpec, crate::json::JsonError> {
+        crate::json::parse(source).and_then(|value| read_spec(&value))
     }
 
     pub fn field(&self, id: &str) -> Option<&FieldSpec> {
