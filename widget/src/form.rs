@@ -450,34 +450,34 @@ impl Ctx {
     fn deliver(&self, pending: Pending) {
         self.status.set(Status::Sending);
         let ctx = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let outcome = submit::post(&ctx.submit_url, &pending.envelope).await;
-            match outcome {
-                Outcome::Accepted { .. } => {
-                    store::clear_pending(&ctx.spec.id);
-                    store::add_known_fields(&ctx.spec.id, pending.answered);
-                    ctx.retry.set_value(None);
-                    ctx.succeed();
-                }
-                Outcome::Refused(refusal) => {
-                    store::clear_pending(&ctx.spec.id);
-                    ctx.retry.set_value(None);
-                    ctx.show_refusal(refusal);
-                }
-                Outcome::Retry => {
-                    store::save_pending(&ctx.spec.id, &pending);
-                    ctx.retry.set_value(Some(pending));
-                    ctx.status.set(Status::Offline);
-                }
+        let envelope = pending.envelope.clone();
+        let delivered = Box::new(move |outcome| match outcome {
+            Outcome::Accepted { .. } => {
+                store::clear_pending(&ctx.spec.id);
+                store::add_known_fields(&ctx.spec.id, pending.answered);
+                ctx.retry.set_value(None);
+                ctx.succeed();
+            }
+            Outcome::Refused(refusal) => {
+                store::clear_pending(&ctx.spec.id);
+                ctx.retry.set_value(None);
+                ctx.show_refusal(refusal);
+            }
+            Outcome::Retry => {
+                store::save_pending(&ctx.spec.id, &pending);
+                ctx.retry.set_value(Some(pending));
+                ctx.status.set(Status::Offline);
             }
         });
+        submit::post(&self.submit_url, &envelope, delivered);
     }
 
     /// A submission kept from an earlier visit: send it in the background.
     fn resend_earlier(&self, pending: Pending) {
         let ctx = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            match submit::post(&ctx.submit_url, &pending.envelope).await {
+        let envelope = pending.envelope.clone();
+        let delivered = Box::new(move |outcome| {
+            match outcome {
                 Outcome::Accepted { .. } => {
                     store::clear_pending(&ctx.spec.id);
                     store::add_known_fields(&ctx.spec.id, pending.answered);
@@ -488,6 +488,7 @@ impl Ctx {
                 Outcome::Retry => {}
             }
         });
+        submit::post(&self.submit_url, &envelope, delivered);
     }
 
     fn succeed(&self) {

@@ -2,13 +2,17 @@
 //!
 //! [`classify`] is pure: it maps an HTTP status and body to an [`Outcome`]
 //! (accepted, refused with field issues, or worth retrying later). [`post`]
-//! does the one `fetch`. This module must not touch the DOM or storage; the
+//! does the one `fetch` and hands its outcome to a callback. This module must not touch the DOM or storage; the
 //! form decides what to show and what to keep.
 
 use leadform_shared::json::{self, Json};
 use leadform_shared::ErrorCode;
+use std::cell::Cell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 /// What the edge's answer means for the visitor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,33 +90,81 @@ pub fn classify(status: u16, body: &str) -> Outcome {
     }
 }
 
-/// POSTs `body` (envelope JSON) to `url`. Network-level failures become
-/// [`Outcome::Retry`].
-pub async fn post(url: &str, body: &str) -> Outcome {
-    match try_post(url, body).await {
-        Ok((status, text)) => classify(status, &text),
-        Err(_) => Outcome::Retry,
+#[wasm_bindgen]
+extern "C" {
+    /// A JS promise, seen only through its two-callback `then`.
+    type Thenable;
+
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_or_else(this: &Thenable, fulfilled: &JsValue, rejected: &JsValue);
+}
+
+/// The callback of one [`post`], taken by whichever step ends the request.
+type Done = Rc<Cell<Option<Box<dyn FnOnce(Outcome)>>>>;
+
+fn finish(done: &Done, outcome: Outcome) {
+    if let Some(done) = done.take() {
+        done(outcome);
     }
 }
 
-async fn try_post(url: &str, body: &str) -> Result<(u16, String), JsValue> {
-    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-    let headers = web_sys::Headers::new()?;
-    headers.set("Content-Type", "application/json")?;
+/// Runs `fulfilled` with the value `promise` settles to, or ends the request
+/// with [`Outcome::Retry`] when it is rejected (network failure, CORS
+/// refusal, a body that cannot be read). Promise callbacks in place of
+/// `async`/`await`: the futures executor would cost the widget about 1 KB
+/// gzip for two awaits.
+fn settle(promise: JsValue, done: &Done, fulfilled: Box<dyn FnOnce(JsValue)>) {
+    let rejected = done.clone();
+    promise.unchecked_into::<Thenable>().then_or_else(
+        &Closure::once_into_js(fulfilled),
+        &Closure::once_into_js(move |_: JsValue| finish(&rejected, Outcome::Retry)),
+    );
+}
+
+/// POSTs `body` (envelope JSON) to `url`, then calls `done` once with the
+/// [`Outcome`]. Network-level failures become [`Outcome::Retry`].
+pub fn post(url: &str, body: &str, done: Box<dyn FnOnce(Outcome)>) {
+    let done: Done = Rc::new(Cell::new(Some(done)));
+    let Some(request) = start_fetch(url, body) else {
+        return finish(&done, Outcome::Retry);
+    };
+    let answered = done.clone();
+    settle(
+        request,
+        &done,
+        Box::new(move |response| {
+            let response: web_sys::Response = response.unchecked_into();
+            let status = response.status();
+            let Ok(text) = response.text() else {
+                return finish(&answered, Outcome::Retry);
+            };
+            let read = answered.clone();
+            settle(
+                text.into(),
+                &answered,
+                Box::new(move |text| {
+                    finish(
+                        &read,
+                        classify(status, &text.as_string().unwrap_or_default()),
+                    );
+                }),
+            );
+        }),
+    );
+}
+
+/// Starts the `fetch`: its promise, or `None` when it could not start.
+fn start_fetch(url: &str, body: &str) -> Option<JsValue> {
+    let window = web_sys::window()?;
+    let headers = web_sys::Headers::new().ok()?;
+    headers.set("Content-Type", "application/json").ok()?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(body));
     init.set_mode(web_sys::RequestMode::Cors);
     init.set_credentials(web_sys::RequestCredentials::Omit);
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await?;
-    let response: web_sys::Response = response.dyn_into()?;
-    let status = response.status();
-    let text = JsFuture::from(response.text()?)
-        .await?
-        .as_string()
-        .unwrap_or_default();
-    Ok((status, text))
+    Some(window.fetch_with_str_and_init(url, &init).into())
 }
 
 #[cfg(test)]
