@@ -22,22 +22,31 @@ pub struct Rgba {
     pub a: f64,
 }
 
-/// A plain decimal (`27`, `0.5`, `-1e2`) as `f64`: the browser's `parseFloat`
-/// in the wasm build (core's float parser would bring its ~17 KB of tables
-/// into the widget), `str::parse` natively for the unit tests.
-fn decimal(text: &str) -> Option<f64> {
-    let plain = !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
-    if !plain {
-        return None;
+/// The unsigned decimal (`27`, `0.5`, `.5`) at the start of `bytes`, with
+/// the number of bytes it takes; `None` when no digit starts there. A few
+/// lines instead of core's float parser (about 17 KB of tables) or a call
+/// to the browser's `parseFloat`: computed colours hold only such numbers.
+fn leading_decimal(bytes: &[u8]) -> Option<(f64, usize)> {
+    let (mut value, mut scale, mut used, mut digits) = (0.0, 1.0, 0, 0);
+    let mut fraction = false;
+    for &byte in bytes {
+        match byte {
+            b'0'..=b'9' => {
+                let digit = f64::from(byte - b'0');
+                if fraction {
+                    scale /= 10.0;
+                    value += digit * scale;
+                } else {
+                    value = value * 10.0 + digit;
+                }
+                digits += 1;
+            }
+            b'.' if !fraction => fraction = true,
+            _ => break,
+        }
+        used += 1;
     }
-    #[cfg(target_arch = "wasm32")]
-    let value = Some(js_sys::parse_float(text)).filter(|v| !v.is_nan());
-    #[cfg(not(target_arch = "wasm32"))]
-    let value = text.parse().ok();
-    value
+    (digits > 0).then_some((value, used))
 }
 
 /// `base` to the power `exponent`: `Math.pow` in the wasm build (no libm
@@ -50,34 +59,43 @@ fn pow(base: f64, exponent: f64) -> f64 {
 }
 
 /// Parses a computed colour: `rgb(r, g, b)` or `rgba(r, g, b, a)` (the forms
-/// `getComputedStyle` returns, comma or space separated, `/` before alpha).
+/// `getComputedStyle` returns, comma or space separated, `/` before alpha,
+/// alpha as a number or a percentage).
 pub fn parse_computed(text: &str) -> Option<Rgba> {
     let text = text.trim();
     let inner = text
         .strip_prefix("rgba(")
         .or_else(|| text.strip_prefix("rgb("))?
         .strip_suffix(')')?;
-    let parts: Vec<&str> = inner
-        .split([',', ' ', '/'])
-        .filter(|p| !p.is_empty())
-        .collect();
-    let channel = |p: &str| -> Option<u8> {
-        let value = decimal(p)?;
-        (0.0..=255.0).contains(&value).then(|| value.round() as u8)
-    };
-    let (r, g, b) = (
-        channel(parts.first()?)?,
-        channel(parts.get(1)?)?,
-        channel(parts.get(2)?)?,
-    );
-    let a = match parts.get(3) {
-        Some(alpha) => match alpha.strip_suffix('%') {
-            Some(percent) => decimal(percent)? / 100.0,
-            None => decimal(alpha)?,
-        },
-        None => 1.0,
-    };
-    (parts.len() <= 4 && (0.0..=1.0).contains(&a)).then_some(Rgba { r, g, b, a })
+    let bytes = inner.as_bytes();
+    let (mut numbers, mut count, mut at) = ([0.0; 4], 0, 0);
+    while at < bytes.len() {
+        if matches!(bytes[at], b',' | b' ' | b'/') {
+            at += 1;
+            continue;
+        }
+        let (mut value, used) = leading_decimal(&bytes[at..])?;
+        at += used;
+        if bytes.get(at) == Some(&b'%') {
+            // Only alpha may be a percentage.
+            if count != 3 {
+                return None;
+            }
+            value /= 100.0;
+            at += 1;
+        }
+        *numbers.get_mut(count)? = value;
+        count += 1;
+    }
+    let channel = |value: f64| (value <= 255.0).then(|| value.round() as u8);
+    let a = if count == 4 { numbers[3] } else { 1.0 };
+    (count >= 3 && a <= 1.0).then_some(())?;
+    Some(Rgba {
+        r: channel(numbers[0])?,
+        g: channel(numbers[1])?,
+        b: channel(numbers[2])?,
+        a,
+    })
 }
 
 /// `top` painted over the opaque `bottom`.
@@ -209,6 +227,12 @@ mod tests {
             ("rgb(1, 2)", None),
             ("rgba(1, 2, 3, 4)", None),
             ("color(srgb 1 0 0)", None),
+            ("rgb(.5, 0.25, 254.5)", Some((1, 0, 255, 1.0))),
+            ("rgb(10%, 0, 0)", None),
+            ("rgb(-1, 0, 0)", None),
+            ("rgb(1e2, 0, 0)", None),
+            ("rgb(1, 2, 3, 0.5, 1)", None),
+            ("rgb()", None),
         ];
         for (text, expected) in cases {
             let parsed = parse_computed(text).map(|c| (c.r, c.g, c.b, c.a));
