@@ -389,6 +389,15 @@ fn number_and_choice_normalisation() {
         Err(ErrorCode::NumberTooLarge)
     );
     assert_eq!(check("seats", text("1.5")), Err(ErrorCode::NumberInvalid));
+    // At most 15 digits in all: a number an f64 holds exactly.
+    assert_eq!(
+        check("seats", text("123456789012345")),
+        Err(ErrorCode::NumberTooLarge)
+    );
+    assert_eq!(
+        check("seats", text("1234567890123456")),
+        Err(ErrorCode::NumberInvalid)
+    );
     for bad in ["1e3", "inf", "NaN", "--1", "1,000", "", "0x10", "+-1"] {
         let result = check("seats", text(bad));
         assert!(
