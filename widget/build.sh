@@ -34,7 +34,9 @@ die() { printf '[widget/build] error: %s\n' "$*" >&2; exit 1; }
 
 # Size build: std rebuilt from source for the widget alone (cargo -Z build-std)
 # with the `immediate-abort` panic strategy, so no panic message, location or
-# formatting code is linked (about 9 KB gzip). These are unstable options,
+# formatting code is linked (about 9 KB gzip); `-Zlocation-detail=none` and
+# `-Zfmt-debug=none` drop the caller locations and `Debug` bodies std's own
+# code still carries (about 400 bytes). These are unstable options,
 # enabled on the stable toolchain with RUSTC_BOOTSTRAP=1 for this one command;
 # they need the rust-src component (`cargo xtask setup` adds it). A toolchain
 # that does not accept them gets the plain release build and a warning. The
@@ -74,10 +76,15 @@ mkdir -p "$out"
 
 step "3/4 wasm-opt -Oz --converge $out/leadform_widget_bg.wasm, short import/export names"
 # --flatten --rereloop before -Oz and dropping the informational custom
-# sections each save a few hundred gzip bytes (measured, binaryen 132).
+# sections each save a few hundred gzip bytes (measured, binaryen 132), and so
+# do two facts wasm-opt cannot see: the module's own memory starts zeroed (it
+# is not imported), and nothing lives in its first 1 KiB (Rust's stack ends at
+# 1 MiB, data above it). Not used: --traps-never-happen (another 680 bytes),
+# which makes a would-be trap undefined behaviour instead of a stopped form.
 features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-mutable-globals --enable-multivalue)
 "$wasm_opt" --flatten --rereloop -Oz --converge --strip-producers --strip-target-features \
+  --zero-filled-memory --low-memory-unused \
   "${features[@]}" "$out/leadform_widget_bg.wasm" -o "$out/leadform_widget_bg.wasm.opt"
 # A separate run: under --converge the renaming would repeat. It prints the
 # old -> new map, which minify-names.mjs applies to the glue.
