@@ -8,7 +8,7 @@
 //! must not invent validation rules or reword consent text: both belong to
 //! `shared` and the spec.
 
-use std::rc::Rc;
+use std::ops::Deref;
 
 use leadform_shared::envelope::{Attribution, Timings, ENVELOPE_VERSION, MAX_URL_BYTES};
 use leadform_shared::validate::is_visible;
@@ -43,18 +43,32 @@ pub enum Status {
     Refused(Option<ErrorCode>),
 }
 
+/// A mounted form, as its views and handlers hold it: one pointer to its
+/// [`Form`], which lives as long as the page (forms are never unmounted, like
+/// the signals of [`crate::reactive`]). Being `Copy`, a handler that captures
+/// it has no clone or drop code of its own.
+#[derive(Clone, Copy)]
+pub struct Ctx(&'static Form);
+
+impl Deref for Ctx {
+    type Target = Form;
+
+    fn deref(&self) -> &Form {
+        self.0
+    }
+}
+
 /// Everything one mounted form shares between its views and handlers.
-#[derive(Clone)]
-pub struct Ctx {
-    pub spec: Rc<FormSpec>,
-    pub selection: Rc<Selection>,
-    spec_hash: Rc<str>,
-    submit_url: Rc<str>,
+pub struct Form {
+    pub spec: FormSpec,
+    pub selection: Selection,
+    spec_hash: String,
+    submit_url: String,
     /// DOM id prefix, unique per mounted form on the page.
-    uid: Rc<str>,
+    uid: String,
     pub lang: Lang,
-    visitor_id: Rc<str>,
-    attribution: Rc<Attribution>,
+    visitor_id: String,
+    attribution: Attribution,
     started_at_ms: u64,
     /// (total hidden ms, hidden since) for time-to-fill.
     hidden: StoredValue<(u64, Option<u64>)>,
@@ -107,14 +121,14 @@ impl Ctx {
         }
         let selection = leadform_shared::select_fields(&spec, &known);
         let values = initial_values(&spec, &selection);
-        let ctx = Ctx {
-            spec_hash: spec_hash.into(),
-            selection: Rc::new(selection),
-            submit_url: submit_url.into(),
-            uid: uid.into(),
+        let ctx = Ctx(Box::leak(Box::new(Form {
+            spec_hash,
+            selection,
+            submit_url,
+            uid,
             lang,
-            visitor_id: store::visitor_id().into(),
-            attribution: Rc::new(crate::attribution::capture(now)),
+            visitor_id: store::visitor_id(),
+            attribution: crate::attribution::capture(now),
             started_at_ms: now,
             hidden: StoredValue::new((0, platform::page_hidden().then_some(now))),
             root,
@@ -128,8 +142,8 @@ impl Ctx {
             honeypot: RwSignal::new(String::new()),
             turnstile_token,
             retry: StoredValue::new(None),
-            spec: Rc::new(spec),
-        };
+            spec,
+        })));
         ctx.track_visibility();
         if let Some(pending) = pending {
             ctx.resend_earlier(pending);
@@ -410,13 +424,13 @@ impl Ctx {
         let envelope = SubmissionEnvelope {
             version: ENVELOPE_VERSION,
             form_id: self.spec.id.clone(),
-            spec_hash: String::from(&*self.spec_hash),
+            spec_hash: self.spec_hash.clone(),
             submission_id,
-            visitor_id: String::from(&*self.visitor_id),
+            visitor_id: self.visitor_id.clone(),
             asked,
             fields: clean.values,
             consents: clean.consents,
-            attribution: (*self.attribution).clone(),
+            attribution: self.attribution.clone(),
             timings: Timings {
                 started_at_ms: self.started_at_ms,
                 submitted_at_ms: now.max(self.started_at_ms),
@@ -449,7 +463,7 @@ impl Ctx {
 
     fn deliver(&self, pending: Pending) {
         self.status.set(Status::Sending);
-        let ctx = self.clone();
+        let ctx = *self;
         let envelope = pending.envelope.clone();
         let delivered = Box::new(move |outcome| match outcome {
             Outcome::Accepted { .. } => {
@@ -474,7 +488,7 @@ impl Ctx {
 
     /// A submission kept from an earlier visit: send it in the background.
     fn resend_earlier(&self, pending: Pending) {
-        let ctx = self.clone();
+        let ctx = *self;
         let envelope = pending.envelope.clone();
         let delivered = Box::new(move |outcome| {
             match outcome {

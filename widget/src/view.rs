@@ -44,7 +44,7 @@ pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) 
     attr(&form, "novalidate", "");
     bind_hidden(&form, Box::new(move || status.get() == Status::Success));
     {
-        let ctx = ctx.clone();
+        let ctx = *ctx;
         on(
             &form,
             "submit",
@@ -115,7 +115,7 @@ pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) 
     attr(&back, "type", "button");
     bind_hidden(&back, Box::new(move || step.get() == 0));
     {
-        let ctx = ctx.clone();
+        let ctx = *ctx;
         on(&back, "click", Box::new(move |_| ctx.back()));
     }
     append(&actions, &back);
@@ -127,7 +127,7 @@ pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) 
     );
     attr(&retry, "type", "button");
     {
-        let ctx = ctx.clone();
+        let ctx = *ctx;
         on(&retry, "click", Box::new(move |_| ctx.retry_now()));
     }
     let retry_place = anchor(doc, &actions);
@@ -309,7 +309,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
         let input = el(doc, "input", "");
         attr(&input, "type", "hidden");
         attr(&input, "name", &id);
-        let ctx = ctx.clone();
+        let ctx = *ctx;
         bind_prop(
             &input,
             "value",
@@ -325,7 +325,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
     };
     let wrapper = el(doc, "div", "lf-field");
     {
-        let ctx = ctx.clone();
+        let ctx = *ctx;
         let field = field.clone();
         bind_hidden(&wrapper, Box::new(move || !ctx.visible(&field)));
     }
@@ -349,12 +349,12 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
         help
     });
     let on_blur = {
-        let ctx = ctx.clone();
+        let ctx = *ctx;
         let id = id.clone();
         move |_: Event| ctx.blur(&id)
     };
     let on_text = {
-        let ctx = ctx.clone();
+        let ctx = *ctx;
         let id = id.clone();
         move |ev: Event| {
             let text = target_value(&ev);
@@ -363,7 +363,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
         }
     };
     let text_value = {
-        let ctx = ctx.clone();
+        let ctx = *ctx;
         let id = id.clone();
         move || JsValue::from_str(&ctx.text(&id))
     };
@@ -383,7 +383,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
             attr(&input, "type", "checkbox");
             aria.wire(&input, false);
             {
-                let ctx = ctx.clone();
+                let ctx = *ctx;
                 let id = id.clone();
                 bind_prop(
                     &input,
@@ -397,7 +397,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                 );
             }
             {
-                let ctx = ctx.clone();
+                let ctx = *ctx;
                 let id = id.clone();
                 on(
                     &input,
@@ -436,7 +436,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                 attr(&input, "value", &option.value);
                 aria.wire(&input, true);
                 {
-                    let ctx = ctx.clone();
+                    let ctx = *ctx;
                     let id = id.clone();
                     let value = option.value.clone();
                     bind_prop(
@@ -450,7 +450,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                     );
                 }
                 {
-                    let ctx = ctx.clone();
+                    let ctx = *ctx;
                     let id = id.clone();
                     let value = option.value.clone();
                     on(
@@ -478,7 +478,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                 append(&group, &choice);
             }
             {
-                let ctx = ctx.clone();
+                let ctx = *ctx;
                 let id = id.clone();
                 on(
                     &group,
@@ -513,7 +513,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
             for option in &field.options {
                 let element = el_text(doc, "option", "", option.label());
                 attr(&element, "value", &option.value);
-                let ctx = ctx.clone();
+                let ctx = *ctx;
                 let id = id.clone();
                 let value = option.value.clone();
                 bind_prop(
@@ -581,7 +581,7 @@ fn phone_hint(ctx: &Ctx, doc: &Document, parent: &Element, field: FieldSpec) {
     let hint = el(doc, "p", "lf-hint");
     let place = anchor(doc, parent);
     let lang = ctx.lang;
-    let ctx = ctx.clone();
+    let ctx = *ctx;
     let e164 = move || {
         let raw = ctx.text(&field.id);
         if raw.trim().is_empty() {
