@@ -50,6 +50,14 @@ pub enum Status {
 #[derive(Clone, Copy)]
 pub struct Ctx(&'static Form);
 
+impl Ctx {
+    /// The form's state with the page's lifetime, for views whose handlers
+    /// keep references into the spec instead of copies.
+    pub fn form(self) -> &'static Form {
+        self.0
+    }
+}
+
 impl Deref for Ctx {
     type Target = Form;
 

@@ -209,33 +209,42 @@ fn step_view(ctx: &Ctx, doc: &Document, index: usize, step: &Step) -> Element {
     if let Some(title) = &step.title {
         append(&fieldset, &el_text(doc, "legend", "lf-legend", title));
     }
-    for field in step.fields.iter().filter_map(|id| ctx.spec.field(id)) {
-        append(&fieldset, &field_view(ctx, doc, field.clone()));
+    for field in step
+        .fields
+        .iter()
+        .filter_map(|id| ctx.form().spec.field(id))
+    {
+        append(&fieldset, &field_view(ctx, doc, field));
     }
     fieldset
 }
 
 /// `aria-describedby` and `aria-invalid` of a control, kept in sync with its
 /// error, and the error message itself (present only while there is one).
-#[derive(Clone)]
+/// Leaked with the form (see [`Aria::leak`]), so its bindings share it.
 struct Aria {
-    id: String,
+    id: &'static str,
     help_id: Option<String>,
     error_id: String,
     errors: RwSignal<FieldMap<ErrorCode>>,
 }
 
 impl Aria {
+    /// Keeps this for the page's lifetime, like the form it belongs to.
+    fn leak(self) -> &'static Aria {
+        Box::leak(Box::new(self))
+    }
+
     fn has_error(&self) -> bool {
-        self.errors.with(|e| e.contains_key(&self.id))
+        self.errors.with(|e| e.contains_key(self.id))
     }
 
     /// Wires `aria-describedby` (unless `invalid_only`) and `aria-invalid`.
-    fn wire(&self, control: &Element, invalid_only: bool) {
+    fn wire(&'static self, control: &Element, invalid_only: bool) {
         if !invalid_only {
             self.wire_described_by(control);
         }
-        let aria = self.clone();
+        let aria = self;
         bind_attr(
             control,
             "aria-invalid",
@@ -243,8 +252,8 @@ impl Aria {
         );
     }
 
-    fn wire_described_by(&self, element: &Element) {
-        let aria = self.clone();
+    fn wire_described_by(&'static self, element: &Element) {
+        let aria = self;
         bind_attr(
             element,
             "aria-describedby",
@@ -263,11 +272,8 @@ impl Aria {
         attr(&error, "id", &self.error_id);
         let place = anchor(doc, parent);
         let errors = self.errors;
-        let id = self.id.clone();
-        let text = {
-            let id = id.clone();
-            move || errors.with(|e| e.get(&id).copied())
-        };
+        let id = self.id;
+        let text = move || errors.with(|e| e.get(id).copied());
         bind_text(
             &error,
             Box::new(move || text().map_or("", |code| message(code, lang)).to_owned()),
@@ -276,7 +282,7 @@ impl Aria {
             parent,
             &error,
             &place,
-            Box::new(move || errors.with(|e| e.contains_key(&id))),
+            Box::new(move || errors.with(|e| e.contains_key(id))),
         );
     }
 }
@@ -301,33 +307,33 @@ fn control(doc: &Document, tag: &str, class: &str, dom_id: &str, field: &FieldSp
     control
 }
 
-fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
+fn field_view(ctx: &Ctx, doc: &Document, field: &'static FieldSpec) -> Element {
     let lang = ctx.lang;
-    let id = field.id.clone();
-    let dom_id = ctx.dom_id(&id);
+    let id: &'static str = &field.id;
+    let dom_id = ctx.dom_id(id);
     if field.kind == FieldKind::Hidden {
         let input = el(doc, "input", "");
         attr(&input, "type", "hidden");
-        attr(&input, "name", &id);
+        attr(&input, "name", id);
         let ctx = *ctx;
         bind_prop(
             &input,
             "value",
-            Box::new(move || JsValue::from_str(&ctx.text(&id))),
+            Box::new(move || JsValue::from_str(&ctx.text(id))),
         );
         return input;
     }
     let aria = Aria {
-        id: id.clone(),
+        id,
         help_id: field.help.as_ref().map(|_| concat(&[&dom_id, "-help"])),
         error_id: concat(&[&dom_id, "-error"]),
         errors: ctx.errors,
-    };
+    }
+    .leak();
     let wrapper = el(doc, "div", "lf-field");
     {
         let ctx = *ctx;
-        let field = field.clone();
-        bind_hidden(&wrapper, Box::new(move || !ctx.visible(&field)));
+        bind_hidden(&wrapper, Box::new(move || !ctx.visible(field)));
     }
     // The label text, plus " (optional)" for optional fields.
     let label_into = |label: &Element| {
@@ -350,22 +356,19 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
     });
     let on_blur = {
         let ctx = *ctx;
-        let id = id.clone();
-        move |_: Event| ctx.blur(&id)
+        move |_: Event| ctx.blur(id)
     };
     let on_text = {
         let ctx = *ctx;
-        let id = id.clone();
         move |ev: Event| {
             let text = target_value(&ev);
             let value = (!text.is_empty()).then_some(FieldValue::Text(text));
-            ctx.set_value(&id, value);
+            ctx.set_value(id, value);
         }
     };
     let text_value = {
         let ctx = *ctx;
-        let id = id.clone();
-        move || JsValue::from_str(&ctx.text(&id))
+        move || JsValue::from_str(&ctx.text(id))
     };
     let autocomplete = field
         .autocomplete
@@ -379,31 +382,29 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
     match field.kind {
         FieldKind::Checkbox => {
             let choice = el(doc, "div", "lf-choice");
-            let input = control(doc, "input", "lf-box", &dom_id, &field);
+            let input = control(doc, "input", "lf-box", &dom_id, field);
             attr(&input, "type", "checkbox");
             aria.wire(&input, false);
             {
                 let ctx = *ctx;
-                let id = id.clone();
                 bind_prop(
                     &input,
                     "checked",
                     Box::new(move || {
                         let on = ctx
                             .values
-                            .with(|v| v.get(&id) == Some(&FieldValue::Bool(true)));
+                            .with(|v| v.get(id) == Some(&FieldValue::Bool(true)));
                         JsValue::from_bool(on)
                     }),
                 );
             }
             {
                 let ctx = *ctx;
-                let id = id.clone();
                 on(
                     &input,
                     "change",
                     Box::new(move |ev: Event| {
-                        ctx.set_value(&id, Some(FieldValue::Bool(target_checked(&ev))))
+                        ctx.set_value(id, Some(FieldValue::Bool(target_checked(&ev))))
                     }),
                 );
             }
@@ -432,42 +433,40 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                 let input = el(doc, "input", "lf-box");
                 attr(&input, "type", "checkbox");
                 attr(&input, "id", &choice_id);
-                attr(&input, "name", &id);
+                attr(&input, "name", id);
                 attr(&input, "value", &option.value);
                 aria.wire(&input, true);
                 {
                     let ctx = *ctx;
-                    let id = id.clone();
-                    let value = option.value.clone();
+                    let value: &'static str = &option.value;
                     bind_prop(
                         &input,
                         "checked",
                         Box::new(move || {
                             JsValue::from_bool(ctx.values.with(|v| {
-                                matches!(v.get(&id), Some(FieldValue::List(items)) if items.contains(&value))
+                                matches!(v.get(id), Some(FieldValue::List(items)) if items.iter().any(|item| item == value))
                             }))
                         }),
                     );
                 }
                 {
                     let ctx = *ctx;
-                    let id = id.clone();
-                    let value = option.value.clone();
+                    let value: &'static str = &option.value;
                     on(
                         &input,
                         "change",
                         Box::new(move |ev: Event| {
                             let on = target_checked(&ev);
-                            let mut items = match ctx.values.get_untracked().remove(&id) {
+                            let mut items = match ctx.values.get_untracked().remove(id) {
                                 Some(FieldValue::List(items)) => items,
                                 _ => Vec::new(),
                             };
                             items.retain(|item| *item != value);
                             if on {
-                                items.push(value.clone());
+                                items.push(value.to_owned());
                             }
                             let next = (!items.is_empty()).then_some(FieldValue::List(items));
-                            ctx.set_value(&id, next);
+                            ctx.set_value(id, next);
                         }),
                     );
                 }
@@ -479,7 +478,6 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
             }
             {
                 let ctx = *ctx;
-                let id = id.clone();
                 on(
                     &group,
                     "focusout",
@@ -494,7 +492,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                             _ => false,
                         };
                         if !inside {
-                            ctx.blur(&id);
+                            ctx.blur(id);
                         }
                     }),
                 );
@@ -504,7 +502,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
         FieldKind::Select => {
             append(&wrapper, &label);
             append_help(&wrapper);
-            let select = control(doc, "select", "lf-input", &dom_id, &field);
+            let select = control(doc, "select", "lf-input", &dom_id, field);
             opt_attr(&select, "autocomplete", autocomplete.as_deref());
             aria.wire(&select, false);
             let none = el_text(doc, "option", "", t(lang, Text::ChooseOne));
@@ -514,12 +512,11 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                 let element = el_text(doc, "option", "", option.label());
                 attr(&element, "value", &option.value);
                 let ctx = *ctx;
-                let id = id.clone();
-                let value = option.value.clone();
+                let value: &'static str = &option.value;
                 bind_prop(
                     &element,
                     "selected",
-                    Box::new(move || JsValue::from_bool(ctx.text(&id) == value)),
+                    Box::new(move || JsValue::from_bool(ctx.text(id) == value)),
                 );
                 append(&select, &element);
             }
@@ -530,7 +527,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
         FieldKind::Textarea => {
             append(&wrapper, &label);
             append_help(&wrapper);
-            let textarea = control(doc, "textarea", "lf-input", &dom_id, &field);
+            let textarea = control(doc, "textarea", "lf-input", &dom_id, field);
             attr(&textarea, "rows", "4");
             opt_attr(&textarea, "autocomplete", autocomplete.as_deref());
             opt_attr(&textarea, "placeholder", field.placeholder.as_deref());
@@ -550,7 +547,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
                 FieldKind::Number => ("text", Some("numeric")),
                 _ => ("text", None),
             };
-            let input = control(doc, "input", "lf-input", &dom_id, &field);
+            let input = control(doc, "input", "lf-input", &dom_id, field);
             attr(&input, "type", input_type);
             opt_attr(&input, "inputmode", input_mode);
             opt_attr(&input, "autocomplete", autocomplete.as_deref());
@@ -567,7 +564,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
             on(&input, "blur", Box::new(on_blur));
             append(&wrapper, &input);
             if kind == FieldKind::Phone {
-                phone_hint(ctx, doc, &wrapper, field.clone());
+                phone_hint(ctx, doc, &wrapper, field);
             }
         }
     }
@@ -577,7 +574,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: FieldSpec) -> Element {
 
 /// "Will be sent as +1…" under a phone input, while the typed number differs
 /// from its E.164 form.
-fn phone_hint(ctx: &Ctx, doc: &Document, parent: &Element, field: FieldSpec) {
+fn phone_hint(ctx: &Ctx, doc: &Document, parent: &Element, field: &'static FieldSpec) {
     let hint = el(doc, "p", "lf-hint");
     let place = anchor(doc, parent);
     let lang = ctx.lang;
@@ -587,12 +584,12 @@ fn phone_hint(ctx: &Ctx, doc: &Document, parent: &Element, field: FieldSpec) {
         if raw.trim().is_empty() {
             return None;
         }
-        match validate_field(&field, Some(&FieldValue::Text(raw.clone()))) {
+        match validate_field(field, Some(&FieldValue::Text(raw.clone()))) {
             Ok(Some(FieldValue::Text(e164))) if e164 != raw.trim() => Some(e164),
             _ => None,
         }
     };
-    let shown = e164.clone();
+    let shown = e164;
     bind_text(
         &hint,
         Box::new(move || {
@@ -613,21 +610,22 @@ fn consents_view(ctx: &Ctx, doc: &Document) -> Option<Element> {
     let step = ctx.step;
     let consents = el(doc, "div", "lf-consents");
     bind_hidden(&consents, Box::new(move || step.get() != last));
-    for block in &ctx.spec.consents {
+    for block in &ctx.form().spec.consents {
         append(&consents, &consent_view(ctx, doc, block));
     }
     Some(consents)
 }
 
-fn consent_view(ctx: &Ctx, doc: &Document, block: &ConsentBlock) -> Element {
+fn consent_view(ctx: &Ctx, doc: &Document, block: &'static ConsentBlock) -> Element {
     let lang = ctx.lang;
     let dom_id = ctx.consent_dom_id(&block.id);
     let aria = Aria {
-        id: block.id.clone(),
+        id: &block.id,
         help_id: None,
         error_id: concat(&[&dom_id, "-error"]),
         errors: ctx.consent_errors,
-    };
+    }
+    .leak();
     let consents = ctx.consents;
     let consent_errors = ctx.consent_errors;
     let wrapper = el(doc, "div", "lf-consent");
@@ -641,28 +639,28 @@ fn consent_view(ctx: &Ctx, doc: &Document, block: &ConsentBlock) -> Element {
     }
     aria.wire(&input, false);
     {
-        let id = block.id.clone();
+        let id: &'static str = &block.id;
         bind_prop(
             &input,
             "checked",
             Box::new(move || {
-                JsValue::from_bool(consents.with(|c| c.get(&id).is_some_and(|(on, _)| *on)))
+                JsValue::from_bool(consents.with(|c| c.get(id).is_some_and(|(on, _)| *on)))
             }),
         );
     }
     {
-        let id = block.id.clone();
+        let id: &'static str = &block.id;
         on(
             &input,
             "change",
             Box::new(move |ev: Event| {
                 let on = target_checked(&ev);
                 consents.update(|c| {
-                    c.insert(id.clone(), (on, platform::now_ms()));
+                    c.insert(id.to_owned(), (on, platform::now_ms()));
                 });
                 if on {
                     consent_errors.update(|e| {
-                        e.remove(&id);
+                        e.remove(id);
                     });
                 }
             }),
