@@ -12,7 +12,7 @@
 use crate::reactive;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue, UnwrapThrowExt};
-use web_sys::{Document, Element, Event, Node};
+use web_sys::{Document, Element, Event, EventTarget, Node};
 
 /// Creates `<tag class="class">` (no class when `class` is empty).
 pub fn el(doc: &Document, tag: &str, class: &str) -> Element {
@@ -85,7 +85,7 @@ pub fn target_checked(event: &Event) -> bool {
 }
 
 /// Calls `handler` on every `event` at `target`, for the page's lifetime.
-pub fn on(target: &Element, event: &str, handler: Box<dyn FnMut(Event)>) {
+pub fn on(target: &EventTarget, event: &str, handler: Box<dyn FnMut(Event)>) {
     let closure = Closure::wrap(handler);
     let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
     closure.forget();

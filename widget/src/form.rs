@@ -16,7 +16,6 @@ use leadform_shared::{
     concat, validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldMap,
     FieldSpec, FieldValue, FormSpec, Lang, Selection, SubmissionEnvelope,
 };
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
 use crate::attribution::cut;
@@ -289,22 +288,18 @@ impl Ctx {
         bad
     }
 
-    /// Moves focus to the element with `dom_id` once the DOM has settled.
+    /// Moves focus to the element with `dom_id`. Signals update the DOM
+    /// synchronously (see [`crate::reactive`]), so the step or message that
+    /// holds it is already shown when this runs.
     fn focus(&self, dom_id: String) {
-        let root = self.root.clone();
-        let focus = Closure::once_into_js(move || {
-            let element = root
-                .query_selector(&concat(&["#", &dom_id]))
-                .ok()
-                .flatten()
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
-            if let Some(element) = element {
-                let _ = element.focus();
-            }
-        });
-        if let Some(window) = web_sys::window() {
-            let _ = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(focus.unchecked_ref(), 0);
+        let element = self
+            .root
+            .query_selector(&concat(&["#", &dom_id]))
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(element) = element {
+            let _ = element.focus();
         }
     }
 
@@ -371,25 +366,25 @@ impl Ctx {
 
     fn track_visibility(&self) {
         let hidden = self.hidden;
-        let on_change = Closure::<dyn FnMut()>::new(move || {
-            let now = platform::now_ms();
-            let is_hidden = platform::page_hidden();
-            hidden.update_value(|(total, since)| {
-                if is_hidden {
-                    since.get_or_insert(now);
-                } else if let Some(start) = since.take() {
-                    *total += now.saturating_sub(start);
-                }
-            });
-        });
-        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-            let _ = document.add_event_listener_with_callback(
-                "visibilitychange",
-                on_change.as_ref().unchecked_ref(),
-            );
-        }
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
         // Lives as long as the page, like the form.
-        on_change.forget();
+        crate::dom::on(
+            &document,
+            "visibilitychange",
+            Box::new(move |_| {
+                let now = platform::now_ms();
+                let is_hidden = platform::page_hidden();
+                hidden.update_value(|(total, since)| {
+                    if is_hidden {
+                        since.get_or_insert(now);
+                    } else if let Some(start) = since.take() {
+                        *total += now.saturating_sub(start);
+                    }
+                });
+            }),
+        );
     }
 
     /// Builds the envelope of this visit's answers, or shows the issues the
