@@ -30,6 +30,8 @@ pub enum EdgeError {
     Invalid(Vec<FieldIssue>),
     /// No form with this id is compiled into this Worker.
     FormNotFound,
+    /// No built-in texts in this language (`GET /v1/i18n/{lang}`).
+    LanguageNotFound,
     /// The honeypot input was filled in.
     Honeypot,
     /// The form was filled faster than the form's minimum.
@@ -75,6 +77,7 @@ impl EdgeError {
                 _ => "submission.invalid",
             },
             EdgeError::FormNotFound => "form.not_found",
+            EdgeError::LanguageNotFound => "i18n.language_not_found",
             EdgeError::Honeypot => "spam.honeypot",
             EdgeError::TooFast { .. } => "spam.too_fast",
             EdgeError::TurnstileMissing => "spam.turnstile_missing",
@@ -97,6 +100,7 @@ impl EdgeError {
         match self {
             EdgeError::NotFound
             | EdgeError::FormNotFound
+            | EdgeError::LanguageNotFound
             | EdgeError::LeadNotFound
             | EdgeError::CertificateNotFound => 404,
             EdgeError::MethodNotAllowed => 405,
@@ -148,6 +152,9 @@ impl EdgeError {
                 _ => "Some answers need to be corrected.".into(),
             },
             EdgeError::FormNotFound => "There is no form with this id.".into(),
+            EdgeError::LanguageNotFound => {
+                "There are no built-in texts in this language; forms show English.".into()
+            }
             EdgeError::Honeypot => "The submission was refused as spam.".into(),
             EdgeError::TooFast { .. } => {
                 "The form was sent too quickly. Please take a moment and try again.".into()
@@ -284,6 +291,7 @@ mod tests {
             (EdgeError::AuthMissing, 401, "auth.missing"),
             (EdgeError::AuthInvalid, 403, "auth.invalid"),
             (EdgeError::FormNotFound, 404, "form.not_found"),
+            (EdgeError::LanguageNotFound, 404, "i18n.language_not_found"),
             (
                 EdgeError::StorageUnavailable("x".into()),
                 503,

@@ -9,6 +9,8 @@
 pub enum Route {
     /// `GET /v1/forms/{id}`
     FormSpec(String),
+    /// `GET /v1/i18n/{lang}`: the built-in texts in one language.
+    Catalog(String),
     /// `OPTIONS` on any `/v1/` API path.
     Preflight,
     /// `POST /v1/submit`
@@ -36,6 +38,9 @@ pub fn route(method: &str, path: &str) -> Route {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let api = match segments.as_slice() {
         ["v1", "forms", id] if !id.is_empty() => Some(("GET", Route::FormSpec((*id).to_owned()))),
+        ["v1", "i18n", lang] if !lang.is_empty() => {
+            Some(("GET", Route::Catalog((*lang).to_owned())))
+        }
         ["v1", "submit"] => Some(("POST", Route::Submit)),
         ["v1", "leads"] => match method {
             "DELETE" => Some(("DELETE", Route::EraseByEmail)),
@@ -113,6 +118,10 @@ mod tests {
                 Route::FormSpec("newsletter".into()),
             ),
             ("POST", "/v1/forms/newsletter", Route::MethodNotAllowed),
+            ("GET", "/v1/i18n/es", Route::Catalog("es".into())),
+            ("HEAD", "/v1/i18n/es", Route::Catalog("es".into())),
+            ("POST", "/v1/i18n/es", Route::MethodNotAllowed),
+            ("GET", "/v1/i18n/", Route::Asset),
             ("OPTIONS", "/v1/submit", Route::Preflight),
             ("POST", "/v1/submit", Route::Submit),
             ("GET", "/v1/submit", Route::MethodNotAllowed),

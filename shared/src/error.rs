@@ -33,8 +33,11 @@ macro_rules! error_codes {
             }
 
             /// Looks a machine code up; `None` for codes this build does not know.
+            /// A scan of [`ErrorCode::ALL`] through [`ErrorCode::as_str`]'s
+            /// table rather than a `match` on the strings, which would be a
+            /// second copy of that table's work in the widget.
             pub fn from_code(code: &str) -> Option<ErrorCode> {
-                match code { $( $code => Some(ErrorCode::$variant), )+ _ => None }
+                ErrorCode::ALL.iter().copied().find(|known| known.as_str() == code)
             }
         }
     };

@@ -1,8 +1,13 @@
-//! Human messages for [`ErrorCode`]s, per language.
+//! Every built-in human text, per language: the messages of [`ErrorCode`]s
+//! and the widget's interface strings ([`UiText`]), and the catalog the edge
+//! serves for a language ([`catalog_json`], `GET /v1/i18n/{lang}`).
 //!
 //! English lives beside each code in `error.rs` (so code and wording cannot
-//! drift apart); every other language is one `match` here. Spanish is written
-//! in neutral Latin-American/European Spanish (`tú`, `escribe`, `elige`).
+//! drift apart) and in [`UiText::english`]; every other language is one
+//! `match` here. Spanish is written in neutral Latin-American/European Spanish
+//! (`tú`, `escribe`, `elige`). The widget carries English only and reads any
+//! other language from the catalog its loader fetches, so a language costs
+//! its download nothing until a visitor uses it.
 //!
 //! To add a language:
 //! 1. add a [`Lang`] variant (serde name = its lower-case BCP 47 primary tag),
@@ -13,7 +18,8 @@
 //!    code is added;
 //! 3. route it in [`message`]; the tests refuse an empty message or one without
 //!    a closing full stop;
-//! 4. translate the widget's interface strings (`widget/src/i18n.rs`).
+//! 4. translate the widget's interface strings: a function like
+//!    `ui_spanish`, routed in [`ui_text`]. The edge then serves its catalog.
 //!
 //! This module must not format values into messages: they are static texts.
 
@@ -123,9 +129,197 @@ fn spanish(code: ErrorCode) -> &'static str {
     }
 }
 
+/// One of the widget's built-in interface strings (buttons, progress, status
+/// lines). Field labels and consent texts are not here: they are the owner's,
+/// shown exactly as the spec declares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiText {
+    Next,
+    Back,
+    Sending,
+    Optional,
+    Required,
+    ChooseOne,
+    Retry,
+    /// Network failure: the submission is kept on this device.
+    SavedOffline,
+    /// The server refused the submission for a reason not tied to one field.
+    NotAccepted,
+    /// Fields need fixing; focus was moved to the first one.
+    FixErrors,
+    /// A submission kept from an earlier visit has now been delivered.
+    EarlierSent,
+    /// Label of the honeypot input (screen readers never reach it).
+    HoneypotLabel,
+    /// Prefix of the live E.164 preview under a phone input.
+    PhoneSentAs,
+    /// "Step" in "Step 2 of 3".
+    Step,
+    /// "of" in "Step 2 of 3".
+    Of,
+}
+
+impl UiText {
+    pub const ALL: &'static [UiText] = &[
+        UiText::Next,
+        UiText::Back,
+        UiText::Sending,
+        UiText::Optional,
+        UiText::Required,
+        UiText::ChooseOne,
+        UiText::Retry,
+        UiText::SavedOffline,
+        UiText::NotAccepted,
+        UiText::FixErrors,
+        UiText::EarlierSent,
+        UiText::HoneypotLabel,
+        UiText::PhoneSentAs,
+        UiText::Step,
+        UiText::Of,
+    ];
+
+    /// The stable key of the text in a catalog's `ui` object.
+    pub const fn key(self) -> &'static str {
+        match self {
+            UiText::Next => "next",
+            UiText::Back => "back",
+            UiText::Sending => "sending",
+            UiText::Optional => "optional",
+            UiText::Required => "required",
+            UiText::ChooseOne => "choose_one",
+            UiText::Retry => "retry",
+            UiText::SavedOffline => "saved_offline",
+            UiText::NotAccepted => "not_accepted",
+            UiText::FixErrors => "fix_errors",
+            UiText::EarlierSent => "earlier_sent",
+            UiText::HoneypotLabel => "honeypot_label",
+            UiText::PhoneSentAs => "phone_sent_as",
+            UiText::Step => "step",
+            UiText::Of => "of",
+        }
+    }
+
+    /// The English text, built into the widget.
+    pub const fn english(self) -> &'static str {
+        match self {
+            UiText::Next => "Next",
+            UiText::Back => "Back",
+            UiText::Sending => "Sending…",
+            UiText::Optional => "(optional)",
+            UiText::Required => "(required)",
+            UiText::ChooseOne => "Choose…",
+            UiText::Retry => "Try again",
+            UiText::SavedOffline => "We could not reach the server. Your answers are saved on this device and will be sent automatically next time, or you can try again now.",
+            UiText::NotAccepted => "Your answers could not be sent. Please check them and try again.",
+            UiText::FixErrors => "Please correct the highlighted fields.",
+            UiText::EarlierSent => "Your earlier answers have now been sent.",
+            UiText::HoneypotLabel => "Leave this field empty",
+            UiText::PhoneSentAs => "Will be sent as",
+            UiText::Step => "Step",
+            UiText::Of => "of",
+        }
+    }
+}
+
+/// The interface text `key` in `lang`.
+pub fn ui_text(key: UiText, lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => key.english(),
+        Lang::Es => ui_spanish(key),
+    }
+}
+
+fn ui_spanish(key: UiText) -> &'static str {
+    match key {
+        UiText::Next => "Siguiente",
+        UiText::Back => "Atrás",
+        UiText::Sending => "Enviando…",
+        UiText::Optional => "(opcional)",
+        UiText::Required => "(obligatorio)",
+        UiText::ChooseOne => "Elige…",
+        UiText::Retry => "Reintentar",
+        UiText::SavedOffline => "No pudimos conectar con el servidor. Tus respuestas se han guardado en este dispositivo y se enviarán automáticamente la próxima vez, o puedes reintentarlo ahora.",
+        UiText::NotAccepted => "No se pudieron enviar tus respuestas. Revísalas e inténtalo de nuevo.",
+        UiText::FixErrors => "Corrige los campos marcados.",
+        UiText::EarlierSent => "Tus respuestas anteriores ya se han enviado.",
+        UiText::HoneypotLabel => "Deja este campo vacío",
+        UiText::PhoneSentAs => "Se enviará como",
+        UiText::Step => "Paso",
+        UiText::Of => "de",
+    }
+}
+
+/// The catalog of every built-in text in `lang`, as the edge serves it at
+/// `GET /v1/i18n/{lang}` and the widget reads it:
+/// `{"lang": "es", "ui": {"next": "Siguiente", ...}, "codes":
+/// {"field.required": "Este campo es obligatorio.", ...}}`, with every
+/// [`UiText`] key and every [`ErrorCode`].
+pub fn catalog_json(lang: Lang) -> String {
+    let mut out = String::new();
+    let mut catalog = crate::json::Object::new(&mut out);
+    catalog.str("lang", lang.tag());
+    let mut ui = crate::json::Object::new(catalog.key("ui"));
+    for &key in UiText::ALL {
+        ui.str(key.key(), ui_text(key, lang));
+    }
+    ui.end();
+    let mut codes = crate::json::Object::new(catalog.key("codes"));
+    for &code in ErrorCode::ALL {
+        codes.str(code.as_str(), message(code, lang));
+    }
+    codes.end();
+    catalog.end();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_ui_text_is_translated() {
+        for &key in UiText::ALL {
+            assert!(!key.english().is_empty(), "{key:?}");
+            for &lang in Lang::ALL {
+                assert!(!ui_text(key, lang).trim().is_empty(), "{key:?} in {lang:?}");
+            }
+            // "Optional"/"Back" etc. differ between languages; identical text
+            // would mean a forgotten translation.
+            assert_ne!(key.english(), ui_spanish(key), "{key:?} is not translated");
+        }
+        let keys: Vec<&str> = UiText::ALL.iter().map(|k| k.key()).collect();
+        let mut unique = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "catalog keys are unique");
+    }
+
+    #[test]
+    fn catalogs_hold_every_text_of_their_language() {
+        for &lang in Lang::ALL {
+            let catalog: serde_json::Value =
+                serde_json::from_str(&catalog_json(lang)).expect("catalog is JSON");
+            assert_eq!(catalog["lang"], lang.tag());
+            for &key in UiText::ALL {
+                assert_eq!(catalog["ui"][key.key()], ui_text(key, lang), "{key:?}");
+            }
+            for &code in ErrorCode::ALL {
+                assert_eq!(
+                    catalog["codes"][code.as_str()],
+                    message(code, lang),
+                    "{code}"
+                );
+            }
+            assert_eq!(
+                catalog["ui"].as_object().map(|o| o.len()),
+                Some(UiText::ALL.len())
+            );
+            assert_eq!(
+                catalog["codes"].as_object().map(|o| o.len()),
+                Some(ErrorCode::ALL.len())
+            );
+        }
+    }
 
     #[test]
     fn every_code_has_a_message_in_every_language() {

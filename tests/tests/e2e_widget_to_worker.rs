@@ -10,11 +10,13 @@
 //! failure (a trigger injected into the local database) gets a 503 and the
 //! widget keeps the submission until storage is back. Turnstile: rendered into
 //! the form's slot through a stand-in of the browser API (the real script is
-//! unreachable offline), its token required and verified by the Worker.
+//! unreachable offline), its token required and verified by the Worker. A page
+//! in Spanish gets the form in Spanish from the Worker's catalog.
 
 use std::time::Duration;
 
-use leadform_shared::{hex_sha256, ConsentRecord, FormSpec};
+use leadform_shared::messages::{message, ui_text, UiText};
+use leadform_shared::{hex_sha256, ConsentRecord, ErrorCode, FormSpec, Lang};
 use leadform_tests::browser::{
     self, fill_by_keyboard, in_shadow, key, wait_mounted, ChromeDriver, Request, Response, Server,
     Session, WAIT,
@@ -26,10 +28,10 @@ use serde_json::{json, Value};
 /// The page origin the test forms allow (`tests/forms/contact.toml`).
 const PAGE_PORT: u16 = 8788;
 
-/// An owner page holding only the script tag for form `form`.
-fn owner_page(worker: &Worker, form: &str) -> String {
+/// An owner page in language `lang` holding only the script tag for form `form`.
+fn owner_page(worker: &Worker, form: &str, lang: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Acme</title></head>\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>Acme</title></head>\
          <body><h1>Acme</h1><script src=\"http://127.0.0.1:{}/v1/leadform.js\" data-form=\"{form}\" async></script></body></html>",
         worker.port
     )
@@ -111,7 +113,7 @@ fn a_page_on_an_origin_the_form_does_not_allow_is_blocked_by_cors_and_nothing_is
         assets_dir: Some(widget_assets()),
         ..Default::default()
     });
-    let html = owner_page(&worker, "contact");
+    let html = owner_page(&worker, "contact", "en");
     // Any free port: not the origin `contact` allows.
     let page = Server::start(move |_req: &Request| {
         Response::new(200, "text/html; charset=utf-8", html.clone())
@@ -183,12 +185,22 @@ fn visit_allowed_page(
     form: &str,
     path: &str,
 ) -> (Worker, Server, ChromeDriver, Session) {
+    visit_allowed_page_in(destination, form, path, "en")
+}
+
+/// [`visit_allowed_page`] on a page whose `<html lang>` is `lang`.
+fn visit_allowed_page_in(
+    destination: &Destination,
+    form: &str,
+    path: &str,
+    lang: &str,
+) -> (Worker, Server, ChromeDriver, Session) {
     let worker = Worker::start(WorkerOptions {
         destination_base: Some(destination.base_url()),
         assets_dir: Some(widget_assets()),
         ..Default::default()
     });
-    let html = owner_page(&worker, form);
+    let html = owner_page(&worker, form, lang);
     let page = Server::start_on(PAGE_PORT, move |_req: &Request| {
         Response::new(200, "text/html; charset=utf-8", html.clone())
     });
@@ -197,6 +209,31 @@ fn visit_allowed_page(
     session.goto(&format!("{}{path}", page.origin()));
     wait_mounted(&session);
     (worker, page, driver, session)
+}
+
+#[test]
+fn a_spanish_page_gets_the_form_in_spanish_from_the_workers_catalog() {
+    let _browser = browser::exclusive();
+    let _worker_lock = wrangler::exclusive();
+    let destination = Destination::start();
+    // The loader takes the page's language, fetches the Worker's catalog for
+    // it (/v1/i18n/es) beside the spec and the wasm, and the widget shows it.
+    let (_worker, _page, _driver, session) =
+        visit_allowed_page_in(&destination, "contact", "/", "es-MX");
+    assert_eq!(
+        in_shadow(&session, "return root.querySelector('.lf').lang;"),
+        json!("es")
+    );
+    press_submit(&session);
+    let status = wait_refused(&session);
+    assert_eq!(status, ui_text(UiText::FixErrors, Lang::Es));
+    assert_eq!(
+        in_shadow(
+            &session,
+            "const e = root.querySelector('.lf-error'); return e && e.textContent;"
+        ),
+        json!(message(ErrorCode::Required, Lang::Es))
+    );
 }
 
 /// Waits for the form's success message.
@@ -539,8 +576,8 @@ fn turnstile_renders_in_the_form_and_its_token_is_required_and_verified_by_the_w
         assets_dir: Some(widget_assets()),
         ..Default::default()
     });
-    let html =
-        owner_page(&worker, "guarded").replace("</head>", &format!("{TURNSTILE_STAND_IN}</head>"));
+    let html = owner_page(&worker, "guarded", "en")
+        .replace("</head>", &format!("{TURNSTILE_STAND_IN}</head>"));
     let page = Server::start_on(PAGE_PORT, move |_req: &Request| {
         Response::new(200, "text/html; charset=utf-8", html.clone())
     });

@@ -409,6 +409,21 @@ fn bad_inputs_get_their_codes_and_store_nothing() {
             .status,
         304
     );
+    // The built-in texts of a language, for the widget on any page.
+    let spanish = worker.request("GET", "/v1/i18n/es", &[("Origin", ALLOWED_ORIGIN)], "");
+    assert_eq!(spanish.status, 200);
+    assert_eq!(spanish.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        spanish.body,
+        leadform_shared::messages::catalog_json(leadform_shared::Lang::Es)
+    );
+    assert_eq!(
+        spanish.json()["codes"]["field.required"],
+        "Este campo es obligatorio."
+    );
+    let unknown = worker.request("GET", "/v1/i18n/xx", &[], "");
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["error"]["code"], "i18n.language_not_found");
     assert_eq!(
         worker.request("GET", "/v1/leadform.js", &[], "").body,
         "// leadform test asset\n"

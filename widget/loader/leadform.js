@@ -4,9 +4,11 @@
  * right after the tag), data-lang="es", data-theme="dark".
  *
  * What it does: finds its own <script> tag(s), starts loading the widget
- * (./leadform_widget.js + ./leadform_widget_bg.wasm, relative to this file) and
- * the form spec (<same origin>/v1/forms/{id}) in parallel, and mounts each form
- * in its own shadow root. The wasm module is loaded once per page however many
+ * (./leadform_widget.js + ./leadform_widget_bg.wasm, relative to this file),
+ * the form spec (<same origin>/v1/forms/{id}) and, for a language other than
+ * English, the catalog of built-in texts (<same origin>/v1/i18n/{lang}; the
+ * widget has English built in and falls back to it) in parallel, and mounts
+ * each form in its own shadow root. The wasm module is loaded once per page however many
  * forms there are. No eval, no new Function, no inline styles or scripts.
  *
  * Content-Security-Policy the page needs (replace the origin):
@@ -100,11 +102,25 @@
       if (!r.ok) throw new Error("GET " + specUrl + " answered " + r.status);
       return r.text();
     });
-    Promise.all([boot(base), spec])
+    // The primary subtag: "es" for "es-MX". English needs no catalog; a
+    // language the edge has no catalog for (404) or a failed fetch shows the
+    // form in English rather than not at all.
+    var primary = lang.split(/[-_]/)[0].trim().toLowerCase();
+    var catalog =
+      primary && primary !== "en"
+        ? fetch(new URL("/v1/i18n/" + encodeURIComponent(primary), src).href, { credentials: "omit" })
+            .then(function (r) {
+              return r.ok ? r.text() : "";
+            })
+            .catch(function () {
+              return "";
+            })
+        : "";
+    Promise.all([boot(base), spec, catalog])
       .then(function (loaded) {
         var glue = loaded[0];
         var specJson = loaded[1];
-        var handle = glue.mount(mountPoint, specJson, submitUrl, lang, theme);
+        var handle = glue.mount(mountPoint, specJson, submitUrl, loaded[2], theme);
         var entry = { id: formId, host: host, handle: handle };
         shared.forms.push(entry);
         var siteKey = (JSON.parse(specJson).anti_spam || {}).turnstile_site_key;

@@ -12,18 +12,20 @@ use crate::platform;
 /// Storage key of the first touch (shared by every form on the site).
 pub const FIRST_TOUCH_KEY: &str = "leadform:v1:first_touch";
 
-/// Builds this visit's touch from the page's query pairs, referrer and URL.
+/// Builds this visit's touch from the page's query parameters (`values`
+/// gives every value of one, in order), referrer and URL.
 pub fn touch_from(
-    params: &[(String, String)],
+    values: &dyn Fn(&str) -> Vec<String>,
     referrer: Option<String>,
     landing_url: &str,
     now_ms: u64,
 ) -> Touch {
+    // The first value that is not blank.
     let param = |name: &str| {
-        params
+        values(name)
             .iter()
-            .find(|(key, value)| key == name && !value.trim().is_empty())
-            .map(|(_, value)| cut(value.trim(), MAX_PARAM_BYTES))
+            .find(|value| !value.trim().is_empty())
+            .map(|value| cut(value.trim(), MAX_PARAM_BYTES))
     };
     Touch {
         utm_source: param("utm_source"),
@@ -64,7 +66,7 @@ pub fn cut(value: &str, max: usize) -> String {
 /// This visit's attribution; stores it as the first touch when none is kept.
 pub fn capture(now_ms: u64) -> Attribution {
     let mut current = touch_from(
-        &platform::query_params(),
+        &platform::query_values,
         platform::referrer(),
         &platform::page_url(),
         now_ms,
@@ -93,10 +95,14 @@ pub fn capture(now_ms: u64) -> Attribution {
 mod tests {
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+    /// The values of each name among `list`'s pairs, in order.
+    fn pairs<'a>(list: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Vec<String> + 'a {
+        move |name| {
+            list.iter()
+                .filter(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+                .collect()
+        }
     }
 
     #[test]
@@ -106,6 +112,8 @@ mod tests {
                 ("utm_source", "news"),
                 ("utm_medium", " email "),
                 ("utm_campaign", ""),
+                ("utm_term", " "),
+                ("utm_term", "second"),
                 ("gclid", "abc"),
                 ("fbclid", "fb1"),
                 ("other", "x"),
@@ -117,6 +125,7 @@ mod tests {
         assert_eq!(touch.utm_source.as_deref(), Some("news"));
         assert_eq!(touch.utm_medium.as_deref(), Some("email"));
         assert_eq!(touch.utm_campaign, None);
+        assert_eq!(touch.utm_term.as_deref(), Some("second"), "first non-blank");
         assert_eq!(touch.gclid.as_deref(), Some("abc"));
         assert_eq!(touch.fbclid.as_deref(), Some("fb1"));
         assert_eq!(touch.referrer.as_deref(), Some("https://ref.example/"));

@@ -14,16 +14,17 @@ use leadform_shared::envelope::{Attribution, Timings, ENVELOPE_VERSION, MAX_URL_
 use leadform_shared::validate::is_visible;
 use leadform_shared::{
     concat, validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldMap,
-    FieldSpec, FieldValue, FormSpec, Lang, Selection, SubmissionEnvelope,
+    FieldSpec, FieldValue, FormSpec, Selection, SubmissionEnvelope,
 };
 use wasm_bindgen::JsCast;
 
 use crate::attribution::cut;
-use crate::i18n::Text;
+use crate::i18n::Catalog;
 use crate::platform;
 use crate::reactive::{RwSignal, StoredValue};
 use crate::store::{self, Pending};
 use crate::submit::{self, Outcome, Refusal};
+use leadform_shared::messages::UiText;
 
 /// Longest time-to-fill the envelope accepts (one week).
 const MAX_FILL_MS: u64 = 604_800_000;
@@ -73,7 +74,8 @@ pub struct Form {
     submit_url: String,
     /// DOM id prefix, unique per mounted form on the page.
     uid: String,
-    pub lang: Lang,
+    /// The built-in texts in the visitor's language.
+    pub i18n: Catalog,
     visitor_id: String,
     attribution: Attribution,
     started_at_ms: u64,
@@ -87,7 +89,7 @@ pub struct Form {
     pub consent_errors: RwSignal<FieldMap<ErrorCode>>,
     pub step: RwSignal<usize>,
     pub status: RwSignal<Status>,
-    pub notice: RwSignal<Option<Text>>,
+    pub notice: RwSignal<Option<UiText>>,
     pub honeypot: RwSignal<String>,
     pub turnstile_token: RwSignal<Option<String>>,
     /// The submission to resend when the visitor presses Retry.
@@ -100,7 +102,8 @@ pub struct Setup {
     /// [`FormSpec::public_hash`] of `spec` (the hash of the served JSON).
     pub spec_hash: String,
     pub submit_url: String,
-    pub lang: Lang,
+    /// The built-in texts (the catalog the loader fetched, or English).
+    pub i18n: Catalog,
     pub uid: String,
 }
 
@@ -116,7 +119,7 @@ impl Ctx {
             spec,
             spec_hash,
             submit_url,
-            lang,
+            i18n,
             uid,
         } = setup;
         let now = platform::now_ms();
@@ -133,7 +136,7 @@ impl Ctx {
             selection,
             submit_url,
             uid,
-            lang,
+            i18n,
             visitor_id: store::visitor_id(),
             attribution: crate::attribution::capture(now),
             started_at_ms: now,
@@ -442,7 +445,7 @@ impl Ctx {
             honeypot: self.honeypot.get_untracked(),
             turnstile_token: self.turnstile_token.get_untracked(),
             page_url: cut(&platform::page_url(), MAX_URL_BYTES),
-            lang: self.lang,
+            lang: self.i18n.lang,
         };
         Ok(Pending {
             envelope: envelope.to_json(),
@@ -498,7 +501,7 @@ impl Ctx {
                 Outcome::Accepted { .. } => {
                     store::clear_pending(&ctx.spec.id);
                     store::add_known_fields(&ctx.spec.id, pending.answered);
-                    ctx.notice.set(Some(Text::EarlierSent));
+                    ctx.notice.set(Some(UiText::EarlierSent));
                 }
                 // Refused for good (e.g. the form changed since): drop it.
                 Outcome::Refused(_) => store::clear_pending(&ctx.spec.id),
@@ -581,15 +584,11 @@ fn values_visible(spec: &FormSpec, field: &FieldSpec, values: &FieldMap<FieldVal
 /// values the spec allows.
 fn initial_values(spec: &FormSpec, selection: &Selection) -> FieldMap<FieldValue> {
     let asked = selection.field_ids();
-    let params = platform::query_params();
     let prefill = store::prefill_values(&spec.id);
     let mut values = FieldMap::new();
     for field in spec.fields.iter().filter(|f| asked.contains(&f.id)) {
         if field.kind == FieldKind::Hidden {
-            let from_page = params
-                .iter()
-                .find(|(key, _)| *key == field.id)
-                .map(|(_, v)| v.clone());
+            let from_page = platform::query_values(&field.id).into_iter().next();
             if let Some(value) = from_page.or_else(|| field.default_value.clone()) {
                 values.insert(field.id.clone(), FieldValue::Text(value));
             }

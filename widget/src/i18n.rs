@@ -1,147 +1,136 @@
-//! The widget's own interface strings (buttons, progress, status lines) in every
-//! supported language.
+//! The form's built-in texts in the visitor's language: English is built in;
+//! any other language is the catalog the loader fetched from the edge
+//! (`GET /v1/i18n/{lang}`, written by `leadform_shared::messages::catalog_json`).
 //!
-//! Validation messages are not here: they come from `leadform_shared::messages`
-//! so the widget and the edge word every [`leadform_shared::ErrorCode`] the
-//! same way. This module must not hold field labels or consent text either:
-//! those are the owner's, shown exactly as the spec declares them.
+//! Every text, in every language, is written once in
+//! `leadform_shared::messages`; this module only reads a served catalog, and
+//! falls back to English for a catalog that is missing, malformed or lacks a
+//! key. It must not hold texts of its own (the other languages would then be
+//! downloaded by every visitor), nor field labels or consent text: those are
+//! the owner's, shown exactly as the spec declares them.
 
-use leadform_shared::json::write_u64;
-use leadform_shared::Lang;
+use leadform_shared::json::{self, write_u64, Json};
+use leadform_shared::messages::UiText;
+use leadform_shared::{ErrorCode, Lang};
 
-/// One built-in interface string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Text {
-    Next,
-    Back,
-    Sending,
-    Optional,
-    Required,
-    ChooseOne,
-    Retry,
-    /// Network failure: the submission is kept on this device.
-    SavedOffline,
-    /// The server refused the submission for a reason not tied to one field.
-    NotAccepted,
-    /// Fields need fixing; focus was moved to the first one.
-    FixErrors,
-    /// A submission kept from an earlier visit has now been delivered.
-    EarlierSent,
-    /// Label of the honeypot input (screen readers never reach it).
-    HoneypotLabel,
-    /// Prefix of the live E.164 preview under a phone input.
-    PhoneSentAs,
-    /// "Step" in "Step 2 of 3".
-    Step,
-    /// "of" in "Step 2 of 3".
-    Of,
+/// The texts one mounted form shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Catalog {
+    /// The language of the catalog's texts (English when none was read).
+    pub lang: Lang,
+    ui: Vec<(String, Json)>,
+    codes: Vec<(String, Json)>,
 }
 
-/// The text of `key` in `lang`.
-pub fn t(lang: Lang, key: Text) -> &'static str {
-    if lang == Lang::Es {
-        spanish(key)
-    } else {
-        english(key)
+impl Catalog {
+    /// Reads a catalog served by the edge; `""` (no catalog: English) and
+    /// anything that is not a catalog of a known language give English.
+    pub fn from_json(text: &str) -> Catalog {
+        Catalog::read(text).unwrap_or_default()
+    }
+
+    fn read(text: &str) -> Option<Catalog> {
+        let Json::Object(members) = json::parse(text).ok()? else {
+            return None;
+        };
+        let (mut lang, mut ui, mut codes) = (None, None, None);
+        // Taken apart by value: the texts are kept without a copy.
+        for (key, value) in members {
+            match (key.as_str(), value) {
+                ("lang", Json::String(tag)) => {
+                    lang = Lang::ALL.iter().copied().find(|lang| lang.tag() == tag);
+                }
+                ("ui", Json::Object(texts)) => ui = Some(texts),
+                ("codes", Json::Object(texts)) => codes = Some(texts),
+                _ => {}
+            }
+        }
+        Some(Catalog {
+            lang: lang?,
+            ui: ui?,
+            codes: codes?,
+        })
+    }
+
+    /// The interface text `key`.
+    pub fn t(&self, key: UiText) -> &str {
+        lookup(&self.ui, key.key()).unwrap_or(key.english())
+    }
+
+    /// The message of `code`.
+    pub fn message(&self, code: ErrorCode) -> &str {
+        lookup(&self.codes, code.as_str()).unwrap_or(code.english())
+    }
+
+    /// "Step 2 of 3" (1-based `current`).
+    pub fn step_of(&self, current: usize, total: usize) -> String {
+        let (step, of) = (self.t(UiText::Step), self.t(UiText::Of));
+        // The two words, three spaces and room for two numbers of a few digits.
+        let mut text = String::with_capacity(step.len() + of.len() + 3 + 8);
+        text.push_str(step);
+        text.push(' ');
+        write_u64(&mut text, current as u64);
+        text.push(' ');
+        text.push_str(of);
+        text.push(' ');
+        write_u64(&mut text, total as u64);
+        text
     }
 }
 
-fn english(key: Text) -> &'static str {
-    match key {
-        Text::Next => "Next",
-        Text::Back => "Back",
-        Text::Sending => "Sending…",
-        Text::Optional => "(optional)",
-        Text::Required => "(required)",
-        Text::ChooseOne => "Choose…",
-        Text::Retry => "Try again",
-        Text::SavedOffline => "We could not reach the server. Your answers are saved on this device and will be sent automatically next time, or you can try again now.",
-        Text::NotAccepted => "Your answers could not be sent. Please check them and try again.",
-        Text::FixErrors => "Please correct the highlighted fields.",
-        Text::EarlierSent => "Your earlier answers have now been sent.",
-        Text::HoneypotLabel => "Leave this field empty",
-        Text::PhoneSentAs => "Will be sent as",
-        Text::Step => "Step",
-        Text::Of => "of",
-    }
-}
-
-fn spanish(key: Text) -> &'static str {
-    match key {
-        Text::Next => "Siguiente",
-        Text::Back => "Atrás",
-        Text::Sending => "Enviando…",
-        Text::Optional => "(opcional)",
-        Text::Required => "(obligatorio)",
-        Text::ChooseOne => "Elige…",
-        Text::Retry => "Reintentar",
-        Text::SavedOffline => "No pudimos conectar con el servidor. Tus respuestas se han guardado en este dispositivo y se enviarán automáticamente la próxima vez, o puedes reintentarlo ahora.",
-        Text::NotAccepted => "No se pudieron enviar tus respuestas. Revísalas e inténtalo de nuevo.",
-        Text::FixErrors => "Corrige los campos marcados.",
-        Text::EarlierSent => "Tus respuestas anteriores ya se han enviado.",
-        Text::HoneypotLabel => "Deja este campo vacío",
-        Text::PhoneSentAs => "Se enviará como",
-        Text::Step => "Paso",
-        Text::Of => "de",
-    }
-}
-
-/// "Step 2 of 3" in `lang` (1-based `current`).
-pub fn step_of(lang: Lang, current: usize, total: usize) -> String {
-    let (step, of) = (t(lang, Text::Step), t(lang, Text::Of));
-    // The two words, three spaces and room for two numbers of a few digits.
-    let mut text = String::with_capacity(step.len() + of.len() + 3 + 8);
-    text.push_str(step);
-    text.push(' ');
-    write_u64(&mut text, current as u64);
-    text.push(' ');
-    text.push_str(of);
-    text.push(' ');
-    write_u64(&mut text, total as u64);
-    text
-}
-
-/// The BCP 47 tag set as the `lang` attribute of the form.
-pub fn lang_tag(lang: Lang) -> &'static str {
-    if lang == Lang::Es {
-        "es"
-    } else {
-        "en"
+/// A non-empty string member of a catalog object.
+fn lookup<'a>(texts: &'a [(String, Json)], key: &str) -> Option<&'a str> {
+    match json::member(texts, key) {
+        Some(Json::String(text)) if !text.is_empty() => Some(text),
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ALL: &[Text] = &[
-        Text::Next,
-        Text::Back,
-        Text::Sending,
-        Text::Optional,
-        Text::Required,
-        Text::ChooseOne,
-        Text::Retry,
-        Text::SavedOffline,
-        Text::NotAccepted,
-        Text::FixErrors,
-        Text::EarlierSent,
-        Text::HoneypotLabel,
-        Text::PhoneSentAs,
-        Text::Step,
-        Text::Of,
-    ];
+    use leadform_shared::messages::{catalog_json, message, ui_text};
 
     #[test]
-    fn every_string_is_translated() {
-        for &key in ALL {
-            assert!(!english(key).is_empty());
-            assert!(!spanish(key).is_empty());
-            // "Optional"/"Back" etc. differ between languages; identical text
-            // would mean a forgotten translation.
-            assert_ne!(english(key), spanish(key), "{key:?} is not translated");
+    fn served_catalogs_are_read_whole() {
+        for &lang in Lang::ALL {
+            let catalog = Catalog::from_json(&catalog_json(lang));
+            assert_eq!(catalog.lang, lang);
+            for &key in UiText::ALL {
+                assert_eq!(catalog.t(key), ui_text(key, lang), "{key:?}");
+            }
+            for &code in ErrorCode::ALL {
+                assert_eq!(catalog.message(code), message(code, lang), "{code}");
+            }
         }
-        assert_eq!(step_of(Lang::Es, 2, 3), "Paso 2 de 3");
-        assert_eq!(step_of(Lang::En, 1, 3), "Step 1 of 3");
+        let spanish = Catalog::from_json(&catalog_json(Lang::Es));
+        assert_eq!(spanish.step_of(2, 3), "Paso 2 de 3");
+        assert_eq!(Catalog::default().step_of(1, 3), "Step 1 of 3");
+    }
+
+    #[test]
+    fn anything_else_is_english() {
+        for text in [
+            "",
+            "not json",
+            "[]",
+            r#"{"lang":"fr","ui":{},"codes":{}}"#,
+            r#"{"lang":"es","ui":{}}"#,
+            r#"{"lang":"es","ui":[],"codes":{}}"#,
+        ] {
+            assert_eq!(Catalog::from_json(text), Catalog::default(), "{text}");
+        }
+        // A catalog that lacks a key, or holds a non-string, falls back per key.
+        let partial = Catalog::from_json(
+            r#"{"lang":"es","ui":{"next":"Siguiente","back":7},"codes":{"field.required":""}}"#,
+        );
+        assert_eq!(partial.lang, Lang::Es);
+        assert_eq!(partial.t(UiText::Next), "Siguiente");
+        assert_eq!(partial.t(UiText::Back), "Back");
+        assert_eq!(partial.t(UiText::Retry), "Try again");
+        assert_eq!(
+            partial.message(ErrorCode::Required),
+            ErrorCode::Required.english()
+        );
     }
 }

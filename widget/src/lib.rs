@@ -28,7 +28,7 @@ pub mod view;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use leadform_shared::{FormSpec, Lang};
+use leadform_shared::FormSpec;
 use wasm_bindgen::prelude::*;
 
 use crate::reactive::RwSignal;
@@ -160,14 +160,15 @@ fn form_uid(sequence: u32) -> String {
 }
 
 /// Mounts the form described by `spec_json` into `container` (an element in
-/// a shadow root). `lang` is a BCP 47 tag (`""` = English), `theme` a name put
-/// in `data-theme` (`""` = default).
+/// a shadow root). `catalog_json` is the edge's catalog of the visitor's
+/// language (`GET /v1/i18n/{lang}`; `""` or anything unreadable = English,
+/// which is built in), `theme` a name put in `data-theme` (`""` = default).
 #[wasm_bindgen]
 pub fn mount(
     container: web_sys::HtmlElement,
     spec_json: &str,
     submit_url: &str,
-    lang: &str,
+    catalog_json: &str,
     theme: &str,
 ) -> Result<FormHandle, JsError> {
     static NEXT_UID: AtomicU32 = AtomicU32::new(1);
@@ -183,7 +184,7 @@ pub fn mount(
         spec_hash: leadform_shared::hex_sha256(spec_json.as_bytes()),
         spec,
         submit_url: submit_url.to_owned(),
-        lang: Lang::from_tag(lang),
+        i18n: i18n::Catalog::from_json(catalog_json),
         uid: form_uid(NEXT_UID.fetch_add(1, Ordering::Relaxed)),
     };
     install_css(&container);

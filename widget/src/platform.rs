@@ -79,27 +79,17 @@ pub fn page_url() -> String {
     }
 }
 
-/// The page's query parameters, in order (decoded by the browser's URL parser).
-pub fn query_params() -> Vec<(String, String)> {
+/// Every value of the page's query parameter `name`, in order, decoded by
+/// the browser's URL parser (`+`, `%XX`).
+pub fn query_values(name: &str) -> Vec<String> {
     let Ok(url) = web_sys::Url::new(&page_url()) else {
         return Vec::new();
     };
-    let search = url.search();
-    let search = search.strip_prefix('?').unwrap_or(&search);
-    search
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((decode(key)?, decode(value)?))
-        })
+    url.search_params()
+        .get_all(name)
+        .iter()
+        .filter_map(|value| value.as_string())
         .collect()
-}
-
-fn decode(part: &str) -> Option<String> {
-    js_sys::decode_uri_component(&part.replace('+', " "))
-        .ok()
-        .and_then(|s| s.as_string())
 }
 
 /// `document.referrer`, when there is one.

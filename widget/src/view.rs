@@ -8,7 +8,6 @@
 //! (that is `leadform_shared`, through `Ctx`) or reword the owner's texts.
 
 use leadform_shared::json::write_u64;
-use leadform_shared::messages::message;
 use leadform_shared::profiling::Step;
 use leadform_shared::{
     concat, validate_field, ConsentBlock, ErrorCode, FieldKind, FieldMap, FieldSpec, FieldValue,
@@ -21,18 +20,19 @@ use crate::dom::{
     el, el_text, on, opt_attr, target_checked, target_value,
 };
 use crate::form::{Ctx, Status};
-use crate::i18n::{lang_tag, step_of, t, Text};
+use crate::i18n::Catalog;
 use crate::platform;
 use crate::reactive::RwSignal;
+use leadform_shared::messages::UiText;
 
 /// Builds the whole form into `container`.
 pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) {
-    let lang = ctx.lang;
+    let i18n = &ctx.form().i18n;
     let status = ctx.status;
     let step = ctx.step;
     let root = el(doc, "div", "lf");
     opt_attr(&root, "data-theme", theme);
-    attr(&root, "lang", lang_tag(lang));
+    attr(&root, "lang", i18n.lang.tag());
     if let Some(title) = &ctx.spec.title {
         append(&root, &el_text(doc, "h2", "lf-title", title));
     }
@@ -98,12 +98,12 @@ pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) 
         &status_line,
         Box::new(move || {
             match status.get() {
-                Status::Invalid => t(lang, Text::FixErrors),
-                Status::Sending => t(lang, Text::Sending),
-                Status::Offline => t(lang, Text::SavedOffline),
-                Status::Refused(Some(code)) => message(code, lang),
-                Status::Refused(None) => t(lang, Text::NotAccepted),
-                Status::Idle | Status::Success => notice.get().map_or("", |n| t(lang, n)),
+                Status::Invalid => i18n.t(UiText::FixErrors),
+                Status::Sending => i18n.t(UiText::Sending),
+                Status::Offline => i18n.t(UiText::SavedOffline),
+                Status::Refused(Some(code)) => i18n.message(code),
+                Status::Refused(None) => i18n.t(UiText::NotAccepted),
+                Status::Idle | Status::Success => notice.get().map_or("", |n| i18n.t(n)),
             }
             .to_owned()
         }),
@@ -111,7 +111,12 @@ pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) 
     append(&form, &status_line);
 
     let actions = el(doc, "div", "lf-actions");
-    let back = el_text(doc, "button", "lf-button lf-secondary", t(lang, Text::Back));
+    let back = el_text(
+        doc,
+        "button",
+        "lf-button lf-secondary",
+        i18n.t(UiText::Back),
+    );
     attr(&back, "type", "button");
     bind_hidden(&back, Box::new(move || step.get() == 0));
     {
@@ -123,7 +128,7 @@ pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) 
         doc,
         "button",
         "lf-button lf-secondary",
-        t(lang, Text::Retry),
+        i18n.t(UiText::Retry),
     );
     attr(&retry, "type", "button");
     {
@@ -150,9 +155,9 @@ pub fn render(ctx: &Ctx, theme: Option<&str>, doc: &Document, container: &Node) 
         &submit,
         Box::new(move || {
             if status.get() == Status::Sending {
-                t(lang, Text::Sending).to_owned()
+                i18n.t(UiText::Sending).to_owned()
             } else if step.get() + 1 < steps_total {
-                t(lang, Text::Next).to_owned()
+                i18n.t(UiText::Next).to_owned()
             } else {
                 label.clone()
             }
@@ -178,11 +183,11 @@ fn progress_view(ctx: &Ctx, doc: &Document) -> Option<Element> {
     }
     let first = ctx.selection.first_stage_index;
     let step = ctx.step;
-    let lang = ctx.lang;
+    let i18n = &ctx.form().i18n;
     let current = move || (first + step.get() + 1).min(total);
     let progress = el(doc, "div", "lf-progress");
     let text = el(doc, "p", "lf-progress-text");
-    bind_text(&text, Box::new(move || step_of(lang, current(), total)));
+    bind_text(&text, Box::new(move || i18n.step_of(current(), total)));
     append(&progress, &text);
     let bar = el(doc, "div", "lf-bar");
     attr(&bar, "aria-hidden", "true");
@@ -267,7 +272,7 @@ impl Aria {
     }
 
     /// Appends the error message's place to `parent`.
-    fn error_view(&self, doc: &Document, parent: &Node, lang: leadform_shared::Lang) {
+    fn error_view(&self, doc: &Document, parent: &Node, i18n: &'static Catalog) {
         let error = el(doc, "p", "lf-error");
         attr(&error, "id", &self.error_id);
         let place = anchor(doc, parent);
@@ -276,7 +281,7 @@ impl Aria {
         let text = move || errors.with(|e| e.get(id).copied());
         bind_text(
             &error,
-            Box::new(move || text().map_or("", |code| message(code, lang)).to_owned()),
+            Box::new(move || text().map_or("", |code| i18n.message(code)).to_owned()),
         );
         bind_present(
             parent,
@@ -308,7 +313,7 @@ fn control(doc: &Document, tag: &str, class: &str, dom_id: &str, field: &FieldSp
 }
 
 fn field_view(ctx: &Ctx, doc: &Document, field: &'static FieldSpec) -> Element {
-    let lang = ctx.lang;
+    let i18n = &ctx.form().i18n;
     let id: &'static str = &field.id;
     let dom_id = ctx.dom_id(id);
     if field.kind == FieldKind::Hidden {
@@ -342,7 +347,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: &'static FieldSpec) -> Element {
             append_text(doc, label, " ");
             append(
                 label,
-                &el_text(doc, "span", "lf-optional", t(lang, Text::Optional)),
+                &el_text(doc, "span", "lf-optional", i18n.t(UiText::Optional)),
             );
         }
     };
@@ -505,7 +510,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: &'static FieldSpec) -> Element {
             let select = control(doc, "select", "lf-input", &dom_id, field);
             opt_attr(&select, "autocomplete", autocomplete.as_deref());
             aria.wire(&select, false);
-            let none = el_text(doc, "option", "", t(lang, Text::ChooseOne));
+            let none = el_text(doc, "option", "", i18n.t(UiText::ChooseOne));
             attr(&none, "value", "");
             append(&select, &none);
             for option in &field.options {
@@ -568,7 +573,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: &'static FieldSpec) -> Element {
             }
         }
     }
-    aria.error_view(doc, &wrapper, lang);
+    aria.error_view(doc, &wrapper, i18n);
     wrapper
 }
 
@@ -577,7 +582,7 @@ fn field_view(ctx: &Ctx, doc: &Document, field: &'static FieldSpec) -> Element {
 fn phone_hint(ctx: &Ctx, doc: &Document, parent: &Element, field: &'static FieldSpec) {
     let hint = el(doc, "p", "lf-hint");
     let place = anchor(doc, parent);
-    let lang = ctx.lang;
+    let i18n = &ctx.form().i18n;
     let ctx = *ctx;
     let e164 = move || {
         let raw = ctx.text(&field.id);
@@ -593,7 +598,7 @@ fn phone_hint(ctx: &Ctx, doc: &Document, parent: &Element, field: &'static Field
     bind_text(
         &hint,
         Box::new(move || {
-            let mut text = String::from(t(lang, Text::PhoneSentAs));
+            let mut text = String::from(i18n.t(UiText::PhoneSentAs));
             text.push(' ');
             text.push_str(&e164().unwrap_or_default());
             text
@@ -617,7 +622,7 @@ fn consents_view(ctx: &Ctx, doc: &Document) -> Option<Element> {
 }
 
 fn consent_view(ctx: &Ctx, doc: &Document, block: &'static ConsentBlock) -> Element {
-    let lang = ctx.lang;
+    let i18n = &ctx.form().i18n;
     let dom_id = ctx.consent_dom_id(&block.id);
     let aria = Aria {
         id: &block.id,
@@ -675,10 +680,10 @@ fn consent_view(ctx: &Ctx, doc: &Document, block: &'static ConsentBlock) -> Elem
     if block.required {
         append(
             &wrapper,
-            &el_text(doc, "span", "lf-optional", t(lang, Text::Required)),
+            &el_text(doc, "span", "lf-optional", i18n.t(UiText::Required)),
         );
     }
-    aria.error_view(doc, &wrapper, lang);
+    aria.error_view(doc, &wrapper, i18n);
     wrapper
 }
 
@@ -687,7 +692,7 @@ fn honeypot_view(ctx: &Ctx, doc: &Document) -> Element {
     let id = ctx.honeypot_dom_id();
     let wrapper = el(doc, "div", "lf-hp");
     attr(&wrapper, "aria-hidden", "true");
-    let label = el_text(doc, "label", "", t(ctx.lang, Text::HoneypotLabel));
+    let label = el_text(doc, "label", "", ctx.form().i18n.t(UiText::HoneypotLabel));
     attr(&label, "for", &id);
     let input = el(doc, "input", "");
     attr(&input, "type", "text");

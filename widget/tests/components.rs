@@ -137,7 +137,9 @@ async fn settle() {
 }
 
 /// Mounts `spec` into a new shadow root (with `style` on the host element).
-async fn mount(spec: &FormSpec, lang: &str, style: &str) -> Mounted {
+/// Mounts `spec` with `catalog` (the edge's catalog JSON of a language, `""`
+/// for English) and `style` on the host element.
+async fn mount(spec: &FormSpec, catalog: &str, style: &str) -> Mounted {
     let document = document();
     let host = document.create_element("div").expect("host");
     host.set_class_name("leadform");
@@ -161,7 +163,7 @@ async fn mount(spec: &FormSpec, lang: &str, style: &str) -> Mounted {
         container,
         &spec_json,
         "http://127.0.0.1:9/v1/submit",
-        lang,
+        catalog,
         "",
     )
     .unwrap_or_else(|_| panic!("mount {}", spec.id));
@@ -263,7 +265,18 @@ async fn blur_validation_uses_the_shared_rules_and_messages_in_english_and_spani
     for (lang_tag, lang) in [("", Lang::En), ("es", Lang::Es)] {
         clear_storage();
         let spec = spec(QUOTE);
-        let form = mount(&spec, lang_tag, "").await;
+        // English is built in; other languages come as the edge's catalog.
+        let catalog = if lang == Lang::En {
+            String::new()
+        } else {
+            leadform_shared::messages::catalog_json(lang)
+        };
+        let form = mount(&spec, &catalog, "").await;
+        assert_eq!(
+            form.get(".lf").get_attribute("lang").as_deref(),
+            Some(lang.tag()),
+            "{lang_tag}"
+        );
         form.type_and_leave("email", "ann@").await;
         let (invalid, described) = form.aria("email");
         assert_eq!(invalid.as_deref(), Some("true"), "{lang_tag}");

@@ -1,6 +1,8 @@
 //! Request dispatch and response helpers: JSON bodies, error bodies, CORS
 //! headers, static assets fallback.
 
+use leadform_shared::messages::catalog_json;
+use leadform_shared::Lang;
 use worker::{Env, Headers, Request, Response, Result};
 
 use crate::error::EdgeError;
@@ -19,6 +21,7 @@ pub(crate) async fn handle(req: Request, env: Env) -> Result<Response> {
         },
         Route::Preflight => preflight(&req),
         Route::FormSpec(id) => form_spec(&req, &id),
+        Route::Catalog(tag) => catalog(&tag),
         Route::Submit => submit::handle(req, env).await,
         Route::MethodNotAllowed => error_response(&EdgeError::MethodNotAllowed, None),
         owner_route => owner::handle(req, env, owner_route).await,
@@ -61,6 +64,24 @@ fn form_spec(req: &Request, id: &str) -> Result<Response> {
         "public, max-age=60, stale-while-revalidate=600",
     )?;
     set_cors(headers, allow_origin.as_deref())?;
+    Ok(response)
+}
+
+/// The built-in texts in one language, for the widget (see
+/// `leadform_shared::messages::catalog_json`). Public and the same for every
+/// form, so any origin may read it; it changes only with a deploy.
+fn catalog(tag: &str) -> Result<Response> {
+    let Some(lang) = Lang::ALL.iter().copied().find(|lang| lang.tag() == tag) else {
+        return error_response(&EdgeError::LanguageNotFound, Some("*"));
+    };
+    let mut response = Response::ok(catalog_json(lang))?;
+    let headers = response.headers_mut();
+    headers.set("Content-Type", "application/json; charset=utf-8")?;
+    headers.set(
+        "Cache-Control",
+        "public, max-age=3600, stale-while-revalidate=86400",
+    )?;
+    headers.set("Access-Control-Allow-Origin", "*")?;
     Ok(response)
 }
 
