@@ -135,13 +135,13 @@
                 sitekey: siteKey,
                 language: lang || "auto",
                 callback: function (token) {
-                  handle.setTurnstileToken(token);
+                  glue.setTurnstileToken(handle, token);
                 },
                 "expired-callback": function () {
-                  handle.setTurnstileToken(undefined);
+                  glue.setTurnstileToken(handle, undefined);
                 },
                 "error-callback": function () {
-                  handle.setTurnstileToken(undefined);
+                  glue.setTurnstileToken(handle, undefined);
                 }
               });
             },

@@ -25,6 +25,7 @@ pub mod submit;
 pub mod unicode;
 pub mod view;
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -91,25 +92,22 @@ fn thrown(error: MountError) -> JsError {
 
 impl std::error::Error for MountError {}
 
-/// A mounted form, returned to the loader.
-#[wasm_bindgen]
-pub struct FormHandle {
-    turnstile_token: RwSignal<Option<String>>,
-    form_id: String,
+thread_local! {
+    /// The Turnstile token signal of every form mounted on the page, by the
+    /// number [`mount`] returned (forms are never unmounted).
+    static TURNSTILE_TOKENS: RefCell<Vec<RwSignal<Option<String>>>> =
+        const { RefCell::new(Vec::new()) };
 }
 
-#[wasm_bindgen]
-impl FormHandle {
-    /// Called by the loader's Turnstile callback (`undefined` when it expires).
-    #[wasm_bindgen(js_name = setTurnstileToken)]
-    pub fn set_turnstile_token(&self, token: Option<String>) {
-        self.turnstile_token.set(token);
-    }
-
-    /// The id of the mounted form.
-    #[wasm_bindgen(getter, js_name = formId)]
-    pub fn form_id(&self) -> String {
-        self.form_id.clone()
+/// Called by the loader's Turnstile callback for form number `form` (the
+/// number the mount function returned) with the token, or `undefined` when it expires. A plain
+/// function and a number rather than a handle class: wasm-bindgen's class
+/// glue would cost the widget about 400 bytes gzip.
+#[wasm_bindgen(js_name = setTurnstileToken)]
+pub fn set_turnstile_token(form: u32, token: Option<String>) {
+    let signal = TURNSTILE_TOKENS.with(|tokens| tokens.borrow().get(form as usize).copied());
+    if let Some(signal) = signal {
+        signal.set(token);
     }
 }
 
@@ -160,7 +158,8 @@ fn form_uid(sequence: u32) -> String {
 }
 
 /// Mounts the form described by `spec_json` into `container` (an element in
-/// a shadow root). `catalog_json` is the edge's catalog of the visitor's
+/// a shadow root) and returns its number on the page (for
+/// [`set_turnstile_token`]). `catalog_json` is the edge's catalog of the visitor's
 /// language (`GET /v1/i18n/{lang}`; `""` or anything unreadable = English,
 /// which is built in), `theme` a name put in `data-theme` (`""` = default).
 #[wasm_bindgen]
@@ -170,14 +169,13 @@ pub fn mount(
     submit_url: &str,
     catalog_json: &str,
     theme: &str,
-) -> Result<FormHandle, JsError> {
+) -> Result<u32, JsError> {
     static NEXT_UID: AtomicU32 = AtomicU32::new(1);
     unicode::install();
     let spec = parse_spec(spec_json).map_err(thrown)?;
     if submit_url.is_empty() {
         return Err(thrown(MountError::NoSubmitUrl));
     }
-    let form_id = spec.id.clone();
     let setup = form::Setup {
         // The edge serves `FormSpec::public_json`, so the hash of the body is
         // the spec's `public_hash` without serialising the spec again.
@@ -198,10 +196,11 @@ pub fn mount(
     let ctx = form::Ctx::new(setup, container.clone(), turnstile_token);
     view::render(&ctx, theme, &document, &container);
     contrast::enforce(&container);
-    Ok(FormHandle {
-        turnstile_token,
-        form_id,
-    })
+    Ok(TURNSTILE_TOKENS.with(|tokens| {
+        let mut tokens = tokens.borrow_mut();
+        tokens.push(turnstile_token);
+        (tokens.len() - 1) as u32
+    }))
 }
 
 #[cfg(test)]
