@@ -171,9 +171,7 @@ fn backdrop(window: &web_sys::Window, element: &web_sys::Element) -> Rgba {
 /// `data-contrast="text"` and/or `"accent"` tokens for each pair below
 /// [`MIN_RATIO`], which `widget.css` answers with the default colours.
 pub fn enforce(container: &web_sys::HtmlElement) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
+    let window = crate::platform::window();
     let Ok(Some(form)) = container.query_selector(".lf") else {
         return;
     };

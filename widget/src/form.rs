@@ -300,7 +300,8 @@ impl Ctx {
             .query_selector(&concat(&["#", &dom_id]))
             .ok()
             .flatten()
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+            // Every element of the form is an HTML element.
+            .map(|e| e.unchecked_into::<web_sys::HtmlElement>());
         if let Some(element) = element {
             let _ = element.focus();
         }
@@ -369,7 +370,7 @@ impl Ctx {
 
     fn track_visibility(&self) {
         let hidden = self.hidden;
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        let Some(document) = platform::window().document() else {
             return;
         };
         // Lives as long as the page, like the form.
@@ -513,11 +514,9 @@ impl Ctx {
 
     fn succeed(&self) {
         if let Some(url) = &self.spec.success.redirect_url {
-            if let Some(window) = web_sys::window() {
-                if window.location().assign(url).is_ok() {
-                    self.status.set(Status::Success);
-                    return;
-                }
+            if platform::window().location().assign(url).is_ok() {
+                self.status.set(Status::Success);
+                return;
             }
         }
         self.status.set(Status::Success);

@@ -5,7 +5,22 @@
 //! (private mode, blocked cookies) and the form must still work without it.
 //! This module must not know about forms or leads.
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's global `window`.
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: web_sys::Window;
+}
+
+/// The page's `window`. The widget only ever runs in a page, so this reads the
+/// global by name: `web_sys::window()` would look the global object up four
+/// ways and check its class, glue the widget does not need.
+pub fn window() -> web_sys::Window {
+    WINDOW.with(web_sys::Window::clone)
+}
 
 /// Milliseconds since the Unix epoch by the visitor's clock.
 pub fn now_ms() -> u64 {
@@ -19,7 +34,7 @@ pub fn now_ms() -> u64 {
 
 /// A random URL-safe id of 22 characters (128 bits) from `crypto.getRandomValues`.
 pub fn random_token() -> Result<String, JsValue> {
-    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let window = window();
     let mut bytes = [0u8; 16];
     window
         .crypto()?
@@ -48,7 +63,7 @@ pub fn base64url(bytes: &[u8]) -> String {
 }
 
 fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
+    window().local_storage().ok().flatten()
 }
 
 /// Reads a `localStorage` item; `None` when absent or storage is unavailable.
@@ -70,9 +85,7 @@ pub fn remove(key: &str) {
 
 /// The page's URL without its fragment.
 pub fn page_url() -> String {
-    let href = web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .unwrap_or_default();
+    let href = window().location().href().unwrap_or_default();
     match href.split_once('#') {
         Some((before, _)) => before.to_owned(),
         None => href,
@@ -94,14 +107,14 @@ pub fn query_values(name: &str) -> Vec<String> {
 
 /// `document.referrer`, when there is one.
 pub fn referrer() -> Option<String> {
-    let referrer = web_sys::window()?.document()?.referrer();
+    let referrer = window().document()?.referrer();
     (!referrer.is_empty()).then_some(referrer)
 }
 
 /// `document.cookie` of the host page (read through JS reflection, so no
 /// extra web-sys feature is needed).
 pub fn cookies() -> Option<String> {
-    let document = web_sys::window()?.document()?;
+    let document = window().document()?;
     js_sys::Reflect::get(&document, &"cookie".into())
         .ok()?
         .as_string()
@@ -109,8 +122,8 @@ pub fn cookies() -> Option<String> {
 
 /// Whether the page is currently hidden (background tab).
 pub fn page_hidden() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
+    window()
+        .document()
         .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
 }
 

@@ -155,7 +155,7 @@ pub fn post(url: &str, body: &str, done: Box<dyn FnOnce(Outcome)>) {
 
 /// Starts the `fetch`: its promise, or `None` when it could not start.
 fn start_fetch(url: &str, body: &str) -> Option<JsValue> {
-    let window = web_sys::window()?;
+    let window = crate::platform::window();
     let headers = web_sys::Headers::new().ok()?;
     headers.set("Content-Type", "application/json").ok()?;
     let init = web_sys::RequestInit::new();

@@ -487,11 +487,13 @@ fn field_view(ctx: &Ctx, doc: &Document, field: &'static FieldSpec) -> Element {
                     &group,
                     "focusout",
                     Box::new(move |ev: Event| {
-                        let group = ev.current_target().and_then(|t| t.dyn_into::<Node>().ok());
+                        // `focusout` is a FocusEvent; its target and
+                        // related target are elements of the page, or none.
+                        let group = ev.current_target().map(|t| t.unchecked_into::<Node>());
                         let next = ev
-                            .dyn_ref::<web_sys::FocusEvent>()
-                            .and_then(|f| f.related_target())
-                            .and_then(|t| t.dyn_into::<Node>().ok());
+                            .unchecked_ref::<web_sys::FocusEvent>()
+                            .related_target()
+                            .map(|t| t.unchecked_into::<Node>());
                         let inside = match (group, next) {
                             (Some(group), Some(next)) => group.contains(Some(&next)),
                             _ => false,
