@@ -12,19 +12,18 @@ use crate::platform;
 /// Storage key of the first touch (shared by every form on the site).
 pub const FIRST_TOUCH_KEY: &str = "leadform:v1:first_touch";
 
-/// Builds this visit's touch from the page's query parameters (`values`
-/// gives every value of one, in order), referrer and URL.
+/// Builds this visit's touch from the page's query parameters (`param`
+/// gives the first value of one), referrer and URL. Blank values count as
+/// absent.
 pub fn touch_from(
-    values: &dyn Fn(&str) -> Vec<String>,
+    param: &dyn Fn(&str) -> Option<String>,
     referrer: Option<String>,
     landing_url: &str,
     now_ms: u64,
 ) -> Touch {
-    // The first value that is not blank.
     let param = |name: &str| {
-        values(name)
-            .iter()
-            .find(|value| !value.trim().is_empty())
+        param(name)
+            .filter(|value| !value.trim().is_empty())
             .map(|value| cut(value.trim(), MAX_PARAM_BYTES))
     };
     Touch {
@@ -66,7 +65,7 @@ pub fn cut(value: &str, max: usize) -> String {
 /// This visit's attribution; stores it as the first touch when none is kept.
 pub fn capture(now_ms: u64) -> Attribution {
     let mut current = touch_from(
-        &platform::query_values,
+        &platform::query_param,
         platform::referrer(),
         &platform::page_url(),
         now_ms,
@@ -95,13 +94,12 @@ pub fn capture(now_ms: u64) -> Attribution {
 mod tests {
     use super::*;
 
-    /// The values of each name among `list`'s pairs, in order.
-    fn pairs<'a>(list: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Vec<String> + 'a {
+    /// The first value of each name among `list`'s pairs (as URLSearchParams).
+    fn pairs<'a>(list: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
             list.iter()
-                .filter(|(key, _)| *key == name)
+                .find(|(key, _)| *key == name)
                 .map(|(_, value)| (*value).to_owned())
-                .collect()
         }
     }
 
@@ -114,6 +112,8 @@ mod tests {
                 ("utm_campaign", ""),
                 ("utm_term", " "),
                 ("utm_term", "second"),
+                ("utm_content", "first"),
+                ("utm_content", "second"),
                 ("gclid", "abc"),
                 ("fbclid", "fb1"),
                 ("other", "x"),
@@ -125,7 +125,8 @@ mod tests {
         assert_eq!(touch.utm_source.as_deref(), Some("news"));
         assert_eq!(touch.utm_medium.as_deref(), Some("email"));
         assert_eq!(touch.utm_campaign, None);
-        assert_eq!(touch.utm_term.as_deref(), Some("second"), "first non-blank");
+        assert_eq!(touch.utm_term, None, "the first value is blank");
+        assert_eq!(touch.utm_content.as_deref(), Some("first"));
         assert_eq!(touch.gclid.as_deref(), Some("abc"));
         assert_eq!(touch.fbclid.as_deref(), Some("fb1"));
         assert_eq!(touch.referrer.as_deref(), Some("https://ref.example/"));

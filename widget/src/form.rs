@@ -587,7 +587,7 @@ fn initial_values(spec: &FormSpec, selection: &Selection) -> FieldMap<FieldValue
     let mut values = FieldMap::new();
     for field in spec.fields.iter().filter(|f| asked.contains(&f.id)) {
         if field.kind == FieldKind::Hidden {
-            let from_page = platform::query_values(&field.id).into_iter().next();
+            let from_page = platform::query_param(&field.id);
             if let Some(value) = from_page.or_else(|| field.default_value.clone()) {
                 values.insert(field.id.clone(), FieldValue::Text(value));
             }

@@ -92,17 +92,13 @@ pub fn page_url() -> String {
     }
 }
 
-/// Every value of the page's query parameter `name`, in order, decoded by
-/// the browser's URL parser (`+`, `%XX`).
-pub fn query_values(name: &str) -> Vec<String> {
-    let Ok(url) = web_sys::Url::new(&page_url()) else {
-        return Vec::new();
-    };
-    url.search_params()
-        .get_all(name)
-        .iter()
-        .filter_map(|value| value.as_string())
-        .collect()
+/// The (first) value of the page's query parameter `name`, decoded by the
+/// browser's URL parser (`+`, `%XX`).
+pub fn query_param(name: &str) -> Option<String> {
+    web_sys::Url::new(&page_url())
+        .ok()?
+        .search_params()
+        .get(name)
 }
 
 /// `document.referrer`, when there is one.
