@@ -472,184 +472,44 @@ pub fn u32_value(value: &Json, what: &str) -> Result<u32, JsonError> {
     u32::try_from(uint(value, what)?).map_or_else(|_| error("out of range: ", what), Ok)
 }
 
-/// Any JSON number as an `f64`, computed exactly as serde_json (without its
-/// `float_roundtrip` feature) computes it, so the widget and the edge read
-/// the same bounds from the same spec: the significand's first 19-20 digits
-/// as a `u64`, scaled by one multiplication or division by a power of ten.
-/// For the numbers a spec holds (at most 15 significant digits, exponents up
-/// to 22) that is the correctly rounded value.
+/// Any JSON number as an `f64`, correctly rounded (as serde_json reads it
+/// with its `float_roundtrip` feature, which `shared` turns on). That is what
+/// makes the widget see the very bounds the edge holds: the edge serves its
+/// `f64`s written by serde_json in their shortest round-trip form, and only a
+/// correctly rounded reading gives each one back exactly. Numbers beyond the
+/// `f64` range are refused, as by serde_json.
 pub fn float(value: &Json, what: &str) -> Result<f64, JsonError> {
     match value {
-        Json::Number(text) => {
-            serde_json_f64(text).map_or_else(|| error("number out of range: ", what), Ok)
-        }
+        Json::Number(text) => parse_f64(text)
+            .filter(|number| number.is_finite())
+            .map_or_else(|| error("number out of range: ", what), Ok),
         _ => error("expected a number: ", what),
     }
 }
 
-/// serde_json's number reading (`parse_integer`, `parse_decimal`,
-/// `parse_exponent`, `f64_from_parts`) for a text already checked against the
-/// JSON grammar; `None` where serde_json reports "number out of range".
-fn serde_json_f64(text: &str) -> Option<f64> {
-    let (positive, rest) = match text.strip_prefix('-') {
-        Some(rest) => (false, rest),
-        None => (true, text),
-    };
-    let bytes = rest.as_bytes();
-    let mut at = 0;
-    let mut significand: u64 = 0;
-    let mut exponent: i32 = 0;
-    let mut overflowed = false;
-    let digit = |b: u8| u64::from(b - b'0');
-    while let Some(&b @ b'0'..=b'9') = bytes.get(at) {
-        at += 1;
-        if overflowed {
-            exponent += 1;
-            continue;
-        }
-        match significand
-            .checked_mul(10)
-            .and_then(|s| s.checked_add(digit(b)))
-        {
-            Some(next) => significand = next,
-            None => {
-                overflowed = true;
-                exponent += 1;
-            }
-        }
-    }
-    if bytes.get(at) == Some(&b'.') {
-        at += 1;
-        let mut ignore = false;
-        while let Some(&b @ b'0'..=b'9') = bytes.get(at) {
-            at += 1;
-            if ignore {
-                continue;
-            }
-            match significand
-                .checked_mul(10)
-                .and_then(|s| s.checked_add(digit(b)))
-            {
-                Some(next) => {
-                    significand = next;
-                    exponent -= 1;
-                }
-                None => ignore = true,
-            }
-        }
-    }
-    if let Some(b'e' | b'E') = bytes.get(at) {
-        at += 1;
-        let positive_exp = match bytes.get(at) {
-            Some(b'-') => {
-                at += 1;
-                false
-            }
-            Some(b'+') => {
-                at += 1;
-                true
-            }
-            _ => true,
-        };
-        let mut exp: i32 = 0;
-        while let Some(&b @ b'0'..=b'9') = bytes.get(at) {
-            at += 1;
-            match exp
-                .checked_mul(10)
-                .and_then(|e| e.checked_add(i32::from(b - b'0')))
-            {
-                Some(next) => exp = next,
-                None => {
-                    if significand != 0 && positive_exp {
-                        return None;
-                    }
-                    return Some(if positive { 0.0 } else { -0.0 });
-                }
-            }
-        }
-        exponent = if positive_exp {
-            exponent.saturating_add(exp)
-        } else {
-            exponent.saturating_sub(exp)
-        };
-    }
-    let mut f = significand as f64;
-    loop {
-        match pow10(exponent.unsigned_abs()) {
-            Some(pow) => {
-                if exponent >= 0 {
-                    f *= pow;
-                    if f.is_infinite() {
-                        return None;
-                    }
-                } else {
-                    f /= pow;
-                }
-                break;
-            }
-            None => {
-                if f == 0.0 {
-                    break;
-                }
-                if exponent >= 0 {
-                    return None;
-                }
-                f /= 1e308;
-                exponent += 308;
-            }
-        }
-    }
-    Some(if positive { f } else { -f })
+/// A correctly rounded decimal-to-`f64` conversion of a JSON number's text,
+/// installed by an embedding built without `float-tables`; the widget
+/// installs the browser's `parseFloat`, which ECMAScript requires to round
+/// correctly for up to 20 significant digits (serde_json's shortest forms
+/// have at most 17).
+pub type FloatParser = fn(&str) -> f64;
+
+static FLOAT_PARSER: std::sync::OnceLock<FloatParser> = std::sync::OnceLock::new();
+
+/// Installs the parser [`float`] uses without the `float-tables` feature.
+/// The first installation wins; with the feature core's parser is used and
+/// this has no effect.
+pub fn install_float_parser(parser: FloatParser) {
+    let _ = FLOAT_PARSER.set(parser);
 }
 
-/// `1e{exponent}` for 0 ≤ exponent ≤ 308 (serde_json's `POW10` table), or
-/// `None` above: the f64 nearest to 10^exponent, ties to even, computed
-/// instead of stored because the 2.5 KB table does not compress and the
-/// widget downloads it. Up to 1e22 every power is exact in f64, so plain
-/// multiplication gives it; above, 10^e = 5^e · 2^e, with 5^e rounded to 53
-/// bits from its exact value in a small big integer. A test checks all 309
-/// against core's float parser.
-fn pow10(exponent: u32) -> Option<f64> {
-    if exponent > 308 {
-        return None;
-    }
-    if exponent <= 22 {
-        let mut power = 1.0;
-        for _ in 0..exponent {
-            power *= 10.0;
-        }
-        return Some(power);
-    }
-    // 5^exponent, little-endian base-2^32 digits (at most 716 bits).
-    let mut five_power: Vec<u32> = vec![1];
-    for _ in 0..exponent {
-        let mut carry = 0u64;
-        for digit in &mut five_power {
-            let product = u64::from(*digit) * 5 + carry;
-            *digit = product as u32;
-            carry = product >> 32;
-        }
-        if carry != 0 {
-            five_power.push(carry as u32);
-        }
-    }
-    let bit = |index: usize| five_power[index / 32] >> (index % 32) & 1 == 1;
-    let top = five_power.len() - 1;
-    let length = 32 * top + (32 - five_power[top].leading_zeros() as usize);
-    // 5^23 already has 54 bits: keep 53, look at the next, then the rest.
-    let dropped = length - 53;
-    let mut mantissa = 0u64;
-    for index in (dropped..length).rev() {
-        mantissa = mantissa << 1 | u64::from(bit(index));
-    }
-    let half = bit(dropped - 1);
-    let below_half = (0..dropped - 1).any(bit);
-    if half && (below_half || mantissa & 1 == 1) {
-        mantissa += 1; // may reach 2^53, still exact
-    }
-    // mantissa · 2^(dropped + exponent); that power of two is at most 2^971.
-    let scale = f64::from_bits((1023 + (dropped as u64) + u64::from(exponent)) << 52);
-    Some(mantissa as f64 * scale)
+/// `text` as an `f64`: core's parser (and its tables, about 17 KB of wasm)
+/// with `float-tables`, else the installed one (`None` when there is none).
+fn parse_f64(text: &str) -> Option<f64> {
+    #[cfg(feature = "float-tables")]
+    return text.parse().ok();
+    #[cfg(not(feature = "float-tables"))]
+    return FLOAT_PARSER.get().map(|parse| parse(text));
 }
 
 /// An array, each item read by `read`.
@@ -737,16 +597,7 @@ mod tests {
     }
 
     #[test]
-    fn powers_of_ten_are_the_nearest_f64() {
-        for exponent in 0..=308u32 {
-            let literal: f64 = ["1e", &exponent.to_string()].concat().parse().expect("1eN");
-            assert_eq!(pow10(exponent), Some(literal), "1e{exponent}");
-        }
-        assert_eq!(pow10(309), None);
-    }
-
-    #[test]
-    fn floats_as_serde_json_reads_them() {
+    fn floats_as_serde_json_reads_them_correctly_rounded() {
         for text in [
             "0",
             "-0",
@@ -773,10 +624,29 @@ mod tests {
             "2e-324",
             "123456789012345678901234567890e-10",
             "1.7976931348623157e308",
+            "9007199254740993e-5",
+            "1.2345678901234567e-5",
+            // serde_json's shortest form of an f64 that the earlier
+            // serde_json-without-float_roundtrip reading got one ulp wrong.
+            "7.847308861585414e-82",
         ] {
             let serde = serde_json::from_str::<f64>(text).ok();
             let small = parse(text).and_then(|v| float(&v, "n")).ok();
             assert_eq!(serde.map(f64::to_bits), small.map(f64::to_bits), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The guarantee the widget needs: every `f64` the edge serves (in
+        /// serde_json's shortest round-trip form) reads back exactly.
+        #[test]
+        fn served_floats_read_back_exactly(bits in proptest::prelude::any::<u64>()) {
+            let number = f64::from_bits(bits);
+            if number.is_finite() {
+                let text = serde_json::to_string(&number).expect("finite");
+                let read = parse(&text).and_then(|v| float(&v, "n")).expect("reads");
+                proptest::prop_assert_eq!(read.to_bits(), number.to_bits(), "{}", text);
+            }
         }
     }
 

@@ -482,3 +482,38 @@ fn the_browsers_unicode_data_is_cores() {
         differing.len()
     );
 }
+
+#[wasm_bindgen_test]
+fn the_browsers_float_parser_reads_served_numbers_exactly() {
+    // The widget reads a spec's bounds with the browser's parseFloat (see
+    // `shared::json::float`); the edge holds them as f64s and serves them in
+    // serde_json's shortest round-trip form. Each must read back bit for bit.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut numbers = vec![
+        0.0,
+        -0.0,
+        0.1,
+        1e22,
+        1e23,
+        5e-324,
+        f64::MAX,
+        7.847308861585414e-82,
+    ];
+    for _ in 0..20_000 {
+        // xorshift64: a fixed, reproducible spread over every exponent.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let number = f64::from_bits(state);
+        if number.is_finite() {
+            numbers.push(number);
+        }
+    }
+    leadform_widget::unicode::install();
+    for number in numbers {
+        let text = serde_json::to_string(&number).expect("finite");
+        let value = leadform_shared::json::parse(&text).expect("JSON number");
+        let read = leadform_shared::json::float(&value, "bound").expect("in range");
+        assert_eq!(read.to_bits(), number.to_bits(), "{text}");
+    }
+}
