@@ -180,46 +180,34 @@ impl UiText {
 
     /// The stable key of the text in a catalog's `ui` object.
     pub const fn key(self) -> &'static str {
-        match self {
-            UiText::Next => "next",
-            UiText::Back => "back",
-            UiText::Sending => "sending",
-            UiText::Optional => "optional",
-            UiText::Required => "required",
-            UiText::ChooseOne => "choose_one",
-            UiText::Retry => "retry",
-            UiText::SavedOffline => "saved_offline",
-            UiText::NotAccepted => "not_accepted",
-            UiText::FixErrors => "fix_errors",
-            UiText::EarlierSent => "earlier_sent",
-            UiText::HoneypotLabel => "honeypot_label",
-            UiText::PhoneSentAs => "phone_sent_as",
-            UiText::Step => "step",
-            UiText::Of => "of",
-        }
+        UI_TEXTS[self as usize].0
     }
 
     /// The English text, built into the widget.
     pub const fn english(self) -> &'static str {
-        match self {
-            UiText::Next => "Next",
-            UiText::Back => "Back",
-            UiText::Sending => "Sending…",
-            UiText::Optional => "(optional)",
-            UiText::Required => "(required)",
-            UiText::ChooseOne => "Choose…",
-            UiText::Retry => "Try again",
-            UiText::SavedOffline => "We could not reach the server. Your answers are saved on this device and will be sent automatically next time, or you can try again now.",
-            UiText::NotAccepted => "Your answers could not be sent. Please check them and try again.",
-            UiText::FixErrors => "Please correct the highlighted fields.",
-            UiText::EarlierSent => "Your earlier answers have now been sent.",
-            UiText::HoneypotLabel => "Leave this field empty",
-            UiText::PhoneSentAs => "Will be sent as",
-            UiText::Step => "Step",
-            UiText::Of => "of",
-        }
+        UI_TEXTS[self as usize].1
     }
 }
+
+/// `(catalog key, English)` of every [`UiText`], in declaration order: one
+/// table the widget indexes rather than two `match`es it would branch through.
+const UI_TEXTS: [(&str, &str); UiText::ALL.len()] = [
+    ("next", "Next"),
+    ("back", "Back"),
+    ("sending", "Sending…"),
+    ("optional", "(optional)"),
+    ("required", "(required)"),
+    ("choose_one", "Choose…"),
+    ("retry", "Try again"),
+    ("saved_offline", "We could not reach the server. Your answers are saved on this device and will be sent automatically next time, or you can try again now."),
+    ("not_accepted", "Your answers could not be sent. Please check them and try again."),
+    ("fix_errors", "Please correct the highlighted fields."),
+    ("earlier_sent", "Your earlier answers have now been sent."),
+    ("honeypot_label", "Leave this field empty"),
+    ("phone_sent_as", "Will be sent as"),
+    ("step", "Step"),
+    ("of", "of"),
+];
 
 /// The interface text `key` in `lang`.
 pub fn ui_text(key: UiText, lang: Lang) -> &'static str {
@@ -287,6 +275,21 @@ mod tests {
             // would mean a forgotten translation.
             assert_ne!(key.english(), ui_spanish(key), "{key:?} is not translated");
         }
+        for (index, &key) in UiText::ALL.iter().enumerate() {
+            assert_eq!(key as usize, index, "{key:?}: ALL is in declaration order");
+            // Each row of UI_TEXTS belongs to its variant: the key is the
+            // variant's name in snake case.
+            let mut snake = String::new();
+            for c in format!("{key:?}").chars() {
+                if c.is_ascii_uppercase() && !snake.is_empty() {
+                    snake.push('_');
+                }
+                snake.push(c.to_ascii_lowercase());
+            }
+            assert_eq!(key.key(), snake);
+        }
+        assert_eq!(UiText::Next.english(), "Next");
+        assert_eq!(UiText::Of.english(), "of");
         let keys: Vec<&str> = UiText::ALL.iter().map(|k| k.key()).collect();
         let mut unique = keys.clone();
         unique.sort_unstable();
