@@ -330,7 +330,16 @@ fn plan_for_code(code: &str) -> Option<&'static Plan> {
 
 fn plan_for_country(country: Country) -> Option<&'static Plan> {
     let code = country.calling_code();
-    PLANS.iter().find(|p| p.code.parse::<u16>() == Ok(code))
+    PLANS.iter().find(|p| digits_value(p.code) == code)
+}
+
+/// The value of a calling code's 1-3 ASCII digits (the scan has made sure
+/// they are digits): a fold rather than `str::parse`, whose generic code
+/// the widget would otherwise carry for this alone.
+fn digits_value(digits: &str) -> u16 {
+    digits
+        .bytes()
+        .fold(0, |value, digit| value * 10 + u16::from(digit - b'0'))
 }
 
 /// Validates `input` and returns it in E.164, using `default_country` for
@@ -397,7 +406,7 @@ fn international(number: &str) -> Result<String, ErrorCode> {
         if let Some(plan) = plan_for_code(code) {
             return with_prefixes(rest, plan.after_code, plan);
         }
-        if code.parse::<u16>().is_ok_and(|c| ASSIGNED.contains(&c)) {
+        if ASSIGNED.contains(&digits_value(code)) {
             return Err(ErrorCode::PhoneUnsupportedCountry);
         }
     }

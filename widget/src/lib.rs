@@ -114,7 +114,7 @@ pub fn set_turnstile_token(form: u32, token: Option<String>) {
 /// Gives the form's shadow root the widget's stylesheet: a constructed sheet
 /// (`adoptedStyleSheets`, which a page's CSP `style-src` does not restrict),
 /// or a `<style>` element on browsers without constructable stylesheets.
-fn install_css(container: &web_sys::HtmlElement) {
+fn install_css(container: &web_sys::HtmlElement, document: &web_sys::Document) {
     use wasm_bindgen::JsCast;
     let root = container.get_root_node();
     if let Ok(shadow) = root.dyn_into::<web_sys::ShadowRoot>() {
@@ -125,9 +125,7 @@ fn install_css(container: &web_sys::HtmlElement) {
             }
         }
     }
-    let style = container
-        .owner_document()
-        .and_then(|d| d.create_element("style").ok());
+    let style = document.create_element("style").ok();
     if let (Some(style), Some(parent)) = (style, container.parent_node()) {
         style.set_text_content(Some(CSS));
         let _ = parent.insert_before(&style, Some(container));
@@ -185,10 +183,11 @@ pub fn mount(
         i18n: i18n::Catalog::from_json(catalog_json),
         uid: form_uid(NEXT_UID.fetch_add(1, Ordering::Relaxed)),
     };
-    install_css(&container);
-    let document = container
-        .owner_document()
-        .ok_or_else(|| JsError::new("mount: the container is not in a document"))?;
+    // The loader makes the container in the page's own document.
+    let document = platform::window()
+        .document()
+        .ok_or_else(|| JsError::new("mount: the page has no document"))?;
+    install_css(&container, &document);
     let theme = (!theme.is_empty()).then_some(theme);
     // Forms are never unmounted: their signals and bindings live as long as
     // the page (see `reactive`).
