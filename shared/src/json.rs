@@ -461,9 +461,14 @@ pub fn boolean(value: &Json, what: &str) -> Result<bool, JsonError> {
 /// A non-negative integer (no fraction, no exponent) that fits in `u64`.
 pub fn uint(value: &Json, what: &str) -> Result<u64, JsonError> {
     match value {
+        // A checked fold of the digits rather than `str::parse`, whose generic
+        // code the widget would carry for this alone.
         Json::Number(text) if text.bytes().all(|b| b.is_ascii_digit()) => text
-            .parse()
-            .map_or_else(|_| error("out of range: ", what), Ok),
+            .bytes()
+            .try_fold(0u64, |n, digit| {
+                n.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+            })
+            .map_or_else(|| error("out of range: ", what), Ok),
         _ => error("expected an unsigned integer: ", what),
     }
 }
@@ -662,6 +667,15 @@ mod tests {
         assert!(u32_value(required(members, "big").expect("big"), "big").is_err());
         assert!(u32_value(required(members, "f").expect("f"), "f").is_err());
         assert!(uint(required(members, "neg").expect("neg"), "neg").is_err());
+        for (text, expected) in [
+            ("0", Some(0)),
+            ("18446744073709551615", Some(u64::MAX)),
+            ("18446744073709551616", None),
+            ("1e3", None),
+        ] {
+            let number = parse(text).expect("a JSON number");
+            assert_eq!(uint(&number, "n").ok(), expected, "{text}");
+        }
         assert_eq!(float(required(members, "f").expect("f"), "f"), Ok(1.5));
         assert!(object(&value, "t", &["n"]).is_err());
         let twice = parse(r#"{"a":1,"a":2}"#).expect("parses");
