@@ -139,22 +139,48 @@ impl Attribution {
     }
 }
 
+/// The JSON keys of [`Touch`]'s members, in declaration (= serde) order: the
+/// ten texts ([`Touch::texts`] lists them in this order), then the time.
+const TOUCH_KEYS: [&str; 11] = [
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "gclid",
+    "fbclid",
+    "referrer",
+    "landing_url",
+    "hubspot_utk",
+    "captured_at_ms",
+];
+
 impl Touch {
+    /// The text members, in [`TOUCH_KEYS`] order: one loop writes them all,
+    /// rather than ten copies of the same code in the widget.
+    fn texts(&self) -> [&Option<String>; 10] {
+        [
+            &self.utm_source,
+            &self.utm_medium,
+            &self.utm_campaign,
+            &self.utm_term,
+            &self.utm_content,
+            &self.gclid,
+            &self.fbclid,
+            &self.referrer,
+            &self.landing_url,
+            &self.hubspot_utk,
+        ]
+    }
+
     /// Appends the touch as serde_json writes it (see [`crate::json`]).
     pub fn write_json(&self, out: &mut String) {
         let mut object = Object::new(out);
-        object.opt_str("utm_source", self.utm_source.as_deref());
-        object.opt_str("utm_medium", self.utm_medium.as_deref());
-        object.opt_str("utm_campaign", self.utm_campaign.as_deref());
-        object.opt_str("utm_term", self.utm_term.as_deref());
-        object.opt_str("utm_content", self.utm_content.as_deref());
-        object.opt_str("gclid", self.gclid.as_deref());
-        object.opt_str("fbclid", self.fbclid.as_deref());
-        object.opt_str("referrer", self.referrer.as_deref());
-        object.opt_str("landing_url", self.landing_url.as_deref());
-        object.opt_str("hubspot_utk", self.hubspot_utk.as_deref());
+        for (key, value) in TOUCH_KEYS.iter().zip(self.texts()) {
+            object.opt_str(key, value.as_deref());
+        }
         if let Some(at) = self.captured_at_ms {
-            object.u64("captured_at_ms", at);
+            object.u64(TOUCH_KEYS[10], at);
         }
         object.end();
     }
@@ -162,36 +188,25 @@ impl Touch {
     /// Reads a touch with the small JSON reader ([`crate::json`]), as its
     /// serde derive would (the widget keeps the first touch in storage).
     pub fn from_json(value: &Json) -> Result<Touch, JsonError> {
-        let m = object(
-            value,
-            "touch",
-            &[
-                "utm_source",
-                "utm_medium",
-                "utm_campaign",
-                "utm_term",
-                "utm_content",
-                "gclid",
-                "fbclid",
-                "referrer",
-                "landing_url",
-                "hubspot_utk",
-                "captured_at_ms",
-            ],
-        )?;
-        let text = |key: &str| optional(m, key, string);
+        let m = object(value, "touch", &TOUCH_KEYS)?;
+        let mut texts: [Option<String>; 10] = Default::default();
+        for (text, key) in texts.iter_mut().zip(TOUCH_KEYS) {
+            *text = optional(m, key, string)?;
+        }
+        let [utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, referrer, landing_url, hubspot_utk] =
+            texts;
         Ok(Touch {
-            utm_source: text("utm_source")?,
-            utm_medium: text("utm_medium")?,
-            utm_campaign: text("utm_campaign")?,
-            utm_term: text("utm_term")?,
-            utm_content: text("utm_content")?,
-            gclid: text("gclid")?,
-            fbclid: text("fbclid")?,
-            referrer: text("referrer")?,
-            landing_url: text("landing_url")?,
-            hubspot_utk: text("hubspot_utk")?,
-            captured_at_ms: optional(m, "captured_at_ms", uint)?,
+            utm_source,
+            utm_medium,
+            utm_campaign,
+            utm_term,
+            utm_content,
+            gclid,
+            fbclid,
+            referrer,
+            landing_url,
+            hubspot_utk,
+            captured_at_ms: optional(m, TOUCH_KEYS[10], uint)?,
         })
     }
 }
