@@ -429,33 +429,57 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
             .collect()
     }
 
+    /// Makes every certificate insert fail (a D1 write failure, injected as a
+    /// trigger); [`ALLOW_CERTIFICATE_WRITES`] removes it.
+    pub const FAIL_CERTIFICATE_WRITES: &'static str = "CREATE TRIGGER IF NOT EXISTS fail_certificate_writes BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END";
+
+    /// Undoes [`Worker::FAIL_CERTIFICATE_WRITES`].
+    pub const ALLOW_CERTIFICATE_WRITES: &'static str =
+        "DROP TRIGGER IF EXISTS fail_certificate_writes";
+
     /// Runs SQL against the local D1 database (same persistence directory).
+    /// `wrangler d1 execute` opens the SQLite file the running workerd also
+    /// writes, and now and then fails without running anything (seen once in
+    /// CI, with no message on stderr), so a failed run is tried again, up to
+    /// three times in all, with its output shown. The statements tests pass
+    /// here are idempotent (`IF [NOT] EXISTS`, `UPDATE`s that set the same
+    /// value again), so a retry cannot apply one twice.
     pub fn d1(&self, sql: &str) -> String {
         let config_path = self.dir.join("wrangler.toml").display().to_string();
         let persist = self.dir.join("state").display().to_string();
-        let output = node_command(&[
-            "d1",
-            "execute",
-            "DB",
-            "--local",
-            "--persist-to",
-            &persist,
-            "--config",
-            &config_path,
-            "--json",
-            "--command",
-            sql,
-        ])
-        .current_dir(&self.dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run wrangler d1 execute");
-        assert!(
-            output.status.success(),
-            "d1 execute failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout).to_string()
+        let mut attempt = 1;
+        loop {
+            let output = node_command(&[
+                "d1",
+                "execute",
+                "DB",
+                "--local",
+                "--persist-to",
+                &persist,
+                "--config",
+                &config_path,
+                "--json",
+                "--command",
+                sql,
+            ])
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run wrangler d1 execute");
+            let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+            if output.status.success() {
+                return stdout;
+            }
+            let failure = format!(
+                "d1 execute failed (attempt {attempt} of 3, {}): {}\n{stdout}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(attempt < 3, "{failure}");
+            eprintln!("{failure}");
+            attempt += 1;
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 
     /// Polls `GET path` (owner) until `done(json)` holds.

@@ -363,7 +363,7 @@ fn a_d1_write_failure_answers_503_and_the_widget_keeps_the_submission_until_stor
     let (worker, _page, _driver, session) = visit_allowed_page(&destination, "contact", "/");
     // A real storage fault: D1 refuses every certificate insert, so the
     // Worker's atomic batch (lead + certificates + deliveries) fails.
-    worker.d1(FAIL_CERTIFICATE_WRITES);
+    worker.d1(Worker::FAIL_CERTIFICATE_WRITES);
     fill_and_submit(&session, "petra@example.org");
     let pending = wait_kept(&session, "contact");
     assert!(pending.contains("petra@example.org"), "{pending}");
@@ -380,7 +380,7 @@ fn a_d1_write_failure_answers_503_and_the_widget_keeps_the_submission_until_stor
         "nothing stored by a failed write"
     );
 
-    worker.d1("DROP TRIGGER fail_certificate_writes");
+    worker.d1(Worker::ALLOW_CERTIFICATE_WRITES);
     session.refresh();
     browser::wait_for("the kept submission to be stored", WAIT, || {
         (worker.lead_ids("contact").len() == 1).then_some(())
@@ -397,9 +397,6 @@ fn a_d1_write_failure_answers_503_and_the_widget_keeps_the_submission_until_stor
         .json();
     assert_eq!(lead["record"]["values"]["email"], "petra@example.org");
 }
-
-/// SQL that makes every certificate insert fail (dropped by name to recover).
-const FAIL_CERTIFICATE_WRITES: &str = "CREATE TRIGGER fail_certificate_writes BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END";
 
 /// Waits until the widget keeps a pending submission of `form` in
 /// localStorage, and returns it.

@@ -154,7 +154,7 @@ fn a_d1_write_failure_answers_503_stores_nothing_and_the_same_submission_succeed
     let form = test_form("contact");
     // Certificates are written in the same batch as the lead: the whole
     // batch must fail, leaving no half-stored lead.
-    worker.d1("CREATE TRIGGER fail_certificate_writes BEFORE INSERT ON certificates BEGIN SELECT RAISE(ABORT, 'injected storage fault'); END");
+    worker.d1(Worker::FAIL_CERTIFICATE_WRITES);
     let failed = submit(&worker, &form, 900);
     assert_eq!(failed.status, 503, "{}", failed.body);
     assert_eq!(failed.json()["error"]["code"], "storage.unavailable");
@@ -162,7 +162,7 @@ fn a_d1_write_failure_answers_503_stores_nothing_and_the_same_submission_succeed
     let listing: Value = worker.owner("GET", "/v1/leads?form=contact").json();
     assert_eq!(listing["leads"], json!([]), "nothing half-stored");
 
-    worker.d1("DROP TRIGGER fail_certificate_writes");
+    worker.d1(Worker::ALLOW_CERTIFICATE_WRITES);
     let stored = submit(&worker, &form, 900);
     assert_eq!(stored.status, 202, "{}", stored.body);
     let again = submit(&worker, &form, 900);

@@ -120,8 +120,9 @@
       .then(function (loaded) {
         var glue = loaded[0];
         var specJson = loaded[1];
-        var handle = glue.mount(mountPoint, specJson, submitUrl, loaded[2], theme);
-        var entry = { id: formId, host: host, handle: handle };
+        // The form's number on the page, for the widget's other exports.
+        var number = glue.mount(mountPoint, specJson, submitUrl, loaded[2], theme);
+        var entry = { id: formId, host: host, number: number };
         shared.forms.push(entry);
         var siteKey = (JSON.parse(specJson).anti_spam || {}).turnstile_site_key;
         if (siteKey) {
@@ -135,13 +136,13 @@
                 sitekey: siteKey,
                 language: lang || "auto",
                 callback: function (token) {
-                  glue.setTurnstileToken(handle, token);
+                  glue.setTurnstileToken(number, token);
                 },
                 "expired-callback": function () {
-                  glue.setTurnstileToken(handle, undefined);
+                  glue.setTurnstileToken(number, undefined);
                 },
                 "error-callback": function () {
-                  glue.setTurnstileToken(handle, undefined);
+                  glue.setTurnstileToken(number, undefined);
                 }
               });
             },

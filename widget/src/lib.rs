@@ -3,15 +3,16 @@
 //! site owner's page. The DOM is built once ([`view`], with the helpers of
 //! [`dom`]) and kept current by the signals and effects of [`reactive`].
 //!
-//! The loader fetches the public form spec and this module in parallel, then
-//! calls [`mount`]. Everything about validation, consent records, the envelope
-//! and progressive profiling comes from `leadform-shared`, so the widget and
-//! the edge can never disagree. This crate must stay small (see
-//! `widget/size-report.sh`): no `regex`, no ICU data or Unicode tables (NFC,
-//! case and letters are the browser's: [`unicode`]), no libphonenumber, no
-//! serde (JSON is read and written by `leadform_shared::json`), no `format!`
-//! (`leadform_shared::concat`), no typed view trees, no `eval`-style code
-//! generation.
+//! The loader fetches the public form spec, this module and (for a page not
+//! in English) the edge's catalog of built-in texts ([`i18n`]) in parallel,
+//! then calls [`mount`]. Everything about validation, consent records, the
+//! envelope and progressive profiling comes from `leadform-shared`, so the
+//! widget and the edge can never disagree. This crate must stay small (see
+//! `widget/size-report.sh`, which fails over the budget): no `regex`, no ICU
+//! data or Unicode tables (NFC, case and letters are the browser's, and so is
+//! float parsing: [`unicode`]), no libphonenumber, no serde (JSON is read and
+//! written by `leadform_shared::json`), no `format!` (`leadform_shared::concat`),
+//! no texts but English, no typed view trees, no `eval`-style code generation.
 
 pub mod attribution;
 pub mod contrast;
