@@ -52,7 +52,7 @@ pub struct FormSpec {
     pub consents: Vec<ConsentBlock>,
     #[serde(default)]
     pub anti_spam: AntiSpam,
-    /// Origins (scheme://host[:port]) whose pages may submit this form.
+    /// Origins (`scheme://host[:port]`) whose pages may submit this form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
     /// Where accepted leads are forwarded. Server-side only.
