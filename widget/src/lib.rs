@@ -53,7 +53,7 @@ pub const CSS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.css"));
 /// Why a form could not be mounted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MountError {
-    /// The spec JSON did not load or failed its checks (`spec.*` code + detail).
+    /// The spec body is not a spec's JSON (`spec.syntax` and the reader's message).
     Spec(String),
     /// The submit URL is empty.
     NoSubmitUrl,
@@ -101,9 +101,9 @@ thread_local! {
 }
 
 /// Called by the loader's Turnstile callback for form number `form` (the
-/// number the mount function returned) with the token, or `undefined` when it expires. A plain
-/// function and a number rather than a handle class: wasm-bindgen's class
-/// glue would cost the widget about 400 bytes gzip.
+/// number the mount function returned) with the token, or `undefined` when
+/// it expires. A plain function and a number rather than a handle class:
+/// wasm-bindgen's class glue would cost the widget about 400 bytes gzip.
 #[wasm_bindgen(js_name = setTurnstileToken)]
 pub fn set_turnstile_token(form: u32, token: Option<String>) {
     let signal = TURNSTILE_TOKENS.with(|tokens| tokens.borrow().get(form as usize).copied());
@@ -158,9 +158,10 @@ fn form_uid(sequence: u32) -> String {
 
 /// Mounts the form described by `spec_json` into `container` (an element in
 /// a shadow root) and returns its number on the page (for
-/// [`set_turnstile_token`]). `catalog_json` is the edge's catalog of the visitor's
-/// language (`GET /v1/i18n/{lang}`; `""` or anything unreadable = English,
-/// which is built in), `theme` a name put in `data-theme` (`""` = default).
+/// [`set_turnstile_token`]). `catalog_json` is the edge's catalog of the
+/// visitor's language (`GET /v1/i18n/{lang}`; `""` or anything unreadable =
+/// English, which is built in), `theme` a name put in `data-theme` (`""` =
+/// default).
 #[wasm_bindgen]
 pub fn mount(
     container: web_sys::HtmlElement,

@@ -2,8 +2,9 @@
 //!
 //! [`classify`] is pure: it maps an HTTP status and body to an [`Outcome`]
 //! (accepted, refused with field issues, or worth retrying later). [`post`]
-//! does the one `fetch` and hands its outcome to a callback. This module must not touch the DOM or storage; the
-//! form decides what to show and what to keep.
+//! does the one `fetch` and hands its outcome to a callback. This module must
+//! not touch the DOM or storage; the form decides what to show and what to
+//! keep.
 
 use leadform_shared::json::{self, Json};
 use leadform_shared::ErrorCode;
