@@ -38,7 +38,7 @@ impl Catalog {
         for (key, value) in members {
             match (key.as_str(), value) {
                 ("lang", Json::String(tag)) => {
-                    lang = Lang::ALL.iter().copied().find(|lang| lang.tag() == tag);
+                    lang = Lang::with_tag(&tag);
                 }
                 ("ui", Json::Object(texts)) => ui = Some(texts),
                 ("codes", Json::Object(texts)) => codes = Some(texts),

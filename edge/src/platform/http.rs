@@ -71,7 +71,7 @@ fn form_spec(req: &Request, id: &str) -> Result<Response> {
 /// `leadform_shared::messages::catalog_json`). Public and the same for every
 /// form, so any origin may read it; it changes only with a deploy.
 fn catalog(tag: &str) -> Result<Response> {
-    let Some(lang) = Lang::ALL.iter().copied().find(|lang| lang.tag() == tag) else {
+    let Some(lang) = Lang::with_tag(tag) else {
         return error_response(&EdgeError::LanguageNotFound, Some("*"));
     };
     let mut response = Response::ok(catalog_json(lang))?;
