@@ -8,8 +8,8 @@
 //! crate directory (default `../edge`).
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use std::{env, fs, thread};
@@ -189,6 +189,30 @@ fn node_command(args: &[&str]) -> Command {
     command
 }
 
+/// Runs `wrangler d1 <subcommand> DB <extra>` on the local database of the
+/// Worker directory `dir`: its `wrangler.toml`, state in `dir/state` (where
+/// `wrangler dev` keeps it too).
+fn local_d1(dir: &Path, subcommand: &[&str], extra: &[&str]) -> Output {
+    let config_path = dir.join("wrangler.toml").display().to_string();
+    let persist = dir.join("state").display().to_string();
+    let mut args = vec!["d1"];
+    args.extend_from_slice(subcommand);
+    args.extend_from_slice(&[
+        "DB",
+        "--local",
+        "--persist-to",
+        &persist,
+        "--config",
+        &config_path,
+    ]);
+    args.extend_from_slice(extra);
+    node_command(&args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wrangler d1")
+}
+
 impl Worker {
     pub fn start(options: WorkerOptions) -> Worker {
         let build = build_worker();
@@ -282,21 +306,7 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
         .expect("write .dev.vars");
         let config_path = dir.join("wrangler.toml").display().to_string();
         let persist = dir.join("state").display().to_string();
-        let migrate = node_command(&[
-            "d1",
-            "migrations",
-            "apply",
-            "DB",
-            "--local",
-            "--persist-to",
-            &persist,
-            "--config",
-            &config_path,
-        ])
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run wrangler d1 migrations apply");
+        let migrate = local_d1(&dir, &["migrations", "apply"], &[]);
         assert!(
             migrate.status.success(),
             "migrations failed:\n{}\n{}",
@@ -445,27 +455,9 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
     /// here are idempotent (`IF [NOT] EXISTS`, `UPDATE`s that set the same
     /// value again), so a retry cannot apply one twice.
     pub fn d1(&self, sql: &str) -> String {
-        let config_path = self.dir.join("wrangler.toml").display().to_string();
-        let persist = self.dir.join("state").display().to_string();
         let mut attempt = 1;
         loop {
-            let output = node_command(&[
-                "d1",
-                "execute",
-                "DB",
-                "--local",
-                "--persist-to",
-                &persist,
-                "--config",
-                &config_path,
-                "--json",
-                "--command",
-                sql,
-            ])
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run wrangler d1 execute");
+            let output = local_d1(&self.dir, &["execute"], &["--json", "--command", sql]);
             let stdout = String::from_utf8_lossy(&output.stdout).to_string();
             if output.status.success() {
                 return stdout;
