@@ -23,9 +23,9 @@ pub struct Rgba {
 }
 
 /// The unsigned decimal (`27`, `0.5`, `.5`) at the start of `bytes`, with
-/// the number of bytes it takes; `None` when no digit starts there. A few
-/// lines instead of core's float parser (about 17 KB of tables) or a call
-/// to the browser's `parseFloat`: computed colours hold only such numbers.
+/// the number of bytes it takes; `None` when no digit starts there. Computed
+/// colours hold only such numbers, so a few lines do, the same natively and
+/// in the wasm (core's float parser would bring about 17 KB of tables).
 fn leading_decimal(bytes: &[u8]) -> Option<(f64, usize)> {
     let (mut value, mut scale, mut used, mut digits) = (0.0, 1.0, 0, 0);
     let mut fraction = false;
@@ -89,7 +89,9 @@ pub fn parse_computed(text: &str) -> Option<Rgba> {
     }
     let channel = |value: f64| (value <= 255.0).then(|| value.round() as u8);
     let a = if count == 4 { numbers[3] } else { 1.0 };
-    (count >= 3 && a <= 1.0).then_some(())?;
+    if count < 3 || a > 1.0 {
+        return None;
+    }
     Some(Rgba {
         r: channel(numbers[0])?,
         g: channel(numbers[1])?,
