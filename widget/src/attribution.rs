@@ -72,15 +72,13 @@ pub fn capture(now_ms: u64) -> Attribution {
     );
     // HubSpot's visitor cookie, so HubSpot can tie the lead to its analytics.
     current.hubspot_utk = platform::cookies().and_then(|c| cookie_value(&c, "hubspotutk"));
-    let first_touch = platform::load(FIRST_TOUCH_KEY)
-        .and_then(|text| leadform_shared::json::parse(&text).ok())
-        .and_then(|value| Touch::from_json(&value).ok());
+    let first_touch = platform::load(FIRST_TOUCH_KEY).and_then(|text| platform::from_json(&text));
     let first_touch = match first_touch {
         Some(first) => first,
         None => {
-            let mut json = String::new();
-            current.write_json(&mut json);
-            platform::save(FIRST_TOUCH_KEY, &json);
+            if let Some(json) = platform::to_json(&current) {
+                platform::save(FIRST_TOUCH_KEY, &json);
+            }
             current.clone()
         }
     };

@@ -1,5 +1,5 @@
-//! The form itself: its state (signals of [`crate::reactive`]) and the step/submit flow; the
-//! DOM that shows it is built by [`crate::view`].
+//! The form's model: its state (Leptos signals), the step flow and the
+//! submit [`Action`]; the components of [`crate::view`] show it.
 //!
 //! Everything the visitor sees is derived from the public [`FormSpec`]: the
 //! fields of this visit come from `leadform_shared::select_fields`, every value
@@ -16,12 +16,15 @@ use leadform_shared::{
     concat, validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldMap,
     FieldSpec, FieldValue, FormSpec, Selection, SubmissionEnvelope,
 };
+use leptos::prelude::{
+    set_timeout, Action, Get, GetUntracked, GetValue, LocalStorage, RwSignal, Set, SetValue,
+    StoredValue, Update, UpdateValue, With, WithUntracked, WithValue,
+};
 use wasm_bindgen::JsCast;
 
 use crate::attribution::cut;
 use crate::i18n::Catalog;
 use crate::platform;
-use crate::reactive::{RwSignal, StoredValue};
 use crate::store::{self, Pending};
 use crate::submit::{self, Outcome, Refusal};
 use leadform_shared::messages::UiText;
@@ -43,10 +46,10 @@ pub enum Status {
     Refused(Option<ErrorCode>),
 }
 
-/// A mounted form, as its views and handlers hold it: one pointer to its
-/// [`Form`], which lives as long as the page (forms are never unmounted, like
-/// the signals of [`crate::reactive`]). Being `Copy`, a handler that captures
-/// it has no clone or drop code of its own.
+/// A mounted form, as its components and handlers hold it (through Leptos's
+/// context): one pointer to its [`Form`], which lives as long as the page
+/// (forms are never unmounted). Being `Copy`, a handler that captures it has
+/// no clone or drop code of its own.
 #[derive(Clone, Copy)]
 pub struct Ctx(&'static Form);
 
@@ -81,7 +84,9 @@ pub struct Form {
     started_at_ms: u64,
     /// (total hidden ms, hidden since) for time-to-fill.
     hidden: StoredValue<(u64, Option<u64>)>,
-    root: web_sys::HtmlElement,
+    /// The element the form is mounted in (for focus), kept in Leptos's
+    /// thread-local arena: DOM handles are not `Send`.
+    root: StoredValue<web_sys::HtmlElement, LocalStorage>,
     pub values: RwSignal<FieldMap<FieldValue>>,
     pub errors: RwSignal<FieldMap<ErrorCode>>,
     /// Consent id → (ticked, when last changed).
@@ -94,6 +99,8 @@ pub struct Form {
     pub turnstile_token: RwSignal<Option<String>>,
     /// The submission to resend when the visitor presses Retry.
     retry: StoredValue<Option<Pending>>,
+    /// Sends a submission; its `pending()` disables the submit button.
+    pub submit: Action<(Ctx, Pending), ()>,
 }
 
 /// What [`Ctx::new`] needs besides the DOM root.
@@ -141,7 +148,7 @@ impl Ctx {
             attribution: crate::attribution::capture(now),
             started_at_ms: now,
             hidden: StoredValue::new((0, platform::page_hidden().then_some(now))),
-            root,
+            root: StoredValue::new_local(root),
             values: RwSignal::new(values),
             errors: RwSignal::new(FieldMap::new()),
             consents: RwSignal::new(FieldMap::new()),
@@ -152,6 +159,13 @@ impl Ctx {
             honeypot: RwSignal::new(String::new()),
             turnstile_token,
             retry: StoredValue::new(None),
+            submit: Action::new_local(|(ctx, pending): &(Ctx, Pending)| {
+                let (ctx, pending) = (*ctx, pending.clone());
+                async move {
+                    let outcome = submit::post(&ctx.submit_url, &pending.envelope).await;
+                    ctx.delivered(pending, outcome);
+                }
+            }),
             spec,
         })));
         ctx.track_visibility();
@@ -291,20 +305,26 @@ impl Ctx {
         bad
     }
 
-    /// Moves focus to the element with `dom_id`. Signals update the DOM
-    /// synchronously (see [`crate::reactive`]), so the step or message that
-    /// holds it is already shown when this runs.
+    /// Moves focus to the element with `dom_id` once the views have caught
+    /// up: Leptos applies signal changes to the DOM in a microtask, so the
+    /// step or message that holds the element may still be hidden now; a
+    /// zero-delay timer runs after every pending microtask.
     fn focus(&self, dom_id: String) {
-        let element = self
-            .root
-            .query_selector(&concat(&["#", &dom_id]))
-            .ok()
-            .flatten()
-            // Every element of the form is an HTML element.
-            .map(|e| e.unchecked_into::<web_sys::HtmlElement>());
-        if let Some(element) = element {
-            let _ = element.focus();
-        }
+        let root = self.root;
+        set_timeout(
+            move || {
+                let element = root
+                    .with_value(|root| root.query_selector(&concat(&["#", &dom_id])))
+                    .ok()
+                    .flatten()
+                    // Every element of the form is an HTML element.
+                    .map(|e| e.unchecked_into::<web_sys::HtmlElement>());
+                if let Some(element) = element {
+                    let _ = element.focus();
+                }
+            },
+            std::time::Duration::ZERO,
+        );
     }
 
     fn focus_first_field(&self, index: usize) {
@@ -316,6 +336,12 @@ impl Ctx {
         if let Some(id) = first {
             self.focus(id);
         }
+    }
+
+    /// The step a consent block is shown on: the one holding the fields it
+    /// covers (see `Selection::consent_step`), else the last.
+    pub fn consent_step(&self, _block: &leadform_shared::ConsentBlock) -> usize {
+        self.selection.steps.len().saturating_sub(1)
     }
 
     pub fn is_last_step(&self) -> bool {
@@ -374,10 +400,10 @@ impl Ctx {
             return;
         };
         // Lives as long as the page, like the form.
-        crate::dom::on(
+        platform::on(
             &document,
             "visibilitychange",
-            Box::new(move |_| {
+            Box::new(move || {
                 let now = platform::now_ms();
                 let is_hidden = platform::page_hidden();
                 hidden.update_value(|(total, since)| {
@@ -449,7 +475,7 @@ impl Ctx {
             lang: self.i18n.lang,
         };
         Ok(Pending {
-            envelope: envelope.to_json(),
+            envelope: platform::to_json(&envelope).unwrap_or_default(),
             answered,
         })
     }
@@ -468,37 +494,42 @@ impl Ctx {
         }
     }
 
+    /// Dispatches the submit action (at most one send at a time).
     fn deliver(&self, pending: Pending) {
+        if self.submit.pending().get_untracked() {
+            return;
+        }
         self.status.set(Status::Sending);
-        let ctx = *self;
-        let envelope = pending.envelope.clone();
-        let delivered = Box::new(move |outcome| match outcome {
+        self.submit.dispatch_local((*self, pending));
+    }
+
+    /// What the submit action does with the edge's answer.
+    fn delivered(&self, pending: Pending, outcome: Outcome) {
+        match outcome {
             Outcome::Accepted { .. } => {
-                store::clear_pending(&ctx.spec.id);
-                store::add_known_fields(&ctx.spec.id, pending.answered);
-                ctx.retry.set_value(None);
-                ctx.succeed();
+                store::clear_pending(&self.spec.id);
+                store::add_known_fields(&self.spec.id, pending.answered);
+                self.retry.set_value(None);
+                self.succeed();
             }
             Outcome::Refused(refusal) => {
-                store::clear_pending(&ctx.spec.id);
-                ctx.retry.set_value(None);
-                ctx.show_refusal(refusal);
+                store::clear_pending(&self.spec.id);
+                self.retry.set_value(None);
+                self.show_refusal(refusal);
             }
             Outcome::Retry => {
-                store::save_pending(&ctx.spec.id, &pending);
-                ctx.retry.set_value(Some(pending));
-                ctx.status.set(Status::Offline);
+                store::save_pending(&self.spec.id, &pending);
+                self.retry.set_value(Some(pending));
+                self.status.set(Status::Offline);
             }
-        });
-        submit::post(&self.submit_url, &envelope, delivered);
+        }
     }
 
     /// A submission kept from an earlier visit: send it in the background.
     fn resend_earlier(&self, pending: Pending) {
         let ctx = *self;
-        let envelope = pending.envelope.clone();
-        let delivered = Box::new(move |outcome| {
-            match outcome {
+        leptos::task::spawn_local(async move {
+            match submit::post(&ctx.submit_url, &pending.envelope).await {
                 Outcome::Accepted { .. } => {
                     store::clear_pending(&ctx.spec.id);
                     store::add_known_fields(&ctx.spec.id, pending.answered);
@@ -509,7 +540,6 @@ impl Ctx {
                 Outcome::Retry => {}
             }
         });
-        submit::post(&self.submit_url, &envelope, delivered);
     }
 
     fn succeed(&self) {

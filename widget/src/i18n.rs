@@ -1,6 +1,7 @@
 //! The form's built-in texts in the visitor's language: English is built in;
 //! any other language is the catalog the loader fetched from the edge
-//! (`GET /v1/i18n/{lang}`, written by `leadform_shared::messages::catalog_json`).
+//! (`GET /v1/i18n/{lang}`, written by `leadform_shared::messages::catalog_json`),
+//! read through serde.
 //!
 //! Every text, in every language, is written once in
 //! `leadform_shared::messages`; this module only reads a served catalog, and
@@ -9,47 +10,28 @@
 //! downloaded by every visitor), nor field labels or consent text: those are
 //! the owner's, shown exactly as the spec declares them.
 
-use leadform_shared::json::{self, write_u64, Json};
 use leadform_shared::messages::UiText;
-use leadform_shared::{ErrorCode, Lang};
+use leadform_shared::{ErrorCode, FieldMap, Lang};
+use serde::Deserialize;
 
 /// The texts one mounted form shows.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 pub struct Catalog {
     /// The language of the catalog's texts (English when none was read).
     pub lang: Lang,
-    ui: Vec<(String, Json)>,
-    codes: Vec<(String, Json)>,
+    ui: FieldMap<String>,
+    codes: FieldMap<String>,
 }
 
 impl Catalog {
-    /// Reads a catalog served by the edge; `""` (no catalog: English) and
-    /// anything that is not a catalog of a known language give English.
+    /// Reads a catalog served by the edge (`JSON.parse` + serde-wasm-bindgen);
+    /// `""` (no catalog: English) and anything that is not a catalog of a
+    /// known language give English.
     pub fn from_json(text: &str) -> Catalog {
-        Catalog::read(text).unwrap_or_default()
-    }
-
-    fn read(text: &str) -> Option<Catalog> {
-        let Json::Object(members) = json::parse(text).ok()? else {
-            return None;
-        };
-        let (mut lang, mut ui, mut codes) = (None, None, None);
-        // Taken apart by value: the texts are kept without a copy.
-        for (key, value) in members {
-            match (key.as_str(), value) {
-                ("lang", Json::String(tag)) => {
-                    lang = Lang::with_tag(&tag);
-                }
-                ("ui", Json::Object(texts)) => ui = Some(texts),
-                ("codes", Json::Object(texts)) => codes = Some(texts),
-                _ => {}
-            }
+        if text.is_empty() {
+            return Catalog::default();
         }
-        Some(Catalog {
-            lang: lang?,
-            ui: ui?,
-            codes: codes?,
-        })
+        crate::platform::from_json(text).unwrap_or_default()
     }
 
     /// The interface text `key`.
@@ -65,25 +47,14 @@ impl Catalog {
     /// "Step 2 of 3" (1-based `current`).
     pub fn step_of(&self, current: usize, total: usize) -> String {
         let (step, of) = (self.t(UiText::Step), self.t(UiText::Of));
-        // The two words, three spaces and room for two numbers of a few digits.
-        let mut text = String::with_capacity(step.len() + of.len() + 3 + 8);
-        text.push_str(step);
-        text.push(' ');
-        write_u64(&mut text, current as u64);
-        text.push(' ');
-        text.push_str(of);
-        text.push(' ');
-        write_u64(&mut text, total as u64);
-        text
+        let (current, total) = (current.to_string(), total.to_string());
+        leadform_shared::concat(&[step, " ", &current, " ", of, " ", &total])
     }
 }
 
-/// A non-empty string member of a catalog object.
-fn lookup<'a>(texts: &'a [(String, Json)], key: &str) -> Option<&'a str> {
-    match json::member(texts, key) {
-        Some(Json::String(text)) if !text.is_empty() => Some(text),
-        _ => None,
-    }
+/// A non-empty text of a catalog section.
+fn lookup<'a>(texts: &'a FieldMap<String>, key: &str) -> Option<&'a str> {
+    texts.get(key).map(String::as_str).filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -91,10 +62,17 @@ mod tests {
     use super::*;
     use leadform_shared::messages::{catalog_json, message, ui_text};
 
+    /// What the widget reads from a served catalog text (natively: serde_json
+    /// stands in for the browser's JSON.parse + serde-wasm-bindgen, the same
+    /// serde derive reading both).
+    fn read(text: &str) -> Catalog {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
     #[test]
     fn served_catalogs_are_read_whole() {
         for &lang in Lang::ALL {
-            let catalog = Catalog::from_json(&catalog_json(lang));
+            let catalog = read(&catalog_json(lang));
             assert_eq!(catalog.lang, lang);
             for &key in UiText::ALL {
                 assert_eq!(catalog.t(key), ui_text(key, lang), "{key:?}");
@@ -103,7 +81,7 @@ mod tests {
                 assert_eq!(catalog.message(code), message(code, lang), "{code}");
             }
         }
-        let spanish = Catalog::from_json(&catalog_json(Lang::Es));
+        let spanish = read(&catalog_json(Lang::Es));
         assert_eq!(spanish.step_of(2, 3), "Paso 2 de 3");
         assert_eq!(Catalog::default().step_of(1, 3), "Step 1 of 3");
     }
@@ -114,16 +92,17 @@ mod tests {
             "",
             "not json",
             "[]",
-            r#"{"lang":"fr","ui":{},"codes":{}}"#,
+            r#"{"lang":"xx","ui":{},"codes":{}}"#,
             r#"{"lang":"es","ui":{}}"#,
             r#"{"lang":"es","ui":[],"codes":{}}"#,
+            // A text of the wrong type: the catalog is not the edge's.
+            r#"{"lang":"es","ui":{"next":"Siguiente","back":7},"codes":{}}"#,
         ] {
-            assert_eq!(Catalog::from_json(text), Catalog::default(), "{text}");
+            assert_eq!(read(text), Catalog::default(), "{text}");
         }
-        // A catalog that lacks a key, or holds a non-string, falls back per key.
-        let partial = Catalog::from_json(
-            r#"{"lang":"es","ui":{"next":"Siguiente","back":7},"codes":{"field.required":""}}"#,
-        );
+        // A catalog that lacks a key, or holds an empty text, falls back per key.
+        let partial =
+            read(r#"{"lang":"es","ui":{"next":"Siguiente"},"codes":{"field.required":""}}"#);
         assert_eq!(partial.lang, Lang::Es);
         assert_eq!(partial.t(UiText::Next), "Siguiente");
         assert_eq!(partial.t(UiText::Back), "Back");

@@ -1,26 +1,26 @@
-//! Leadform's embeddable form, compiled to WebAssembly and mounted by the
-//! hand-written loader (`widget/loader/leadform.js`) into a shadow root on the
-//! site owner's page. The DOM is built once ([`view`], with the helpers of
-//! [`dom`]) and kept current by the signals and effects of [`reactive`].
+//! Leadform's embeddable form: a Leptos (client-side rendered) app compiled
+//! to WebAssembly and mounted by the hand-written loader
+//! (`widget/loader/leadform.js`) into a shadow root on the site owner's page.
+//! The form's model ([`form`]: values, errors, steps, the submit action) is
+//! apart from its components ([`view`]), which read it from Leptos's context.
 //!
 //! The loader fetches the public form spec, this module and (for a page not
 //! in English) the edge's catalog of built-in texts ([`i18n`]) in parallel,
-//! then calls [`mount`]. Everything about validation, consent records, the
-//! envelope and progressive profiling comes from `leadform-shared`, so the
-//! widget and the edge can never disagree. This crate must stay small (see
-//! `widget/size-report.sh`, which fails over the budget): no `regex`, no ICU
-//! data or Unicode tables (NFC, case and letters are the browser's, and so is
-//! float parsing: [`unicode`]), no libphonenumber, no serde (JSON is read and
-//! written by `leadform_shared::json`), no `format!` (`leadform_shared::concat`),
-//! no texts but English, no typed view trees, no `eval`-style code generation.
+//! then calls [`mount`]. JSON crosses the boundary through the browser's
+//! `JSON.parse`/`JSON.stringify` and serde-wasm-bindgen ([`platform`]), into
+//! and out of the shared crate's serde types. Everything about validation,
+//! consent records, the envelope and progressive profiling comes from
+//! `leadform-shared`, so the widget and the edge can never disagree. This
+//! crate must stay small (see `widget/size-report.sh`, which fails over the
+//! budget): no `regex`, no ICU data or Unicode tables (NFC, case and letters
+//! are the browser's: [`unicode`]), no libphonenumber, no JSON parser of its
+//! own, no texts but English, no `eval`-style code generation.
 
 pub mod attribution;
 pub mod contrast;
-pub mod dom;
 pub mod form;
 pub mod i18n;
 pub mod platform;
-pub mod reactive;
 pub mod store;
 pub mod submit;
 pub mod unicode;
@@ -31,9 +31,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use leadform_shared::FormSpec;
+use leptos::prelude::{provide_context, RwSignal, Set};
 use wasm_bindgen::prelude::*;
-
-use crate::reactive::RwSignal;
 
 /// The allocator: a first-fit free list sorted by address, with neighbours
 /// merged on free (`lol_alloc`), about 5 KB of wasm smaller than std's
@@ -133,16 +132,17 @@ fn install_css(container: &web_sys::HtmlElement, document: &web_sys::Document) {
     }
 }
 
-/// Reads the public spec with shared's small JSON reader (serde_json's
-/// deserializer is too big for the widget). It does not run
-/// `FormSpec::check`: the edge serves only specs that passed it when the edge
-/// was built (and fails that build with the `spec.*` errors otherwise). A
-/// body that is not a spec's JSON is refused as `spec.syntax` with the
-/// reader's message.
+/// Reads the public spec: the browser's `JSON.parse`, then serde-wasm-bindgen
+/// into the shared crate's [`FormSpec`]. It does not run `FormSpec::check`:
+/// the edge serves only specs that passed it when the edge was built (and
+/// fails that build with the `spec.*` errors otherwise). A body that is not a
+/// spec's JSON is refused as `spec.syntax` with the reader's message.
 pub fn parse_spec(spec_json: &str) -> Result<FormSpec, MountError> {
-    FormSpec::read_json_small(spec_json).map_err(|error| {
-        MountError::Spec(leadform_shared::concat(&[SPEC_SYNTAX, " (", &error.0, ")"]))
-    })
+    let syntax = |detail: &str| {
+        MountError::Spec(leadform_shared::concat(&[SPEC_SYNTAX, " (", detail, ")"]))
+    };
+    let value = js_sys::JSON::parse(spec_json).map_err(|_| syntax("not JSON"))?;
+    serde_wasm_bindgen::from_value(value).map_err(|error| syntax(&error.to_string()))
 }
 
 /// `SpecError::Syntax`'s code, spelled here so that the widget does not link
@@ -151,9 +151,7 @@ const SPEC_SYNTAX: &str = "spec.syntax";
 
 /// The prefix of a form's DOM ids: `lf` and the mount's sequence number.
 fn form_uid(sequence: u32) -> String {
-    let mut uid = String::from("lf");
-    leadform_shared::json::write_u64(&mut uid, u64::from(sequence));
-    uid
+    leadform_shared::concat(&["lf", &sequence.to_string()])
 }
 
 /// Mounts the form described by `spec_json` into `container` (an element in
@@ -190,12 +188,17 @@ pub fn mount(
         .document()
         .ok_or_else(|| JsError::new("mount: the page has no document"))?;
     install_css(&container, &document);
-    let theme = (!theme.is_empty()).then_some(theme);
-    // Forms are never unmounted: their signals and bindings live as long as
-    // the page (see `reactive`).
+    let theme = (!theme.is_empty()).then(|| theme.to_owned());
     let turnstile_token = RwSignal::new(None);
-    let ctx = form::Ctx::new(setup, container.clone(), turnstile_token);
-    view::render(&ctx, theme, &document, &container);
+    let root = container.clone();
+    // Forms are never unmounted: the reactive owner of the form (its
+    // signals, effects and DOM bindings) lives as long as the page.
+    leptos::mount::mount_to(container.clone(), move || {
+        let ctx = form::Ctx::new(setup, root, turnstile_token);
+        provide_context(ctx);
+        leptos::view! { <view::LeadForm theme=theme/> }
+    })
+    .forget();
     contrast::enforce(&container);
     Ok(TURNSTILE_TOKENS.with(|tokens| {
         let mut tokens = tokens.borrow_mut();
@@ -210,25 +213,8 @@ mod tests {
     use leadform_shared::SpecError;
 
     #[test]
-    fn unreadable_specs_are_refused_as_syntax() {
-        let Err(MountError::Spec(detail)) = parse_spec("{") else {
-            panic!("broken JSON must be refused");
-        };
-        assert!(detail.starts_with("spec.syntax ("), "{detail}");
-        assert_eq!(SPEC_SYNTAX, SpecError::Syntax(String::new()).code());
-        assert_eq!(
-            parse_spec(r#"{"id":"contact"}"#),
-            Err(MountError::Spec(
-                "spec.syntax (missing field: fields)".to_owned()
-            ))
-        );
-        // The checks are the edge's: it serves only specs that passed them.
-        let unchecked = r#"{"id":"Bad id","fields":[]}"#;
-        assert!(parse_spec(unchecked).is_ok());
-    }
-
-    #[test]
     fn mount_error_messages_match_display() {
+        assert_eq!(SPEC_SYNTAX, SpecError::Syntax(String::new()).code());
         let no_url = MountError::NoSubmitUrl;
         assert_eq!(no_url.message(), "mount.no_submit_url: no submit URL given");
         let spec = MountError::Spec("spec.syntax (expected value)".to_owned());

@@ -1,12 +1,17 @@
 //! The few browser facilities the widget needs, behind small typed functions:
-//! clock, random ids, `localStorage`, the page URL and referrer.
+//! clock, random ids, `localStorage`, the page URL and referrer, and the JSON
+//! boundary (the browser's `JSON.parse`/`JSON.stringify` with
+//! serde-wasm-bindgen between them and the shared serde types).
 //!
 //! Every function degrades instead of failing: storage may be disabled
 //! (private mode, blocked cookies) and the form must still work without it.
 //! This module must not know about forms or leads.
 
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 #[wasm_bindgen]
 extern "C" {
@@ -20,6 +25,31 @@ extern "C" {
 /// ways and check its class, glue the widget does not need.
 pub fn window() -> web_sys::Window {
     WINDOW.with(web_sys::Window::clone)
+}
+
+/// `JSON.parse(text)` read into `T` by serde-wasm-bindgen; `None` when the
+/// text is not JSON or not a `T`.
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let value = js_sys::JSON::parse(text).ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
+}
+
+/// `value` as JSON text: serde-wasm-bindgen's JSON-compatible serializer
+/// (maps as plain objects, integers as numbers) and `JSON.stringify`, which
+/// writes the same bytes serde_json would for the shared types.
+pub fn to_json<T: Serialize>(value: &T) -> Option<String> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let value = value.serialize(&serializer).ok()?;
+    js_sys::JSON::stringify(&value).ok()?.as_string()
+}
+
+/// Calls `handler` on every `event` at `target` (the page's document), for
+/// the page's lifetime. The form's own elements take their handlers in
+/// `view!` (`on:`); this is for the few listeners outside its shadow root.
+pub fn on(target: &web_sys::EventTarget, event: &str, handler: Box<dyn FnMut()>) {
+    let closure = Closure::wrap(handler);
+    let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure.forget();
 }
 
 /// Milliseconds since the Unix epoch by the visitor's clock.

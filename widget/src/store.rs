@@ -7,8 +7,8 @@
 //! pending submission is the one exception, kept only until it is delivered.
 //! Storage failures are ignored: the form then behaves like a first visit.
 
-use leadform_shared::json::{self, Json, JsonError};
 use leadform_shared::{concat, FieldMap, FieldValue};
+use serde::{Deserialize, Serialize};
 
 use crate::platform;
 
@@ -49,17 +49,25 @@ pub fn is_token(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Reads the item `key` as a `T` (`None` when absent, unreadable or of
+/// another shape: the form then behaves like a first visit).
+fn load<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    platform::from_json(&platform::load(key)?)
+}
+
+/// Writes `value` as JSON under `key`; `false` when storage is unavailable.
+fn save<T: Serialize>(key: &str, value: &T) -> bool {
+    platform::to_json(value).is_some_and(|json| platform::save(key, &json))
+}
+
 /// Field ids already answered on this device for `form_id`, sorted.
 pub fn known_fields(form_id: &str) -> Vec<String> {
-    platform::load(&key("known", form_id))
-        .and_then(|text| json::parse(&text).ok())
-        .and_then(|value| json::strings(&value, "known").ok())
-        .map(|ids| {
-            let mut known = Vec::new();
-            add_sorted(&mut known, ids);
-            known
-        })
-        .unwrap_or_default()
+    let mut known = Vec::new();
+    add_sorted(
+        &mut known,
+        load::<Vec<String>>(&key("known", form_id)).unwrap_or_default(),
+    );
+    known
 }
 
 /// Adds `ids` to the sorted, repeat-free list `known`.
@@ -75,26 +83,12 @@ pub fn add_sorted(known: &mut Vec<String>, ids: impl IntoIterator<Item = String>
 pub fn add_known_fields(form_id: &str, ids: impl IntoIterator<Item = String>) {
     let mut known = known_fields(form_id);
     add_sorted(&mut known, ids);
-    let mut json = String::new();
-    json::write_strs(&mut json, &known);
-    platform::save(&key("known", form_id), &json);
+    save(&key("known", form_id), &known);
 }
 
 /// Values kept for prefill (only fields with `prefill = true` are ever written).
 pub fn prefill_values(form_id: &str) -> FieldMap<FieldValue> {
-    platform::load(&key("prefill", form_id))
-        .and_then(|text| json::parse(&text).ok())
-        .and_then(|value| read_values(&value))
-        .unwrap_or_default()
-}
-
-/// An object of field id → value; `None` when any value is malformed.
-fn read_values(value: &Json) -> Option<FieldMap<FieldValue>> {
-    let mut values = FieldMap::new();
-    for (id, value) in json::open_object(value, "prefill").ok()? {
-        values.insert(id.clone(), FieldValue::from_json(value).ok()?);
-    }
-    Some(values)
+    load(&key("prefill", form_id)).unwrap_or_default()
 }
 
 /// Merges `values` into the prefill store of `form_id`.
@@ -104,13 +98,12 @@ pub fn save_prefill(form_id: &str, values: FieldMap<FieldValue>) {
     }
     let mut stored = prefill_values(form_id);
     stored.extend(values);
-    let mut json = String::new();
-    FieldValue::write_map_json(&mut json, &stored);
-    platform::save(&key("prefill", form_id), &json);
+    save(&key("prefill", form_id), &stored);
 }
 
-/// A submission the edge has not acknowledged yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A submission the edge has not acknowledged yet, kept as
+/// `{"envelope": "...", "answered": [...]}` (unknown keys ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pending {
     /// The envelope JSON exactly as first sent (same `submission_id`).
     pub envelope: String,
@@ -120,34 +113,12 @@ pub struct Pending {
 
 /// The pending submission of `form_id`, if any.
 pub fn pending(form_id: &str) -> Option<Pending> {
-    let value = json::parse(&platform::load(&key("pending", form_id))?).ok()?;
-    Pending::from_json(&value).ok()
-}
-
-impl Pending {
-    /// `{"envelope": ..., "answered": [...]}`.
-    pub fn to_json(&self) -> String {
-        let mut out = String::new();
-        let mut object = json::Object::new(&mut out);
-        object.str("envelope", &self.envelope);
-        json::write_strs(object.key("answered"), &self.answered);
-        object.end();
-        out
-    }
-
-    /// Reads what [`Pending::to_json`] wrote (unknown keys ignored).
-    pub fn from_json(value: &Json) -> Result<Pending, JsonError> {
-        let m = json::open_object(value, "pending")?;
-        Ok(Pending {
-            envelope: json::string(json::required(m, "envelope")?, "envelope")?,
-            answered: json::strings(json::required(m, "answered")?, "answered")?,
-        })
-    }
+    load(&key("pending", form_id))
 }
 
 /// Keeps `pending` until it is delivered; `false` when storage is unavailable.
 pub fn save_pending(form_id: &str, pending: &Pending) -> bool {
-    platform::save(&key("pending", form_id), &pending.to_json())
+    save(&key("pending", form_id), pending)
 }
 
 /// Forgets the pending submission of `form_id`.
@@ -168,32 +139,39 @@ mod tests {
     }
 
     #[test]
-    fn pending_round_trips() {
+    fn pending_has_its_stored_shape() {
         let pending = Pending {
             envelope: "{\"version\":1}".into(),
             answered: vec!["email".into()],
         };
-        let text = pending.to_json();
+        let text = serde_json::to_string(&pending).expect("serialises");
         assert_eq!(
             text,
             r#"{"envelope":"{\"version\":1}","answered":["email"]}"#
         );
-        let read = json::parse(&text).and_then(|v| Pending::from_json(&v));
-        assert_eq!(read, Ok(pending));
+        let read: Pending = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(read, pending);
+        // Kept by an older widget with more members: still read.
+        let older = r#"{"envelope":"{}","answered":[],"sent":3}"#;
+        assert!(serde_json::from_str::<Pending>(older).is_ok());
     }
 
     #[test]
-    fn prefill_reads_what_it_writes() {
+    fn prefill_values_have_their_stored_shape() {
         let mut values = FieldMap::new();
         values.insert("a".to_owned(), FieldValue::Text("x".into()));
         values.insert("b".to_owned(), FieldValue::Bool(true));
         values.insert("c".to_owned(), FieldValue::List(vec!["1".into()]));
-        let mut text = String::new();
-        FieldValue::write_map_json(&mut text, &values);
+        let text = serde_json::to_string(&values).expect("serialises");
         assert_eq!(text, r#"{"a":"x","b":true,"c":["1"]}"#);
-        let read = json::parse(&text).ok().and_then(|v| read_values(&v));
-        assert_eq!(read, Some(values));
-        let broken = json::parse(r#"{"a":1}"#).ok().and_then(|v| read_values(&v));
-        assert_eq!(broken, None);
+        let read: FieldMap<FieldValue> = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(read, values);
+    }
+
+    #[test]
+    fn known_ids_stay_sorted_and_unique() {
+        let mut known = vec!["b".to_owned()];
+        add_sorted(&mut known, ["c".to_owned(), "a".to_owned(), "b".to_owned()]);
+        assert_eq!(known, ["a", "b", "c"]);
     }
 }

@@ -1,7 +1,7 @@
 //! The browser's Unicode data and number parsing, installed into the shared
 //! rules so that the widget ships without their tables: NFC (`shared::nfc`),
 //! per-character lower-casing and the Alphabetic/Numeric properties
-//! (`shared::unicode`), and decimal-to-float conversion (`shared::json`).
+//! (`shared::unicode`).
 //!
 //! Each function answers exactly what the edge answers with its tables for
 //! every character both Unicode versions know; `widget/tests/components.rs`
@@ -11,11 +11,9 @@
 use js_sys::{JsString, RegExp};
 use leadform_shared::unicode::UnicodeBackEnd;
 
-/// Installs the browser's NFC, character data and float parsing into
-/// `leadform_shared`.
+/// Installs the browser's NFC and character data into `leadform_shared`.
 pub fn install() {
     leadform_shared::nfc::install_nfc(nfc);
-    leadform_shared::json::install_float_parser(js_sys::parse_float);
     leadform_shared::unicode::install(UnicodeBackEnd {
         lower_char,
         is_alphanumeric,
