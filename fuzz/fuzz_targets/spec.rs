@@ -49,14 +49,6 @@ fn check_loaded(spec: &FormSpec) {
     let public_json = serde_json::to_string(&spec.public()).expect("public JSON");
     let widget = FormSpec::parse_json(&public_json)
         .unwrap_or_else(|e| panic!("the public JSON does not load: {e}\n{public_json}"));
-    // The widget reads it with shared's small JSON reader: same spec.
-    let small = FormSpec::parse_json_small(&public_json).unwrap_or_else(|e| {
-        panic!("the public JSON does not load with the small reader: {e}\n{public_json}")
-    });
-    assert_eq!(
-        small, widget,
-        "the small reader reads another spec: {public_json}"
-    );
     assert!(widget.destinations.is_empty());
     assert_eq!(
         widget.public_hash(),

@@ -9,10 +9,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{
-    array, boolean, object, one_of, or_default, required, string, write_str, Json, JsonError,
-    Object,
-};
 use crate::{hex_sha256, ErrorCode};
 
 /// A consent checkbox as declared in the form spec.
@@ -77,67 +73,6 @@ pub enum LegalBasis {
     Contract,
 }
 
-/// Reads a block with the small JSON reader ([`crate::json`]), as its serde
-/// derive would.
-pub(crate) fn read_block(value: &Json, _: &str) -> Result<ConsentBlock, JsonError> {
-    let m = object(
-        value,
-        "consent",
-        &[
-            "id",
-            "text",
-            "version",
-            "channels",
-            "required",
-            "legal_basis",
-        ],
-    )?;
-    const CHANNELS: &[ConsentChannel] = &[
-        ConsentChannel::Email,
-        ConsentChannel::Sms,
-        ConsentChannel::PhoneCall,
-        ConsentChannel::AutomatedCalls,
-        ConsentChannel::PostalMail,
-    ];
-    const BASES: &[LegalBasis] = &[
-        LegalBasis::Consent,
-        LegalBasis::ExpressWrittenConsent,
-        LegalBasis::LegitimateInterest,
-        LegalBasis::Contract,
-    ];
-    let channel = |v: &Json, w: &str| {
-        one_of(
-            v,
-            w,
-            &[
-                "email",
-                "sms",
-                "phone_call",
-                "automated_calls",
-                "postal_mail",
-            ],
-        )
-        .map(|i| CHANNELS[i])
-    };
-    Ok(ConsentBlock {
-        id: string(required(m, "id")?, "id")?,
-        text: string(required(m, "text")?, "text")?,
-        version: string(required(m, "version")?, "version")?,
-        channels: array(required(m, "channels")?, "channels", channel)?,
-        required: or_default(m, "required", boolean, || false)?,
-        legal_basis: BASES[one_of(
-            required(m, "legal_basis")?,
-            "legal_basis",
-            &[
-                "consent",
-                "express_written_consent",
-                "legitimate_interest",
-                "contract",
-            ],
-        )?],
-    })
-}
-
 /// What the visitor's browser records for one consent block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,28 +108,6 @@ impl ConsentRecord {
     pub fn canonical_json(&self) -> String {
         // A struct of strings, bools, integers and enums always serialises.
         serde_json::to_string(self).unwrap_or_default()
-    }
-
-    /// Appends the record as serde_json writes it: the same bytes as
-    /// [`ConsentRecord::canonical_json`] (see [`crate::json`]).
-    pub fn write_json(&self, out: &mut String) {
-        let mut object = Object::new(out);
-        object.str("consent_id", &self.consent_id);
-        object.str("version", &self.version);
-        object.str("disclosure_text", &self.disclosure_text);
-        object.str("disclosure_sha256", &self.disclosure_sha256);
-        let channels = object.key("channels");
-        channels.push('[');
-        for (i, channel) in self.channels.iter().enumerate() {
-            if i > 0 {
-                channels.push(',');
-            }
-            write_str(channels, channel.as_str());
-        }
-        channels.push(']');
-        object.bool("checked", self.checked);
-        object.u64("client_timestamp_ms", self.client_timestamp_ms);
-        object.end();
     }
 
     /// SHA-256 (hex) of [`ConsentRecord::canonical_json`].

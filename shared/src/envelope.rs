@@ -13,7 +13,6 @@ use validator::{Validate, ValidationError};
 
 use crate::consent::ConsentRecord;
 use crate::fieldmap::FieldMap;
-use crate::json::{object, optional, string, uint, write_strs, Json, JsonError, Object};
 use crate::spec::{is_valid_id, FormSpec, MAX_FIELDS, MAX_OPTIONS};
 use crate::validate::{validate_submission, CleanSubmission, FieldValue};
 use crate::{ErrorCode, FieldIssue, Lang};
@@ -127,90 +126,6 @@ pub struct Touch {
     pub captured_at_ms: Option<u64>,
 }
 
-impl Attribution {
-    /// Appends the attribution as serde_json writes it (see [`crate::json`]).
-    pub fn write_json(&self, out: &mut String) {
-        let mut object = Object::new(out);
-        self.current.write_json(object.key("current"));
-        if let Some(first) = &self.first_touch {
-            first.write_json(object.key("first_touch"));
-        }
-        object.end();
-    }
-}
-
-/// The JSON keys of [`Touch`]'s members, in declaration (= serde) order: the
-/// ten texts ([`Touch::texts`] lists them in this order), then the time.
-const TOUCH_KEYS: [&str; 11] = [
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "gclid",
-    "fbclid",
-    "referrer",
-    "landing_url",
-    "hubspot_utk",
-    "captured_at_ms",
-];
-
-impl Touch {
-    /// The text members, in [`TOUCH_KEYS`] order: one loop writes them all,
-    /// rather than ten copies of the same code in the widget.
-    fn texts(&self) -> [&Option<String>; 10] {
-        [
-            &self.utm_source,
-            &self.utm_medium,
-            &self.utm_campaign,
-            &self.utm_term,
-            &self.utm_content,
-            &self.gclid,
-            &self.fbclid,
-            &self.referrer,
-            &self.landing_url,
-            &self.hubspot_utk,
-        ]
-    }
-
-    /// Appends the touch as serde_json writes it (see [`crate::json`]).
-    pub fn write_json(&self, out: &mut String) {
-        let mut object = Object::new(out);
-        for (key, value) in TOUCH_KEYS.iter().zip(self.texts()) {
-            object.opt_str(key, value.as_deref());
-        }
-        if let Some(at) = self.captured_at_ms {
-            object.u64(TOUCH_KEYS[10], at);
-        }
-        object.end();
-    }
-
-    /// Reads a touch with the small JSON reader ([`crate::json`]), as its
-    /// serde derive would (the widget keeps the first touch in storage).
-    pub fn from_json(value: &Json) -> Result<Touch, JsonError> {
-        let m = object(value, "touch", &TOUCH_KEYS)?;
-        let mut texts: [Option<String>; 10] = Default::default();
-        for (text, key) in texts.iter_mut().zip(TOUCH_KEYS) {
-            *text = optional(m, key, string)?;
-        }
-        let [utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, referrer, landing_url, hubspot_utk] =
-            texts;
-        Ok(Touch {
-            utm_source,
-            utm_medium,
-            utm_campaign,
-            utm_term,
-            utm_content,
-            gclid,
-            fbclid,
-            referrer,
-            landing_url,
-            hubspot_utk,
-            captured_at_ms: optional(m, TOUCH_KEYS[10], uint)?,
-        })
-    }
-}
-
 /// Client-side timings, in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
@@ -303,39 +218,11 @@ impl SubmissionEnvelope {
         Ok(envelope)
     }
 
-    /// Compact JSON, as the widget sends it: serde_json's bytes, written by
-    /// [`crate::json`]'s writer (tests compare the two).
+    /// Compact JSON, as the widget sends it (serde_json's bytes; the widget
+    /// writes the same members through serde-wasm-bindgen and `JSON.stringify`).
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(1024);
-        let mut object = Object::new(&mut out);
-        object.u64("version", u64::from(self.version));
-        object.str("form_id", &self.form_id);
-        object.str("spec_hash", &self.spec_hash);
-        object.str("submission_id", &self.submission_id);
-        object.str("visitor_id", &self.visitor_id);
-        write_strs(object.key("asked"), &self.asked);
-        FieldValue::write_map_json(object.key("fields"), &self.fields);
-        let consents = object.key("consents");
-        consents.push('[');
-        for (i, record) in self.consents.iter().enumerate() {
-            if i > 0 {
-                consents.push(',');
-            }
-            record.write_json(consents);
-        }
-        consents.push(']');
-        self.attribution.write_json(object.key("attribution"));
-        let mut timings = Object::new(object.key("timings"));
-        timings.u64("started_at_ms", self.timings.started_at_ms);
-        timings.u64("submitted_at_ms", self.timings.submitted_at_ms);
-        timings.u64("time_to_fill_ms", self.timings.time_to_fill_ms);
-        timings.end();
-        object.str("honeypot", &self.honeypot);
-        object.opt_str("turnstile_token", self.turnstile_token.as_deref());
-        object.str("page_url", &self.page_url);
-        object.str("lang", self.lang.tag());
-        object.end();
-        out
+        // A struct of strings, integers, booleans and maps always serialises.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     fn check_limits(&self) -> Result<(), EnvelopeError> {

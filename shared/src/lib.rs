@@ -12,7 +12,6 @@ pub mod email;
 pub mod envelope;
 pub mod error;
 pub mod fieldmap;
-pub mod json;
 pub mod messages;
 pub mod nfc;
 pub mod phone;

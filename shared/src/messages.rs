@@ -25,7 +25,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ErrorCode;
+use crate::{ErrorCode, FieldMap};
 
 /// A language the built-in messages exist in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -235,21 +235,27 @@ fn ui_spanish(key: UiText) -> &'static str {
 /// {"field.required": "Este campo es obligatorio.", ...}}`, with every
 /// [`UiText`] key and every [`ErrorCode`].
 pub fn catalog_json(lang: Lang) -> String {
-    let mut out = String::new();
-    let mut catalog = crate::json::Object::new(&mut out);
-    catalog.str("lang", lang.tag());
-    let mut ui = crate::json::Object::new(catalog.key("ui"));
+    #[derive(Serialize)]
+    struct Catalog {
+        lang: Lang,
+        ui: FieldMap<&'static str>,
+        codes: FieldMap<&'static str>,
+    }
+    let mut catalog = Catalog {
+        lang,
+        ui: FieldMap::new(),
+        codes: FieldMap::new(),
+    };
     for &key in UiText::ALL {
-        ui.str(key.key(), ui_text(key, lang));
+        catalog.ui.insert(key.key().to_owned(), ui_text(key, lang));
     }
-    ui.end();
-    let mut codes = crate::json::Object::new(catalog.key("codes"));
     for &code in ErrorCode::ALL {
-        codes.str(code.as_str(), message(code, lang));
+        catalog
+            .codes
+            .insert(code.as_str().to_owned(), message(code, lang));
     }
-    codes.end();
-    catalog.end();
-    out
+    // Strings and a unit enum always serialise.
+    serde_json::to_string(&catalog).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentRecord;
 use crate::fieldmap::FieldMap;
-use crate::json::{strings, Json, JsonError};
 use crate::spec::{has_option, FieldKind, FieldSpec, FormSpec, StrSet};
 use crate::text::{normalise_text, TextRules};
 use crate::{
@@ -55,35 +54,6 @@ impl FieldValue {
             FieldValue::Text(text) => equals.iter().any(|e| e == text.trim()),
             FieldValue::List(items) => items.iter().any(|item| equals.contains(item)),
         }
-    }
-
-    /// Reads a value with the small JSON reader ([`crate::json`]), as the
-    /// untagged serde derive would: a boolean, a string or an array of strings.
-    pub fn from_json(value: &Json) -> Result<FieldValue, JsonError> {
-        match value {
-            Json::Bool(ticked) => Ok(FieldValue::Bool(*ticked)),
-            Json::String(text) => Ok(FieldValue::Text(text.clone())),
-            Json::Array(_) => strings(value, "value").map(FieldValue::List),
-            _ => Err(JsonError("expected a boolean, string or list".to_owned())),
-        }
-    }
-
-    /// Appends the value as serde_json writes it (see [`crate::json`]).
-    pub fn write_json(&self, out: &mut String) {
-        match self {
-            FieldValue::Bool(ticked) => out.push_str(if *ticked { "true" } else { "false" }),
-            FieldValue::Text(text) => crate::json::write_str(out, text),
-            FieldValue::List(items) => crate::json::write_strs(out, items),
-        }
-    }
-
-    /// Appends an id → value map as serde_json writes it (keys in order).
-    pub fn write_map_json(out: &mut String, values: &FieldMap<FieldValue>) {
-        let mut object = crate::json::Object::new(out);
-        for (id, value) in values {
-            value.write_json(object.key(id));
-        }
-        object.end();
     }
 
     /// The value as display text (lists joined with `; `).

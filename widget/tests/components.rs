@@ -484,9 +484,9 @@ fn the_browsers_unicode_data_is_cores() {
 }
 
 #[wasm_bindgen_test]
-fn the_browsers_float_parser_reads_served_numbers_exactly() {
-    // The widget reads a spec's bounds with the browser's parseFloat (see
-    // `shared::json::float`); the edge holds them as f64s and serves them in
+fn the_browsers_json_parse_reads_served_numbers_exactly() {
+    // The widget reads a spec's bounds with the browser's JSON.parse and
+    // serde-wasm-bindgen; the edge holds them as f64s and serves them in
     // serde_json's shortest round-trip form. Each must read back bit for bit.
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut numbers = vec![
@@ -509,11 +509,10 @@ fn the_browsers_float_parser_reads_served_numbers_exactly() {
             numbers.push(number);
         }
     }
-    leadform_widget::unicode::install();
     for number in numbers {
         let text = serde_json::to_string(&number).expect("finite");
-        let value = leadform_shared::json::parse(&text).expect("JSON number");
-        let read = leadform_shared::json::float(&value, "bound").expect("in range");
+        let value = js_sys::JSON::parse(&text).expect("JSON number");
+        let read: f64 = serde_wasm_bindgen::from_value(value).expect("a number");
         assert_eq!(read.to_bits(), number.to_bits(), "{text}");
     }
 }
