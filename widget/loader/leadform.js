@@ -4,7 +4,8 @@
  * right after the tag), data-lang="es", data-theme="dark".
  *
  * What it does: finds its own <script> tag(s), starts loading the widget
- * (./leadform_widget.js + ./leadform_widget_bg.wasm, relative to this file),
+ * (./leadform_widget.js + ./leadform_widget_bg.wasm, relative to this file,
+ * both at once),
  * the form spec (<same origin>/v1/forms/{id}) and, for a language other than
  * English, the catalog of built-in texts (<same origin>/v1/i18n/{lang}; the
  * widget has English built in and falls back to it) in parallel, and mounts
@@ -33,15 +34,16 @@
   }
 
   // The widget (glue + wasm) is loaded once per loader URL and shared by
-  // every form on the page.
+  // every form on the page. The wasm download starts at once, beside the
+  // glue's (not after it), so the cold path is one round trip shorter; the
+  // glue's init takes the pending response.
   function boot(base) {
     if (!shared.boot[base]) {
+      var wasm = fetch(new URL("leadform_widget_bg.wasm", base).href);
       shared.boot[base] = import(new URL("leadform_widget.js", base).href).then(function (glue) {
-        return glue
-          .default({ module_or_path: new URL("leadform_widget_bg.wasm", base).href })
-          .then(function () {
-            return glue;
-          });
+        return glue.default({ module_or_path: wasm }).then(function () {
+          return glue;
+        });
       });
     }
     return shared.boot[base];
