@@ -416,3 +416,46 @@ pub(crate) async fn erase(
     db.batch(statements).await.map_err(storage)?;
     Ok(())
 }
+
+/// Counts one `mount_failed` beacon of `form_id` with `cause`.
+pub(crate) async fn count_mount_failure(
+    db: &D1Database,
+    form_id: &str,
+    cause: &str,
+    at: &str,
+) -> StoreResult<()> {
+    statement(
+        db,
+        "INSERT INTO mount_failures (form_id, cause, count, first_at, last_at) VALUES (?1, ?2, 1, ?3, ?3) \
+         ON CONFLICT (form_id, cause) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+        &[text(form_id), text(cause), text(at)],
+    )?
+    .run()
+    .await
+    .map_err(storage)?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MountFailureRow {
+    pub cause: String,
+    pub count: f64,
+    pub last_at: String,
+}
+
+/// The `mount_failed` counts of `form_id`, one row per cause seen.
+pub(crate) async fn mount_failures(
+    db: &D1Database,
+    form_id: &str,
+) -> StoreResult<Vec<MountFailureRow>> {
+    statement(
+        db,
+        "SELECT cause, count, last_at FROM mount_failures WHERE form_id = ?1 ORDER BY cause",
+        &[text(form_id)],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
+}
