@@ -16,7 +16,8 @@
  * unticked; a honeypot input; fill time measured like the widget's (render to
  * submit, hidden-tab time excluded). It POSTs the same versioned envelope
  * (shared/src/envelope.rs) with consent records whose disclosure hash is
- * computed with crypto.subtle.digest, so the edge validates it with the
+ * computed with crypto.subtle.digest (a small SHA-256 of its own on
+ * plain-http pages, where SubtleCrypto does not exist), so the edge validates it with the
  * shared rules like any other submission; the edge's 422 issues are shown
  * inline per field, in the catalog's language.
  *
@@ -82,9 +83,62 @@ function hex(buffer) {
   }).join("");
 }
 
-// SHA-256 (lower-case hex) of the UTF-8 bytes of `text`.
+// SHA-256 (lower-case hex) of the UTF-8 bytes of `text`: the browser's
+// SubtleCrypto, which exists only in secure contexts (https, localhost), else
+// the small one below, so a form on a plain-http page can still submit.
 function sha256(text) {
-  return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(hex);
+  var bytes = new TextEncoder().encode(text);
+  var subtle = win.crypto && crypto.subtle;
+  return subtle ? subtle.digest("SHA-256", bytes).then(hex) : Promise.resolve(sha256Plain(bytes));
+}
+
+function ror(x, n) {
+  return (x >>> n) | (x << (32 - n));
+}
+
+// FIPS 180-4 SHA-256 of `bytes` (under 512 MB), as lower-case hex. The round
+// constants are the first 32 bits of the fractional parts of the cube roots
+// (K) and square roots (initial hash) of the first primes, computed here.
+function sha256Plain(bytes) {
+  var K = [];
+  var H = [];
+  var i;
+  var j;
+  for (var p = 2, found = 0; found < 64; p++) {
+    for (j = 2; j * j <= p && p % j; j++);
+    if (j * j > p) {
+      if (found < 8) H[found] = (Math.pow(p, 1 / 2) * 4294967296) | 0;
+      K[found++] = (Math.pow(p, 1 / 3) * 4294967296) | 0;
+    }
+  }
+  var length = bytes.length;
+  var words = ((length + 72) >> 6) << 4;
+  var w = new Array(words).fill(0);
+  for (i = 0; i < length; i++) w[i >> 2] |= bytes[i] << (24 - (i & 3) * 8);
+  w[length >> 2] |= 0x80 << (24 - (length & 3) * 8);
+  w[words - 1] = length * 8;
+  for (j = 0; j < words; j += 16) {
+    var a = H.slice(0);
+    var W = w.slice(j, j + 16);
+    for (i = 0; i < 64; i++) {
+      if (i > 15) {
+        var x = W[i - 15];
+        var y = W[i - 2];
+        W[i] = (W[i - 16] + (ror(x, 7) ^ ror(x, 18) ^ (x >>> 3)) + W[i - 7] + (ror(y, 17) ^ ror(y, 19) ^ (y >>> 10))) | 0;
+      }
+      var e = a[4];
+      var t1 = a[7] + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & a[5]) ^ (~e & a[6])) + K[i] + W[i];
+      var s = a[0];
+      var t2 = (ror(s, 2) ^ ror(s, 13) ^ ror(s, 22)) + ((s & a[1]) ^ (s & a[2]) ^ (a[1] & a[2]));
+      a.pop();
+      a.unshift((t1 + t2) | 0);
+      a[4] = (a[4] + t1) | 0;
+    }
+    for (i = 0; i < 8; i++) H[i] = (H[i] + a[i]) | 0;
+  }
+  return H.map(function (h) {
+    return ("0000000" + (h >>> 0).toString(16)).slice(-8);
+  }).join("");
 }
 
 // 16 random bytes, base64url without padding: the widget's token shape.
