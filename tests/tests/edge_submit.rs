@@ -409,21 +409,41 @@ fn bad_inputs_get_their_codes_and_store_nothing() {
             .status,
         304
     );
-    // The built-in texts of a language, for the widget on any page.
-    let spanish = worker.request("GET", "/v1/i18n/es", &[("Origin", ALLOWED_ORIGIN)], "");
-    assert_eq!(spanish.status, 200);
-    assert_eq!(spanish.header("access-control-allow-origin"), Some("*"));
+    // The built-in texts of every language, for the widget on any page: the
+    // catalog a page in that language fetches (its primary subtag).
+    let languages = [
+        ("en", "This field is required."),
+        ("es", "Este campo es obligatorio."),
+        ("fr", "Ce champ est obligatoire."),
+        ("de", "Dieses Feld ist erforderlich."),
+        ("pt", "Este campo é obrigatório."),
+        ("it", "Questo campo è obbligatorio."),
+        ("nl", "Dit veld is verplicht."),
+    ];
     assert_eq!(
-        spanish.body,
-        leadform_shared::messages::catalog_json(leadform_shared::Lang::Es)
+        languages.len(),
+        leadform_shared::Lang::ALL.len(),
+        "every language is served"
     );
-    assert_eq!(
-        spanish.json()["codes"]["field.required"],
-        "Este campo es obligatorio."
-    );
-    let unknown = worker.request("GET", "/v1/i18n/xx", &[], "");
-    assert_eq!(unknown.status, 404);
-    assert_eq!(unknown.json()["error"]["code"], "i18n.language_not_found");
+    for (tag, required) in languages {
+        let path = format!("/v1/i18n/{tag}");
+        let catalog = worker.request("GET", &path, &[("Origin", ALLOWED_ORIGIN)], "");
+        assert_eq!(catalog.status, 200, "{tag}");
+        assert_eq!(catalog.header("access-control-allow-origin"), Some("*"));
+        let lang = leadform_shared::Lang::with_tag(tag).expect("a known tag");
+        assert_eq!(
+            catalog.body,
+            leadform_shared::messages::catalog_json(lang),
+            "{tag}"
+        );
+        assert_eq!(catalog.json()["codes"]["field.required"], required, "{tag}");
+    }
+    // Exactly the lower-cased primary subtag, as the loader asks.
+    for other in ["xx", "pt-br", "PT"] {
+        let unknown = worker.request("GET", &format!("/v1/i18n/{other}"), &[], "");
+        assert_eq!(unknown.status, 404, "{other}");
+        assert_eq!(unknown.json()["error"]["code"], "i18n.language_not_found");
+    }
     assert_eq!(
         worker.request("GET", "/v1/leadform.js", &[], "").body,
         "// leadform test asset\n"
