@@ -100,6 +100,10 @@ error_codes! {
     ConsentVersionMismatch => "consent.version_mismatch", "The consent version does not match the form's current version.";
     ConsentChannelsMismatch => "consent.channels_mismatch", "The consent channels do not match the form.";
     ConsentDuplicate => "consent.duplicate", "The same consent was sent twice.";
+    ConsentCoveredFieldMissing => "consent.covered_field_missing", "Fill in the contact details this consent is about, or untick it.";
+
+    // The lead as a whole.
+    LeadNotContactable => "lead.not_contactable", "Enter a way to contact you, such as your email address or phone number.";
 
     // Submission envelope.
     EnvelopeTooLarge => "envelope.too_large", "The submission is too large.";

@@ -302,13 +302,56 @@ impl CleanSubmission {
     }
 }
 
+impl CleanSubmission {
+    /// The normalised values of the fields `block` covers (`covers`), by
+    /// field id: what a ticked consent authorises (the number for calls and
+    /// texts, the address for email). Fields without a value are left out;
+    /// [`validate_submission`] refuses a ticked consent missing one.
+    pub fn covered_values(&self, block: &crate::ConsentBlock) -> FieldMap<String> {
+        let mut covered = FieldMap::new();
+        for id in &block.covers {
+            if let Some(value) = self.values.get(id) {
+                covered.insert(id.clone(), value.to_display());
+            }
+        }
+        covered
+    }
+
+    /// Every contact key of the lead, one per identity field of kind email
+    /// (`email:` + [`crate::email::email_dedup_key`]) or phone (`phone:` +
+    /// the normalised number) that has a value, in spec order without
+    /// repeats: what links a later lead of the same person to this one.
+    pub fn contact_keys(&self, spec: &FormSpec) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for field in spec.identity_fields() {
+            let Some(FieldValue::Text(text)) = self.values.get(&field.id) else {
+                continue;
+            };
+            let key = match field.kind {
+                FieldKind::Email => format!("email:{}", crate::email::email_dedup_key(text)),
+                FieldKind::Phone => format!("phone:{text}"),
+                _ => continue,
+            };
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+}
+
 /// Validates a whole submission.
 ///
 /// `asked` lists the fields the visitor was shown this visit (progressive
 /// profiling asks a subset); required-ness applies to those, and values for
 /// fields that were not asked are refused. Hidden-branch fields are dropped.
 /// Every consent block of the spec must have at most one record; required
-/// blocks must have a ticked one. All issues are returned at once.
+/// blocks must have a ticked one. A ticked consent needs a value in every
+/// field it `covers` (else [`ErrorCode::ConsentCoveredFieldMissing`] on the
+/// consent's id), and the lead needs the channels of the spec's `[contact]`
+/// (else one [`ErrorCode::LeadNotContactable`] about the whole submission,
+/// field `""`). A covered or contact field refused for its own reason is
+/// reported as that reason only. All issues are returned at once.
 pub fn validate_submission(
     spec: &FormSpec,
     asked: &[String],
@@ -383,6 +426,33 @@ pub fn validate_submission(
                 ErrorCode::ConsentRequired,
             ));
         }
+    }
+    // Present, or refused for a reason of its own (already reported).
+    let accounted = |id: &str, issues: &[FieldIssue]| {
+        clean.contains_key(id) || issues.iter().any(|issue| issue.field == id)
+    };
+    for block in &spec.consents {
+        let ticked = consents
+            .iter()
+            .find(|r| r.consent_id == block.id)
+            .is_some_and(|r| r.checked);
+        if ticked && !block.covers.iter().all(|id| accounted(id, &issues)) {
+            issues.push(FieldIssue::new(
+                block.id.clone(),
+                ErrorCode::ConsentCoveredFieldMissing,
+            ));
+        }
+    }
+    let has_channel = |channel: crate::spec::ContactChannel| {
+        spec.identity_fields()
+            .filter(|f| f.kind == channel.kind())
+            .any(|f| accounted(&f.id, &issues))
+    };
+    let contact = &spec.contact;
+    let contactable = contact.required.iter().all(|&c| has_channel(c))
+        && (contact.any_of.is_empty() || contact.any_of.iter().any(|&c| has_channel(c)));
+    if !contactable {
+        issues.push(FieldIssue::new("", ErrorCode::LeadNotContactable));
     }
     if issues.is_empty() {
         Ok(CleanSubmission {
