@@ -76,6 +76,7 @@ error_codes! {
     PhoneUnknownCountryCode => "phone.unknown_country_code", "This country calling code is not known.";
     PhoneInvalidForCountry => "phone.invalid_for_country", "This is not a valid phone number for its country.";
     PhoneUnsupportedCountry => "phone.unsupported_country", "Phone numbers from this country are not supported yet.";
+    PhoneExtensionInvalid => "phone.extension_invalid", "An extension is 1 to 10 digits after x, ext or #, such as x123.";
 
     // Postal codes.
     PostalEmpty => "postal.empty", "Enter a postal code.";

@@ -852,6 +852,14 @@ impl FormSpec {
             }
             check_field(field, &mut errors);
         }
+        // A phone field's extension travels as `<id>_extension` in payloads
+        // and exports: no other field may take that id.
+        for field in self.fields.iter().filter(|f| f.kind == FieldKind::Phone) {
+            let sibling = crate::phone::extension_key(&field.id);
+            if field_ids.contains(sibling.as_str()) {
+                errors.push(SpecError::DuplicateFieldId(sibling));
+            }
+        }
         self.check_conditions(&mut errors);
         self.check_stages(&field_ids, &mut errors);
         for id in &self.profiling.always_ask {

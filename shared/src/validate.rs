@@ -1,10 +1,11 @@
 //! Validation of visitor input against a [`FormSpec`]: the one rule set the
 //! widget runs on blur/submit and the edge runs again on every submission.
 //!
-//! Values are normalised as they are checked (trimmed, NFC, E.164, canonical
-//! postal codes), so what is stored is what was validated. Fields whose
-//! `show_when` condition does not hold are dropped, never trusted. This module
-//! decides validity only; it never talks to the network or the DOM.
+//! Values are normalised as they are checked (trimmed, NFC, E.164 with an
+//! optional `;ext=` extension, canonical postal codes), so what is stored is
+//! what was validated. Fields whose `show_when` condition does not hold are
+//! dropped, never trusted. This module decides validity only; it never talks
+//! to the network or the DOM.
 
 use serde::{Deserialize, Serialize};
 
@@ -128,6 +129,9 @@ pub fn validate_field(
         }
         FieldKind::Email => FieldValue::Text(normalise_email(expect_text(value)?)?),
         FieldKind::Phone => {
+            // One text either way (`+14155552671` or `+14155552671;ext=12`),
+            // so a phone value has the shape of any other text value;
+            // `phone::PhoneNumber::parse_normalised` splits it for payloads.
             let country = field.country.unwrap_or(DEFAULT_PHONE_COUNTRY);
             FieldValue::Text(normalise_phone(expect_text(value)?, country)?)
         }
@@ -286,7 +290,9 @@ pub struct CleanSubmission {
 
 impl CleanSubmission {
     /// The key used to spot the same person submitting twice: the first email
-    /// field's address lower-cased, else the first phone field's E.164 number.
+    /// field's address lower-cased, else the first phone field's normalised
+    /// number, extension included (two desks behind one switchboard number
+    /// are two people).
     pub fn contact_key(&self, spec: &FormSpec) -> Option<String> {
         let first_of = |kind: FieldKind| {
             spec.fields.iter().filter(|f| f.kind == kind).find_map(|f| {

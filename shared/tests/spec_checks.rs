@@ -60,6 +60,11 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         &["spec.duplicate_field_id"],
     ),
     (
+        "field id taken by a phone field's extension",
+        "[[fields]]\nid = \"phone\"\nkind = \"phone\"\nlabel = \"Phone\"\n[[fields]]\nid = \"phone_extension\"\nkind = \"text\"\nlabel = \"Ext\"",
+        &["spec.duplicate_field_id"],
+    ),
+    (
         "condition on unknown field",
         "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nshow_when = { field = \"nope\", equals = [\"a\"] }",
         &["spec.condition_unknown_field"],
