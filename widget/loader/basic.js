@@ -1,8 +1,18 @@
 /*! Leadform basic form: what the loader (leadform.js) renders when the wasm
  * widget cannot start (no WebAssembly, a Content-Security-Policy without
- * 'wasm-unsafe-eval', the wasm not downloadable or not instantiable, or a
- * start that takes too long). Fetched only then, as an ES module:
- *   import("<loader dir>/basic.js").then(m => m.render({ root, mount, host, form, src, lang, theme, turnstile }))
+ * 'wasm-unsafe-eval', the wasm not downloadable or not instantiable, a start
+ * that takes too long, a mount that throws). Fetched only then, as an ES
+ * module: import("<loader dir>/basic.js").then(m => m.fallback(o)), with
+ *   o = { failure, root, mount, host, form, src, lang, theme, turnstile }
+ * (failure: { cause } when the loader knows it, { error } when the widget's
+ * start failed, anything else when mounting failed).
+ *
+ * First it names the cause (MOUNT_FAILURES, the codes the edge counts) in the
+ * console (for CSP, the exact directive to add) and sends the `mount_failed`
+ * beacon (POST /v1/forms/{id}/events, the cause only, no visitor data; a
+ * mount error only once the spec loaded, since the spec's own failure is not
+ * the widget's). It dispatches `leadform:fallback` ({form, cause}) on the
+ * host once the form is shown.
  *
  * What it does: fetches the public spec (GET /v1/forms/{id}) as text (its
  * SHA-256 is the envelope's spec_hash, as in the widget) and the catalog of
@@ -175,6 +185,77 @@ function catalog(api, primary) {
   };
   if (!primary || primary === "en") return english();
   return getJson(api("/v1/i18n/" + encodeURIComponent(primary))).then(parse, english);
+}
+
+/** Names and reports why the widget did not start, then renders the basic
+ * form; resolves once it is on the page. */
+export function fallback(o) {
+  var failure = o.failure || {};
+  var cause = failure.cause
+    ? Promise.resolve(failure.cause)
+    : failure.error
+      ? classify(o.src, failure.error)
+      : Promise.resolve("mount_error");
+  return cause.then(function (cause) {
+    var detail = failure.error || failure;
+    if (cause !== "mount_error") report(o, cause, detail);
+    return render(o).then(function () {
+      if (cause === "mount_error") report(o, cause, detail);
+      o.host.dispatchEvent(new CustomEvent("leadform:fallback", { bubbles: true, detail: { form: o.form, cause: cause } }));
+    });
+  });
+}
+
+// Why the widget's start (glue import, wasm fetch and instantiation) failed.
+// A policy refusing wasm is told by the error's message or, whatever the
+// browser's wording, by an empty module that will not compile either.
+function classify(src, error) {
+  var csp = /Content.Security.Policy|CSP|unsafe-eval|wasm-eval/i.test(String((error && error.message) || error));
+  var empty = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+  var probe = function (name) {
+    return fetch(new URL(name, src).href, { method: "HEAD", credentials: "omit" }).then(
+      function (r) {
+        return r.ok;
+      },
+      function () {
+        return false;
+      }
+    );
+  };
+  var compiles = csp ? Promise.resolve(false) : WebAssembly.compile(empty).then(
+    function () {
+      return true;
+    },
+    function () {
+      return false;
+    }
+  );
+  return compiles.then(function (ok) {
+    if (!ok) return "csp_wasm_blocked";
+    return Promise.all([probe("leadform_widget.js"), probe("leadform_widget_bg.wasm")]).then(function (found) {
+      return found[0] && found[1] ? "instantiate_failed" : "wasm_fetch_failed";
+    });
+  });
+}
+
+// The console message and the edge's count of this fallback.
+function report(o, cause, detail) {
+  var text = "[leadform] form '" + o.form + "': ";
+  if (cause === "csp_wasm_blocked") {
+    text += "the page's Content-Security-Policy does not allow WebAssembly (cause: " + cause + "), so a basic form is shown. " +
+      "Add 'wasm-unsafe-eval' to script-src: script-src " + new URL(o.src).origin + " 'wasm-unsafe-eval';";
+  } else {
+    text += "the widget could not start (cause: " + cause + "), so a basic form is shown.";
+  }
+  if (win.console) console.error(text, detail);
+  var url = new URL("/v1/forms/" + encodeURIComponent(o.form) + "/events", o.src).href;
+  var body = JSON.stringify({ event: "mount_failed", cause: cause });
+  try {
+    if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
+  } catch (e) {
+    /* fall back to fetch */
+  }
+  fetch(url, { method: "POST", body: body, keepalive: true, credentials: "omit", mode: "no-cors" }).catch(function () {});
 }
 
 /** Renders the basic form of `o.form`; resolves once it is on the page. */
@@ -757,6 +838,7 @@ function build(o, api, spec, specHash, texts) {
         : steps.findIndex(function (s) {
           return s.fields.indexOf(issue.field) >= 0;
         });
+      if (index < 0) index = step;
       if (firstStep < 0 || index < firstStep) {
         firstStep = index;
         firstView = views[issue.field];

@@ -66,117 +66,36 @@
     return shared.turnstile;
   }
 
-  // ---- Failure path: when the widget cannot start, the basic form
-  // (./basic.js, fetched only then) renders instead, the cause is named in the
-  // console and counted by the edge (POST /v1/forms/{id}/events; the owner
-  // reads the counts at GET /v1/forms/{id}/health). Causes (stable codes, the
-  // edge accepts only these): no_webassembly, csp_wasm_blocked,
-  // wasm_fetch_failed, instantiate_failed, timeout, mount_error.
-  var START_TIMEOUT_MS = 15000;
-  var cspRefused = false;
-  doc.addEventListener("securitypolicyviolation", function (event) {
-    if (/wasm|eval/.test(event.blockedURI || "")) cspRefused = true;
-  });
-
-  function failure(cause, error) {
-    var e = new Error(cause);
-    e.leadformCause = cause;
-    e.detail = error;
-    return e;
-  }
-
-  // The widget's start (boot) bounded in time, its failure named.
+  // Failure path: when the widget cannot start (no WebAssembly, CSP refusal,
+  // wasm fetch or instantiate error, 15 s timeout, mount error), ./basic.js
+  // (fetched only then) names the cause in the console, reports it to the
+  // edge (mount_failed beacon) and renders the basic form from the same spec.
   function guard(base) {
-    if (typeof WebAssembly !== "object" || !WebAssembly) {
-      return Promise.reject(failure("no_webassembly"));
-    }
-    var wasmUrl = new URL("leadform_widget_bg.wasm", base).href;
-    var glueUrl = new URL("leadform_widget.js", base).href;
-    var timer;
-    var late = new Promise(function (_, reject) {
-      timer = setTimeout(function () {
-        reject(failure("timeout"));
-      }, START_TIMEOUT_MS);
-    });
-    var started = boot(base).catch(function (error) {
-      var text = String((error && error.message) || error);
-      var refused = /Content.Security.Policy|unsafe-eval|wasm-eval/i.test(text);
-      if (cspRefused || refused) throw failure("csp_wasm_blocked", error);
-      // Was a file missing or unreachable, or did it not instantiate?
-      var probe = function (url) {
-        return fetch(url, { method: "HEAD", credentials: "omit" }).then(
-          function (r) {
-            return r.ok;
-          },
-          function () {
-            return false;
-          }
-        );
-      };
-      return Promise.all([probe(glueUrl), probe(wasmUrl)]).then(function (ok) {
-        throw failure(ok[0] && ok[1] ? "instantiate_failed" : "wasm_fetch_failed", error);
-      });
-    });
-    return Promise.race([started, late]).then(
-      function (glue) {
-        clearTimeout(timer);
-        return glue;
-      },
-      function (error) {
-        clearTimeout(timer);
-        throw error;
-      }
-    );
+    return typeof WebAssembly == "object"
+      ? Promise.race([
+          boot(base).catch(function (error) {
+            throw { error: error };
+          }),
+          new Promise(function (_, late) {
+            setTimeout(late, 15e3, { cause: "timeout" });
+          })
+        ])
+      : Promise.reject({ cause: "no_webassembly" });
   }
 
-  // Counts the fallback at the edge: the form id (in the URL) and the cause,
-  // nothing about the visitor.
-  function beacon(src, formId, cause) {
-    var url = new URL("/v1/forms/" + encodeURIComponent(formId) + "/events", src).href;
-    var body = JSON.stringify({ event: "mount_failed", cause: cause });
-    try {
-      if (navigator.sendBeacon && navigator.sendBeacon(url, body)) return;
-    } catch (e) {
-      /* fall through to fetch */
-    }
-    fetch(url, { method: "POST", body: body, keepalive: true, credentials: "omit", mode: "no-cors" }).catch(function () {});
-  }
-
-  function fail(root, formId, error, o) {
-    var cause = (error && error.leadformCause) || "mount_error";
-    var say = function (text) {
-      if (win.console) console.error("[leadform] form '" + formId + "': " + text, (error && error.detail) || error);
-    };
-    if (cause === "csp_wasm_blocked") {
-      say(
-        "the page's Content-Security-Policy does not allow WebAssembly, so a basic form is shown instead. " +
-          "Add 'wasm-unsafe-eval' to script-src: script-src " + new URL(o.src).origin + " 'wasm-unsafe-eval';"
-      );
-    } else {
-      say("the widget could not start (" + cause + "), so a basic form is shown instead.");
-    }
-    // A mount error may be the spec's (unreachable, unknown form): counted
-    // only once the basic form has the spec.
-    if (error && error.leadformCause) beacon(o.src, formId, cause);
-    o.root = root;
-    import(new URL("basic.js", o.base).href)
+  function fail(failure, o) {
+    o.failure = failure;
+    import(new URL("basic.js", o.src).href)
       .then(function (basic) {
-        return basic.render(o);
+        return basic.fallback(o);
       })
-      .then(
-        function () {
-          if (!(error && error.leadformCause)) beacon(o.src, formId, cause);
-          o.host.dispatchEvent(new CustomEvent("leadform:fallback", { bubbles: true, detail: { form: formId, cause: cause } }));
-        },
-        function (reason) {
-          if (win.console) console.error("[leadform] form '" + formId + "' could not be loaded:", reason);
-          o.mount.textContent = "";
-          var p = doc.createElement("p");
-          p.setAttribute("role", "alert");
-          p.textContent = "This form could not be loaded. Please try again later.";
-          o.mount.appendChild(p);
-        }
-      );
+      .catch(function (error) {
+        if (win.console) console.error("[leadform] form '" + o.form + "' could not be loaded:", error);
+        var p = doc.createElement("p");
+        p.setAttribute("role", "alert");
+        p.textContent = "This form could not be loaded. Please try again later.";
+        o.mount.replaceChildren(p);
+      });
   }
 
   function start(script) {
@@ -259,7 +178,7 @@
         host.dispatchEvent(new CustomEvent("leadform:ready", { bubbles: true, detail: { form: formId } }));
       })
       .catch(function (error) {
-        fail(root, formId, error, { mount: mountPoint, host: host, form: formId, src: src, base: base, lang: lang, theme: theme, turnstile: loadTurnstile });
+        fail(error, { root: root, mount: mountPoint, host: host, form: formId, src: src, lang: lang, theme: theme, turnstile: loadTurnstile });
       });
   }
 
