@@ -13,13 +13,16 @@
 //! the HubSpot form lacks is refused whole. Salesforce's `Lead.Phone` is a
 //! free-text phone field, and Web-to-Lead has no extension field, so the
 //! extension is appended the way Salesforce shows one: `+14155552671 x123`.
+//!
+//! A repeat lead's `previous_lead_id` goes to either CRM only when the
+//! `field_map` maps it ([`PREVIOUS_LEAD_KEY`]) to a property of the owner's.
 
 use leadform_shared::phone::extension_key;
 use leadform_shared::{FieldMap, FieldValue, FormSpec};
 use serde_json::{json, Value};
 
 use crate::export::phone_parts;
-use crate::record::LeadRecord;
+use crate::record::{LeadRecord, PREVIOUS_LEAD_KEY};
 
 /// HubSpot's submit endpoint, without `/{portalId}/{formGuid}`.
 pub const HUBSPOT_BASE: &str = "https://api.hsforms.com/submissions/v3/integration/submit";
@@ -61,6 +64,11 @@ pub fn hubspot_payload(spec: &FormSpec, lead: &LeadRecord, field_map: &FieldMap<
         if let (Some(extension), Some(property)) = (number.extension(), extension_property) {
             fields.push(field(property, extension.to_owned()));
         }
+    }
+    if let (Some(previous), Some(property)) =
+        (&lead.previous_lead_id, field_map.get(PREVIOUS_LEAD_KEY))
+    {
+        fields.push(field(property, previous.clone()));
     }
     let mut context = serde_json::Map::new();
     context.insert("pageUri".into(), json!(lead.evidence.page_url));
@@ -115,6 +123,10 @@ pub fn salesforce_fields(
             None => crm_text(value),
         };
         fields.push((mapped(field_map, id).to_owned(), text));
+    }
+    if let (Some(previous), Some(name)) = (&lead.previous_lead_id, field_map.get(PREVIOUS_LEAD_KEY))
+    {
+        fields.push((name.clone(), previous.clone()));
     }
     fields
 }
@@ -263,6 +275,49 @@ mod tests {
             ])
         );
         assert!(form_urlencode(&fields).ends_with("&phone=%2B14155552671+x123"));
+    }
+
+    #[test]
+    fn previous_lead_goes_only_to_a_mapped_property() {
+        let (spec, mut lead, _) = sample_lead();
+        lead.previous_lead_id = Some("lead_0".to_owned());
+        let names = |payload: &Value| -> Vec<String> {
+            payload["fields"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|x| x["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        // Unmapped: neither CRM hears of it.
+        let unmapped = FieldMap::new();
+        assert_eq!(
+            names(&hubspot_payload(&spec, &lead, &unmapped)),
+            ["email", "first_name"]
+        );
+        assert!(!salesforce_fields(&spec, "00D", &lead, &unmapped)
+            .iter()
+            .any(|(_, v)| v == "lead_0"));
+        // Mapped: under the owner's property name.
+        let map = FieldMap::from([(PREVIOUS_LEAD_KEY.to_owned(), "leadform_previous".to_owned())]);
+        let payload = hubspot_payload(&spec, &lead, &map);
+        assert_eq!(
+            payload["fields"][2],
+            json!({"objectTypeId": "0-1", "name": "leadform_previous", "value": "lead_0"})
+        );
+        let fields = salesforce_fields(&spec, "00D", &lead, &map);
+        assert_eq!(
+            fields.last(),
+            Some(&("leadform_previous".to_owned(), "lead_0".to_owned()))
+        );
+        // A first lead sends nothing even when mapped.
+        lead.previous_lead_id = None;
+        assert_eq!(
+            names(&hubspot_payload(&spec, &lead, &map)),
+            ["email", "first_name"]
+        );
     }
 
     #[test]

@@ -67,6 +67,7 @@ pub fn webhook_body(spec: &FormSpec, lead: &LeadRecord) -> String {
             "received_at": lead.evidence.received_at,
             "values": export::payload_values(spec, &lead.values),
             "consents": lead.consents,
+            "previous_lead_id": lead.previous_lead_id,
             "page_url": lead.evidence.page_url,
             "visitor_id": lead.visitor_id,
             "attribution": lead.attribution,
@@ -236,6 +237,16 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
         assert_eq!(body["data"]["lead_id"], "lead_1");
         assert_eq!(body["data"]["values"]["email"], "Ann@Example.com");
+        assert_eq!(body["data"]["previous_lead_id"], serde_json::Value::Null);
+        assert_eq!(
+            body["data"]["consents"][0]["covered"]["email"],
+            "Ann@Example.com"
+        );
+        // A repeat lead names the earlier one.
+        let mut repeat = lead;
+        repeat.previous_lead_id = Some("lead_0".to_owned());
+        let body: serde_json::Value = serde_json::from_str(&webhook_body(&spec, &repeat)).unwrap();
+        assert_eq!(body["data"]["previous_lead_id"], "lead_0");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::delivery::DeliveryJob;
 use crate::error::EdgeError;
 use crate::record::LeadRecord;
 use crate::routes::{query_param, Route};
-use crate::{csv, export, events, forms, seal, time};
+use crate::{csv, events, export, forms, seal, time};
 
 use super::http::{error_response, header, json_response};
 use super::store::{self, LeadRow};
@@ -146,10 +146,12 @@ fn lead_json(row: &LeadRow, seal_key: &str) -> Value {
         .and_then(|j| serde_json::from_str(j).ok());
     // Beside the sealed record (kept byte for byte), the values as the
     // webhook carries them: phones as E.164 with `<id>_extension` apart.
-    let values = row
+    let lead = row
         .record_json
         .as_deref()
-        .and_then(|j| serde_json::from_str::<LeadRecord>(j).ok())
+        .and_then(|j| serde_json::from_str::<LeadRecord>(j).ok());
+    let previous_lead_id = lead.as_ref().and_then(|l| l.previous_lead_id.clone());
+    let values = lead
         .zip(forms::find(&row.form_id))
         .map(|(lead, form)| export::payload_values(&form.spec, &lead.values));
     let verified = match (&row.record_json, &row.seal) {
@@ -164,6 +166,7 @@ fn lead_json(row: &LeadRow, seal_key: &str) -> Value {
         "received_at": row.received_at,
         "certificate_ids": serde_json::from_str::<Value>(&row.certificate_ids).unwrap_or(Value::Null),
         "erased_at": row.erased_at,
+        "previous_lead_id": previous_lead_id,
         "record": record,
         "values": values,
         "seal_verified": verified,
@@ -199,10 +202,12 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
     let wants_csv = query_param(query, "format").is_some_and(|f| f == "csv")
         || accept.is_some_and(|a| a.contains("text/csv"));
     if wants_csv {
-        // Phone fields as E.164, each followed by its `<id>_extension` column.
+        // Phone fields as E.164, each followed by its `<id>_extension` column;
+        // last, the earlier lead of the same contact (repeat leads).
         let columns = export::export_columns(&form.spec);
         let mut header_row = vec!["lead_id", "form_id", "received_at", "erased_at"];
         header_row.extend(columns.iter().map(String::as_str));
+        header_row.push(crate::record::PREVIOUS_LEAD_KEY);
         let mut out = csv::row(&header_row);
         for row in &rows {
             let record: Option<LeadRecord> = row
@@ -225,6 +230,12 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
                     .map(FieldValue::to_display);
                 cells.push(value.unwrap_or_default());
             }
+            cells.push(
+                record
+                    .as_ref()
+                    .and_then(|r| r.previous_lead_id.clone())
+                    .unwrap_or_default(),
+            );
             out.push_str(&csv::row(&cells));
         }
         let mut response = Response::ok(out).map_err(internal)?;
