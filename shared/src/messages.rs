@@ -273,7 +273,7 @@ fn german(code: ErrorCode) -> &'static str {
         ConsentCoveredFieldMissing => "Geben Sie die Kontaktdaten an, auf die sich diese Einwilligung bezieht, oder entfernen Sie das Häkchen.",
         LeadNotContactable => "Geben Sie an, wie wir Sie erreichen können, zum Beispiel Ihre E-Mail-Adresse oder Telefonnummer.",
         EnvelopeTooLarge => "Die Übermittlung ist zu groß.",
-        EnvelopeMalformed => "Die Übermittlung ist kein gültiges JSON in der erwarteten Struktur.",
+        EnvelopeMalformed => "Die Übermittlung ist kein gültiges JSON mit der erwarteten Struktur.",
         EnvelopeUnknownField => "Die Übermittlung enthält ein Feld, das dieser Server nicht annimmt.",
         EnvelopeUnsupportedVersion => "Diese Version des Übermittlungsformats wird nicht unterstützt.",
         EnvelopeFormMismatch => "Die Übermittlung gehört zu einem anderen Formular.",

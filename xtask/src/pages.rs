@@ -33,7 +33,7 @@ pub const PAGES: &[Page] = &[
         path: "/b2b.html",
         file: "b2b.html",
         form: "b2b-demo",
-        shows: "B2B demo request (progressive profiling: submit, then reload)",
+        shows: "B2B demo request: submit, then reload for progressive profiling",
     },
     Page {
         path: "/newsletter.html",
