@@ -105,7 +105,10 @@ minify=(--minify --legal-comments=none --log-level=warning)
 "$esbuild" "$out/leadform_widget.js" --format=esm "${minify[@]}" --outfile="$out/leadform_widget.min.js"
 mv "$out/leadform_widget.min.js" "$out/leadform_widget.js"
 "$esbuild" widget/loader/leadform.js "${minify[@]}" --outfile="$out/leadform.js"
-"$esbuild" widget/loader/basic.js --bundle --format=esm --loader:.css=text "${minify[@]}" --outfile="$out/basic.js"
+# The basic form, with the widget's stylesheet minified into it as text.
+"$esbuild" widget/src/widget.css --minify --log-level=warning --outfile="$scratch/widget.css"
+"$esbuild" widget/loader/basic.js --bundle --format=esm --loader:.css=text \
+  --alias:leadform:widget.css="$scratch/widget.css" "${minify[@]}" --outfile="$out/basic.js"
 # Owners' pages import the glue module and fetch the wasm cross-origin, so the
 # static assets carry CORS headers (Cloudflare static assets `_headers` file).
 printf '/v1/*\n  Access-Control-Allow-Origin: *\n' > dist/assets/_headers

@@ -90,10 +90,11 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// One owner page: its path, `<html lang>`, loader directory, whether it
+/// One owner page: its path, form, `<html lang>`, loader directory, whether it
 /// deletes `WebAssembly` first, and its CSP header (if any).
 struct Page {
     path: &'static str,
+    form: &'static str,
     lang: &'static str,
     loader_dir: &'static str,
     delete_wasm: bool,
@@ -103,6 +104,7 @@ struct Page {
 const PAGES: &[Page] = &[
     Page {
         path: "/widget",
+        form: "contact",
         lang: "en",
         loader_dir: "v1",
         delete_wasm: false,
@@ -110,6 +112,7 @@ const PAGES: &[Page] = &[
     },
     Page {
         path: "/csp",
+        form: "contact",
         lang: "en",
         loader_dir: "v1",
         delete_wasm: false,
@@ -117,13 +120,23 @@ const PAGES: &[Page] = &[
     },
     Page {
         path: "/missing",
+        form: "contact",
         lang: "en",
         loader_dir: "v1/nowasm",
         delete_wasm: false,
         csp: false,
     },
     Page {
+        path: "/nowasm-b2b",
+        form: "b2b-demo",
+        lang: "en",
+        loader_dir: "v1",
+        delete_wasm: true,
+        csp: false,
+    },
+    Page {
         path: "/nowasm",
+        form: "contact",
         lang: "es",
         loader_dir: "v1",
         delete_wasm: true,
@@ -145,7 +158,8 @@ fn html(page: &Page, worker_port: u16) -> String {
          <script nonce=\"{NONCE}\">{delete}window.__errors = []; var error = console.error; \
          console.error = function () {{ window.__errors.push(Array.prototype.map.call(arguments, String).join(' ')); return error.apply(console, arguments); }}; \
          document.addEventListener('leadform:fallback', function (e) {{ window.__fallback = e.detail; }});</script></head>\
-         <body><main><h1>Acme</h1><script src=\"http://127.0.0.1:{worker_port}/{dir}/leadform.js\" data-form=\"contact\" async></script></main></body></html>",
+         <body><main><h1>Acme</h1><script src=\"http://127.0.0.1:{worker_port}/{dir}/leadform.js\" data-form=\"{form}\" async></script></main></body></html>",
+        form = page.form,
         lang = page.lang,
         dir = page.loader_dir,
     )
@@ -155,6 +169,25 @@ fn html(page: &Page, worker_port: u16) -> String {
 /// `'wasm-unsafe-eval'`.
 fn csp(worker_port: u16) -> String {
     format!("script-src http://127.0.0.1:{worker_port} 'nonce-{NONCE}'; connect-src http://127.0.0.1:{worker_port}")
+}
+
+/// The owner pages of [`PAGES`] on the origin the forms allow.
+fn pages(worker_port: u16) -> Server {
+    Server::start_on(PAGE_PORT, move |req: &Request| {
+        let path = req.path.split('?').next().unwrap_or("");
+        match PAGES.iter().find(|p| p.path == path) {
+            Some(page) => {
+                let response =
+                    Response::new(200, "text/html; charset=utf-8", html(page, worker_port));
+                if page.csp {
+                    response.header("Content-Security-Policy", &csp(worker_port))
+                } else {
+                    response
+                }
+            }
+            None => Response::not_found(),
+        }
+    })
 }
 
 /// What one visit stored: the lead record and its consent certificate.
@@ -174,20 +207,7 @@ fn where_the_widget_cannot_start_the_basic_form_takes_the_lead_as_the_widget_wou
         ..Default::default()
     });
     let port = worker.port;
-    let page_server = Server::start_on(PAGE_PORT, move |req: &Request| {
-        let path = req.path.split('?').next().unwrap_or("");
-        match PAGES.iter().find(|p| p.path == path) {
-            Some(page) => {
-                let response = Response::new(200, "text/html; charset=utf-8", html(page, port));
-                if page.csp {
-                    response.header("Content-Security-Policy", &csp(port))
-                } else {
-                    response
-                }
-            }
-            None => Response::not_found(),
-        }
-    });
+    let page_server = pages(port);
     let spec = contact_spec();
     let driver = ChromeDriver::start();
 
@@ -572,4 +592,100 @@ fn assert_no_axe_violations(session: &Session, what: &str) {
         (!report.is_null()).then_some(report)
     });
     assert_eq!(violations, json!([]), "axe-core on {what}");
+}
+
+#[test]
+fn a_returning_visitor_of_the_basic_form_is_asked_the_stages_the_shared_selector_picks() {
+    let _browser = browser::exclusive();
+    let _worker_lock = wrangler::exclusive();
+    let assets = Assets::prepare();
+    let worker = Worker::start(WorkerOptions {
+        assets_dir: Some(assets.0.clone()),
+        ..Default::default()
+    });
+    let page_server = pages(worker.port);
+    let path = wrangler::repo_root().join("examples/forms/b2b-demo.toml");
+    let spec = FormSpec::parse_toml(&std::fs::read_to_string(path).expect("b2b form"))
+        .expect("b2b form parses");
+    let driver = ChromeDriver::start();
+    let session = Session::new(&driver);
+    session.goto(&format!("{}/nowasm-b2b", page_server.origin()));
+
+    // First visit: the selector's first step, its consent with it.
+    let first = select_fields(&spec, &[]);
+    let shown = wait_step(&session);
+    assert_eq!(shown["fields"], json!(first.steps[0].fields), "{shown}");
+    assert_eq!(shown["progress"], json!(progress(1, first.stage_count)));
+    assert_eq!(shown["consents"], json!(["gdpr_contact"]));
+    fill_by_keyboard(
+        &session,
+        &["cto@acme.example", "Ada", "Lovelace", key::SPACE],
+    );
+    std::thread::sleep(Duration::from_millis(1_700));
+    session.keys(key::TAB);
+    session.keys(key::ENTER);
+    wait_success(&session);
+    let leads = worker.lead_ids("b2b-demo");
+    assert_eq!(leads.len(), 1);
+    let lead = worker
+        .owner("GET", &format!("/v1/leads/{}", leads[0]))
+        .json();
+    assert_eq!(
+        lead["record"]["values"],
+        json!({"email": "cto@acme.example", "first_name": "Ada", "last_name": "Lovelace"}),
+        "{lead}"
+    );
+
+    // Back again: the next stage, the identity fields again, prefilled.
+    session.refresh();
+    let known: Vec<String> = ["email", "first_name", "last_name"]
+        .map(str::to_owned)
+        .to_vec();
+    let second = select_fields(&spec, &known);
+    let shown = wait_step(&session);
+    assert_eq!(shown["fields"], json!(second.steps[0].fields), "{shown}");
+    assert_eq!(
+        shown["progress"],
+        json!(progress(second.first_stage_index + 1, second.stage_count))
+    );
+    assert_eq!(
+        in_shadow(
+            &session,
+            "return ['email', 'first_name', 'last_name'].map(n => root.querySelector('[name=' + n + ']').value);"
+        ),
+        json!(["cto@acme.example", "Ada", "Lovelace"])
+    );
+    let health = worker.wait_owner_json(
+        "/v1/forms/b2b-demo/health",
+        "two counted fallbacks",
+        WAIT,
+        |h| h["mount_failed"]["total"] == json!(2),
+    );
+    assert_eq!(health["mount_failed"]["by_cause"]["no_webassembly"], 2);
+    drop(page_server);
+}
+
+/// "Step n of total" in English.
+fn progress(n: usize, total: usize) -> String {
+    format!(
+        "{} {n} {} {total}",
+        ui_text(UiText::Step, Lang::En),
+        ui_text(UiText::Of, Lang::En)
+    )
+}
+
+/// Once the basic form shows: the field names of its current step, the
+/// progress line and the consents shown with it.
+fn wait_step(session: &Session) -> Value {
+    browser::wait_for("the basic form's step", WAIT, || {
+        let shown = in_shadow(
+            session,
+            "if (!root.querySelector('.lf[data-basic] form .lf-input')) return null; \
+             const names = [...root.querySelectorAll('.lf-step:not([hidden]) [name]')].map(e => e.name); \
+             return { fields: names.filter((n, i) => names.indexOf(n) === i), \
+               progress: root.querySelector('.lf-progress-text')?.textContent ?? null, \
+               consents: [...root.querySelectorAll('.lf-consents:not([hidden]) input')].map(e => e.name.replace('consent-', '')) };",
+        );
+        (!shown.is_null()).then_some(shown)
+    })
 }

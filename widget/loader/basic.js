@@ -7,7 +7,7 @@
  * (failure: { cause } when the loader knows it, { error } when the widget's
  * start failed, anything else when mounting failed).
  *
- * First it names the cause (MOUNT_FAILURES, the codes the edge counts) in the
+ * First it names the cause (the codes of edge/src/events.rs MountFailure) in the
  * console (for CSP, the exact directive to add) and sends the `mount_failed`
  * beacon (POST /v1/forms/{id}/events, the cause only, no visitor data; a
  * mount error only once the spec loaded, since the spec's own failure is not
@@ -22,22 +22,27 @@
  * styled by the widget's own stylesheet (widget/src/widget.css, embedded at
  * build time by esbuild). One step per stage, chosen like the widget's
  * `select_fields` (the stages this visit would ask, from the field ids kept in
- * localStorage by the widget or by this form). The exact consent texts,
- * unticked; a honeypot input; fill time measured like the widget's (render to
+ * localStorage by the widget or by this form; identity fields every time),
+ * each consent on the step `Selection::consent_step` names. The exact consent
+ * texts, unticked; a honeypot input; fill time measured like the widget's (render to
  * submit, hidden-tab time excluded). It POSTs the same versioned envelope
  * (shared/src/envelope.rs) with consent records whose disclosure hash is
  * computed with crypto.subtle.digest (a small SHA-256 of its own on
- * plain-http pages, where SubtleCrypto does not exist), so the edge validates it with the
- * shared rules like any other submission; the edge's 422 issues are shown
+ * plain-http pages, where SubtleCrypto does not exist), so the edge
+ * validates it with the shared rules like any other submission; the edge's 422 issues are shown
  * inline per field, in the catalog's language.
  *
  * What it must not do: decide validity (the browser's native constraints are
  * a first pass only; the edge's shared rules decide), eval or new Function,
  * innerHTML of any text (every owner text goes in as textContent), keep
- * field values anywhere (no pending queue, no prefill writes: a submission
- * that cannot reach the edge is not kept, the visitor is told to try again).
+ * field values beyond what the widget keeps (the values of fields whose spec
+ * sets `prefill`, after a submission the edge accepted; there is no pending
+ * queue: a submission that cannot reach the edge is not kept, the visitor is
+ * told to try again).
  */
-import css from "../src/widget.css";
+// widget/src/widget.css, minified and embedded as text by widget/build.sh
+// (esbuild --alias:leadform:widget.css=...).
+import css from "leadform:widget.css";
 
 var doc = document;
 var win = window;
@@ -271,6 +276,13 @@ export function render(o) {
   });
 }
 
+// FieldSpec::is_identity: asked on every visit.
+function identity(f) {
+  return !!f && (f.identity != null
+    ? f.identity
+    : f.kind === "email" || f.kind === "phone" || ["name", "given-name", "family-name"].indexOf(f.autocomplete) >= 0);
+}
+
 // shared::profiling::select_fields: the steps this visit asks, given the
 // field ids this browser has answered before.
 function select(spec, field, known) {
@@ -310,6 +322,7 @@ function select(spec, field, known) {
       };
       stage.fields.forEach(function (id) {
         if (isHidden(id)) return push(fields, id);
+        if (identity(field(id))) return askedBefore(id) || push(fields, id);
         if (known.indexOf(id) >= 0 || !budget || askedBefore(id)) return;
         var condition = (field(id) || {}).show_when;
         if (condition && !askedBefore(condition.field)) push(fields, condition.field);
@@ -319,10 +332,14 @@ function select(spec, field, known) {
       steps.push({ title: stage.title, fields: fields });
     });
   }
-  var missing = (profiling.always_ask || []).filter(function (id) {
-    return !steps.some(function (s) {
+  // always_ask, then the identity fields, that no step holds: first.
+  var missing = [];
+  (profiling.always_ask || []).concat(spec.fields.filter(identity).map(function (f) {
+    return f.id;
+  })).forEach(function (id) {
+    if (!steps.some(function (s) {
       return s.fields.indexOf(id) >= 0;
-    });
+    })) push(missing, id);
   });
   if (steps[0]) steps[0].fields = missing.concat(steps[0].fields);
   return { steps: steps, first: first, total: stages.length };
@@ -457,13 +474,23 @@ function build(o, api, spec, specHash, texts) {
     return fieldset;
   });
 
-  var consentBox;
+  // Each consent on the step holding a field it covers, else the last
+  // (Selection::consent_step).
   var consents = spec.consents || [];
-  if (consents.length) {
-    consentBox = add(form, el("div", "lf-consents"));
-    consents.forEach(function (block) {
+  var consentBoxes = [];
+  var consentStep = function (block) {
+    var at = steps.findIndex(function (s) {
+      return s.fields.some(function (id) {
+        return (block.covers || []).indexOf(id) >= 0;
+      });
+    });
+    return at < 0 ? Math.max(0, steps.length - 1) : at;
+  };
+  consents.forEach(function (block) {
+    var at = consentStep(block);
+      var box = consentBoxes[at] || (consentBoxes[at] = add(form, el("div", "lf-consents")));
       var dom = uid + "-consent-" + block.id;
-      var wrapper = add(consentBox, el("div", "lf-consent"));
+      var wrapper = add(box, el("div", "lf-consent"));
       var choice = add(wrapper, el("div", "lf-choice"));
       var input = add(choice, set(set(el("input", "lf-box"), "type", "checkbox"), "id", dom));
       input.name = "consent-" + block.id;
@@ -475,9 +502,8 @@ function build(o, api, spec, specHash, texts) {
       // The exact disclosure text, as a text node.
       add(choice, set(el("label", "lf-consent-text", block.text), "for", dom));
       if (block.required) add(wrapper, el("span", "lf-optional", ui("required")));
-      views[block.id] = { wrapper: wrapper, controls: [input], consent: block, describe: [] };
-    });
-  }
+      views[block.id] = { wrapper: wrapper, controls: [input], consent: block, step: at, describe: [] };
+  });
 
   var honeypot = add(form, set(el("div", "lf-hp"), "aria-hidden", "true"));
   add(honeypot, set(el("label", "", ui("honeypot_label")), "for", uid + "-website"));
@@ -687,12 +713,12 @@ function build(o, api, spec, specHash, texts) {
       });
     });
     var last = step === steps.length - 1;
-    if (consentBox) {
-      consentBox.hidden = !last;
-      consents.forEach(function (block) {
-        views[block.id].controls[0].disabled = !last;
-      });
-    }
+    consentBoxes.forEach(function (box, i) {
+      box.hidden = i !== step;
+    });
+    consents.forEach(function (block) {
+      views[block.id].controls[0].disabled = views[block.id].step !== step;
+    });
     back.hidden = step === 0;
     submit.textContent = busy ? ui("sending") : last ? spec.submit_label : ui("next");
     if (busy) submit.setAttribute("aria-disabled", "true");
@@ -796,7 +822,7 @@ function build(o, api, spec, specHash, texts) {
         credentials: "omit"
       }).then(function (r) {
         return r.text().then(function (body) {
-          answer(r.status, parse(body));
+          answer(r.status, parse(body), fields);
         });
       });
     }).catch(function () {
@@ -806,7 +832,7 @@ function build(o, api, spec, specHash, texts) {
     });
   }
 
-  function answer(code, body) {
+  function answer(code, body, sent) {
     busy = false;
     if (code >= 200 && code < 300) {
       // Answered = asked and shown: the next visit asks the next stage.
@@ -817,6 +843,12 @@ function build(o, api, spec, specHash, texts) {
       });
       known.sort();
       save(knownKey, JSON.stringify(known));
+      // Values only of the fields whose spec sets prefill, as the widget keeps them.
+      asked.forEach(function (id) {
+        var f = field(id);
+        if (f && f.prefill && id in sent) prefill[id] = sent[id];
+      });
+      save("leadform:v1:prefill:" + spec.id, JSON.stringify(prefill));
       form.hidden = true;
       success.hidden = false;
       var redirect = (spec.success || {}).redirect_url;
@@ -834,7 +866,7 @@ function build(o, api, spec, specHash, texts) {
       if (!views[issue.field] || views[issue.field].error) return;
       if (!showError(issue.field, message(issue.code, issue.message))) return;
       var index = views[issue.field].consent
-        ? steps.length - 1
+        ? views[issue.field].step
         : steps.findIndex(function (s) {
           return s.fields.indexOf(issue.field) >= 0;
         });
