@@ -3,6 +3,7 @@
 #   leadform.js              hand-written loader (widget/loader/leadform.js), minified
 #   leadform_widget.js       wasm-bindgen glue (ES module, --target web), minified
 #   leadform_widget_bg.wasm  the form, wasm-opt -Oz (to a fixed point)
+#   basic.js                 the no-wasm basic form (widget/loader/basic.js with widget.css), minified
 # Steps: cargo build (release, wasm32, -Z build-std: see step 1) -> wasm-bindgen -> wasm-opt -Oz --converge ->
 # wasm-opt renaming imports/exports to short names, applied to the glue by
 # widget/minify-names.mjs ->
@@ -104,11 +105,15 @@ minify=(--minify --legal-comments=none --log-level=warning)
 "$esbuild" "$out/leadform_widget.js" --format=esm "${minify[@]}" --outfile="$out/leadform_widget.min.js"
 mv "$out/leadform_widget.min.js" "$out/leadform_widget.js"
 "$esbuild" widget/loader/leadform.js "${minify[@]}" --outfile="$out/leadform.js"
+# The basic form, with the widget's stylesheet minified into it as text.
+"$esbuild" widget/src/widget.css --minify --log-level=warning --outfile="$scratch/widget.css"
+"$esbuild" widget/loader/basic.js --bundle --format=esm --loader:.css=text \
+  --alias:leadform:widget.css="$scratch/widget.css" "${minify[@]}" --outfile="$out/basic.js"
 # Owners' pages import the glue module and fetch the wasm cross-origin, so the
 # static assets carry CORS headers (Cloudflare static assets `_headers` file).
 printf '/v1/*\n  Access-Control-Allow-Origin: *\n' > dist/assets/_headers
 
-for f in leadform.js leadform_widget.js leadform_widget_bg.wasm; do
+for f in leadform.js leadform_widget.js leadform_widget_bg.wasm basic.js; do
   printf '[widget/build]   %-26s %8d bytes\n' "$f" "$(wc -c <"$out/$f")" >&2
 done
 step "done"

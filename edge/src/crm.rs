@@ -5,11 +5,24 @@
 //! are kept). Multi-select values are joined with `;` (HubSpot's multiple
 //! checkbox format). Consent evidence comes from the server's spec, never the
 //! client. This module builds bodies and URLs; it does not send them.
+//!
+//! Phone fields ([`crate::export::phone_parts`]) go out as E.164. An
+//! extension goes to HubSpot as its own property only when the `field_map`
+//! maps `<id>_extension` (`phone_extension = "phone_ext"`): HubSpot contacts
+//! have no standard extension property, and a submission naming a property
+//! the HubSpot form lacks is refused whole. Salesforce's `Lead.Phone` is a
+//! free-text phone field, and Web-to-Lead has no extension field, so the
+//! extension is appended the way Salesforce shows one: `+14155552671 x123`.
+//!
+//! A repeat lead's `previous_lead_id` goes to either CRM only when the
+//! `field_map` maps it ([`PREVIOUS_LEAD_KEY`]) to a property of the owner's.
 
+use leadform_shared::phone::extension_key;
 use leadform_shared::{FieldMap, FieldValue, FormSpec};
 use serde_json::{json, Value};
 
-use crate::record::LeadRecord;
+use crate::export::phone_parts;
+use crate::record::{LeadRecord, PREVIOUS_LEAD_KEY};
 
 /// HubSpot's submit endpoint, without `/{portalId}/{formGuid}`.
 pub const HUBSPOT_BASE: &str = "https://api.hsforms.com/submissions/v3/integration/submit";
@@ -38,11 +51,25 @@ pub fn hubspot_url(endpoint: Option<&str>, portal_id: &str, form_guid: &str) -> 
 
 /// The HubSpot Forms API v3 submission body.
 pub fn hubspot_payload(spec: &FormSpec, lead: &LeadRecord, field_map: &FieldMap<String>) -> Value {
-    let fields: Vec<Value> = lead
-        .values
-        .iter()
-        .map(|(id, value)| json!({ "objectTypeId": "0-1", "name": mapped(field_map, id), "value": crm_text(value) }))
-        .collect();
+    let field =
+        |name: &str, value: String| json!({ "objectTypeId": "0-1", "name": name, "value": value });
+    let mut fields = Vec::with_capacity(lead.values.len());
+    for (id, value) in &lead.values {
+        let Some(number) = phone_parts(spec, id, value) else {
+            fields.push(field(mapped(field_map, id), crm_text(value)));
+            continue;
+        };
+        fields.push(field(mapped(field_map, id), number.e164().to_owned()));
+        let extension_property = field_map.get(&extension_key(id));
+        if let (Some(extension), Some(property)) = (number.extension(), extension_property) {
+            fields.push(field(property, extension.to_owned()));
+        }
+    }
+    if let (Some(previous), Some(property)) =
+        (&lead.previous_lead_id, field_map.get(PREVIOUS_LEAD_KEY))
+    {
+        fields.push(field(property, previous.clone()));
+    }
     let mut context = serde_json::Map::new();
     context.insert("pageUri".into(), json!(lead.evidence.page_url));
     if let Some(title) = &spec.title {
@@ -78,15 +105,28 @@ pub fn hubspot_payload(spec: &FormSpec, lead: &LeadRecord, field_map: &FieldMap<
     payload
 }
 
-/// The Salesforce Web-to-Lead form fields: `oid` first, then mapped values.
+/// The Salesforce Web-to-Lead form fields: `oid` first, then mapped values
+/// (a phone with an extension as `+14155552671 x123`).
 pub fn salesforce_fields(
+    spec: &FormSpec,
     org_id: &str,
     lead: &LeadRecord,
     field_map: &FieldMap<String>,
 ) -> Vec<(String, String)> {
     let mut fields = vec![("oid".to_owned(), org_id.to_owned())];
     for (id, value) in &lead.values {
-        fields.push((mapped(field_map, id).to_owned(), crm_text(value)));
+        let text = match phone_parts(spec, id, value) {
+            Some(number) => match number.extension() {
+                Some(extension) => format!("{} x{extension}", number.e164()),
+                None => number.e164().to_owned(),
+            },
+            None => crm_text(value),
+        };
+        fields.push((mapped(field_map, id).to_owned(), text));
+    }
+    if let (Some(previous), Some(name)) = (&lead.previous_lead_id, field_map.get(PREVIOUS_LEAD_KEY))
+    {
+        fields.push((name.clone(), previous.clone()));
     }
     fields
 }
@@ -117,6 +157,7 @@ fn urlencode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::tests::phone_lead;
     use crate::record::tests::sample_lead;
 
     #[test]
@@ -157,16 +198,125 @@ mod tests {
 
     #[test]
     fn salesforce_shape() {
-        let (_, lead, _) = sample_lead();
+        let (spec, lead, _) = sample_lead();
         let map = FieldMap::from([
             ("email".to_owned(), "email".to_owned()),
             ("first_name".to_owned(), "first_name".to_owned()),
         ]);
-        let fields = salesforce_fields("00D000000000062", &lead, &map);
+        let fields = salesforce_fields(&spec, "00D000000000062", &lead, &map);
         assert_eq!(fields[0], ("oid".to_owned(), "00D000000000062".to_owned()));
         assert_eq!(
             form_urlencode(&fields),
             "oid=00D000000000062&email=Ann%40Example.com&first_name=%3DAnn"
+        );
+    }
+
+    #[test]
+    fn phones_go_out_as_e164_with_the_extension_apart() {
+        let (spec, lead) = phone_lead();
+        let name_value = |payload: &Value| -> Vec<(String, String)> {
+            payload["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    assert_eq!(f["objectTypeId"], "0-1");
+                    (
+                        f["name"].as_str().unwrap().to_owned(),
+                        f["value"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        // Unmapped extension: HubSpot gets the E.164 number only.
+        let plain = FieldMap::from([("phone".to_owned(), "phone".to_owned())]);
+        assert_eq!(
+            name_value(&hubspot_payload(&spec, &lead, &plain)),
+            pairs(&[
+                ("email", "Ann@Example.com"),
+                ("mobile", "+447700900123"),
+                ("note", "+14155552671;ext=9"),
+                ("phone", "+14155552671"),
+            ])
+        );
+        // Mapped: the extension follows the number under its own property; a
+        // phone without an extension sends none even when mapped.
+        let mapped = FieldMap::from([
+            ("mobile".to_owned(), "mobilephone".to_owned()),
+            ("mobile_extension".to_owned(), "mobile_ext".to_owned()),
+            ("phone_extension".to_owned(), "phone_ext".to_owned()),
+        ]);
+        assert_eq!(
+            name_value(&hubspot_payload(&spec, &lead, &mapped)),
+            pairs(&[
+                ("email", "Ann@Example.com"),
+                ("mobilephone", "+447700900123"),
+                ("note", "+14155552671;ext=9"),
+                ("phone", "+14155552671"),
+                ("phone_ext", "123"),
+            ])
+        );
+        // Salesforce: the extension appended, as Salesforce displays one.
+        let sf_map = FieldMap::from([("mobile".to_owned(), "mobile".to_owned())]);
+        let fields = salesforce_fields(&spec, "00D000000000062", &lead, &sf_map);
+        assert_eq!(
+            fields,
+            pairs(&[
+                ("oid", "00D000000000062"),
+                ("email", "Ann@Example.com"),
+                ("mobile", "+447700900123"),
+                ("note", "+14155552671;ext=9"),
+                ("phone", "+14155552671 x123"),
+            ])
+        );
+        assert!(form_urlencode(&fields).ends_with("&phone=%2B14155552671+x123"));
+    }
+
+    #[test]
+    fn previous_lead_goes_only_to_a_mapped_property() {
+        let (spec, mut lead, _) = sample_lead();
+        lead.previous_lead_id = Some("lead_0".to_owned());
+        let names = |payload: &Value| -> Vec<String> {
+            payload["fields"]
+                .as_array()
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|x| x["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        // Unmapped: neither CRM hears of it.
+        let unmapped = FieldMap::new();
+        assert_eq!(
+            names(&hubspot_payload(&spec, &lead, &unmapped)),
+            ["email", "first_name"]
+        );
+        assert!(!salesforce_fields(&spec, "00D", &lead, &unmapped)
+            .iter()
+            .any(|(_, v)| v == "lead_0"));
+        // Mapped: under the owner's property name.
+        let map = FieldMap::from([(PREVIOUS_LEAD_KEY.to_owned(), "leadform_previous".to_owned())]);
+        let payload = hubspot_payload(&spec, &lead, &map);
+        assert_eq!(
+            payload["fields"][2],
+            json!({"objectTypeId": "0-1", "name": "leadform_previous", "value": "lead_0"})
+        );
+        let fields = salesforce_fields(&spec, "00D", &lead, &map);
+        assert_eq!(
+            fields.last(),
+            Some(&("leadform_previous".to_owned(), "lead_0".to_owned()))
+        );
+        // A first lead sends nothing even when mapped.
+        lead.previous_lead_id = None;
+        assert_eq!(
+            names(&hubspot_payload(&spec, &lead, &map)),
+            ["email", "first_name"]
         );
     }
 

@@ -11,9 +11,9 @@ use leadform_shared::FormSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::crm;
 use crate::record::LeadRecord;
 use crate::webhook;
+use crate::{crm, export};
 
 /// The queue message: which lead to deliver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,8 +54,10 @@ impl std::fmt::Display for BuildError {
     }
 }
 
-/// The webhook body: an event envelope around the lead.
-pub fn webhook_body(lead: &LeadRecord) -> String {
+/// The webhook body: an event envelope around the lead. `data.values` holds
+/// the values as [`export::payload_values`] gives them: a phone field as its
+/// E.164 number, its extension (if any) beside it as `<id>_extension`.
+pub fn webhook_body(spec: &FormSpec, lead: &LeadRecord) -> String {
     let body = json!({
         "type": "lead.created",
         "timestamp": lead.evidence.received_at,
@@ -63,8 +65,9 @@ pub fn webhook_body(lead: &LeadRecord) -> String {
             "lead_id": lead.lead_id,
             "form_id": lead.form_id,
             "received_at": lead.evidence.received_at,
-            "values": lead.values,
+            "values": export::payload_values(spec, &lead.values),
             "consents": lead.consents,
+            "previous_lead_id": lead.previous_lead_id,
             "page_url": lead.evidence.page_url,
             "visitor_id": lead.visitor_id,
             "attribution": lead.attribution,
@@ -112,7 +115,7 @@ pub fn build_request(
                 .ok_or_else(|| BuildError::SecretMissing(secret_name.clone()))?;
             let key = webhook::decode_secret(&value)
                 .map_err(|_| BuildError::SecretInvalid(secret_name.clone()))?;
-            let body = webhook_body(lead);
+            let body = webhook_body(spec, lead);
             let signature = webhook::sign(&key, &lead.lead_id, now_s, &body);
             OutboundRequest {
                 url: url.clone(),
@@ -153,7 +156,7 @@ pub fn build_request(
                 ),
                 ("idempotency-key".into(), lead.lead_id.clone()),
             ],
-            body: crm::form_urlencode(&crm::salesforce_fields(org_id, lead, field_map)),
+            body: crm::form_urlencode(&crm::salesforce_fields(spec, org_id, lead, field_map)),
         },
     };
     Ok(OutboundRequest {
@@ -234,6 +237,32 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
         assert_eq!(body["data"]["lead_id"], "lead_1");
         assert_eq!(body["data"]["values"]["email"], "Ann@Example.com");
+        assert_eq!(body["data"]["previous_lead_id"], serde_json::Value::Null);
+        assert_eq!(
+            body["data"]["consents"][0]["covered"]["email"],
+            "Ann@Example.com"
+        );
+        // A repeat lead names the earlier one.
+        let mut repeat = lead;
+        repeat.previous_lead_id = Some("lead_0".to_owned());
+        let body: serde_json::Value = serde_json::from_str(&webhook_body(&spec, &repeat)).unwrap();
+        assert_eq!(body["data"]["previous_lead_id"], "lead_0");
+    }
+
+    #[test]
+    fn webhook_values_carry_phone_extensions_apart() {
+        let (spec, lead) = crate::export::tests::phone_lead();
+        let body: serde_json::Value = serde_json::from_str(&webhook_body(&spec, &lead)).unwrap();
+        assert_eq!(
+            body["data"]["values"],
+            json!({
+                "email": "Ann@Example.com",
+                "mobile": "+447700900123",
+                "note": "+14155552671;ext=9",
+                "phone": "+14155552671",
+                "phone_extension": "123",
+            })
+        );
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub enum EdgeError {
     FormNotFound,
     /// No built-in texts in this language (`GET /v1/i18n/{lang}`).
     LanguageNotFound,
+    /// A beacon body that is not `{"event", "cause"}` JSON.
+    EventMalformed,
+    /// A beacon with an event or cause this Worker does not count.
+    EventUnknown,
     /// The honeypot input was filled in.
     Honeypot,
     /// The form was filled faster than the form's minimum.
@@ -78,6 +82,8 @@ impl EdgeError {
             },
             EdgeError::FormNotFound => "form.not_found",
             EdgeError::LanguageNotFound => "i18n.language_not_found",
+            EdgeError::EventMalformed => "event.malformed",
+            EdgeError::EventUnknown => "event.unknown",
             EdgeError::Honeypot => "spam.honeypot",
             EdgeError::TooFast { .. } => "spam.too_fast",
             EdgeError::TurnstileMissing => "spam.turnstile_missing",
@@ -122,6 +128,8 @@ impl EdgeError {
             EdgeError::Honeypot
             | EdgeError::TooFast { .. }
             | EdgeError::TurnstileMissing
+            | EdgeError::EventMalformed
+            | EdgeError::EventUnknown
             | EdgeError::BadQuery(_) => 400,
             EdgeError::RateLimited { .. } => 429,
             EdgeError::AuthMissing => 401,
@@ -155,6 +163,10 @@ impl EdgeError {
             EdgeError::LanguageNotFound => {
                 "There are no built-in texts in this language; forms show English.".into()
             }
+            EdgeError::EventMalformed => {
+                "Send the event as JSON: {\"event\": \"mount_failed\", \"cause\": \"...\"}.".into()
+            }
+            EdgeError::EventUnknown => "This event or cause is not one this Worker counts.".into(),
             EdgeError::Honeypot => "The submission was refused as spam.".into(),
             EdgeError::TooFast { .. } => {
                 "The form was sent too quickly. Please take a moment and try again.".into()
@@ -292,6 +304,8 @@ mod tests {
             (EdgeError::AuthInvalid, 403, "auth.invalid"),
             (EdgeError::FormNotFound, 404, "form.not_found"),
             (EdgeError::LanguageNotFound, 404, "i18n.language_not_found"),
+            (EdgeError::EventMalformed, 400, "event.malformed"),
+            (EdgeError::EventUnknown, 400, "event.unknown"),
             (
                 EdgeError::StorageUnavailable("x".into()),
                 503,

@@ -5,8 +5,9 @@
 //!
 //! - plain Rust modules (everything except [`platform`]) holding every decision
 //!   and every byte format: error codes, routing, CORS, anti-spam rules, sealing,
-//!   consent certificates, webhook signing, HubSpot/Salesforce payloads, CSV
-//!   export and retry backoff. They compile natively and are unit-tested with
+//!   consent certificates, webhook signing, HubSpot/Salesforce payloads, the
+//!   values payloads and exports carry (phones split from their extensions),
+//!   CSV export and retry backoff. They compile natively and are unit-tested with
 //!   `cargo test -p leadform-edge`; they must not touch the Workers runtime, the
 //!   clock or the network (callers pass in time, ids and randomness);
 //! - `platform` (wasm32 only): the thin layer that uses `worker` for HTTP, D1,
@@ -21,6 +22,8 @@ pub mod crm;
 pub mod csv;
 pub mod delivery;
 pub mod error;
+pub mod events;
+pub mod export;
 pub mod forms;
 pub mod ids;
 pub mod record;

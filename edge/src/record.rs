@@ -4,8 +4,11 @@
 //! Records are serialised once to JSON and those exact bytes are sealed
 //! ([`crate::seal`]) and stored; verification re-seals the stored bytes. Field
 //! order is fixed by the struct declarations and maps are sorted, so the same
-//! record always serialises identically. This module builds records; it does
-//! not store or send them.
+//! record always serialises identically. Each consent carries the normalised
+//! values of the fields it covers (`covered`, e.g. the E.164 number a TCPA
+//! consent authorises), so a certificate alone says what was agreed for which
+//! number or address. This module builds records; it does not store or send
+//! them.
 
 use leadform_shared::envelope::{Attribution, Timings};
 use leadform_shared::{
@@ -40,6 +43,9 @@ pub struct CertifiedConsent {
     pub checked: bool,
     pub channels: Vec<ConsentChannel>,
     pub disclosure_sha256: String,
+    /// Normalised values of the fields the consent covers, by field id.
+    #[serde(default)]
+    pub covered: FieldMap<String>,
 }
 
 /// The lead as stored (and sealed) in D1.
@@ -56,6 +62,11 @@ pub struct LeadRecord {
     pub consents: Vec<CertifiedConsent>,
     pub attribution: Attribution,
     pub timings: Timings,
+    /// The latest earlier lead of the same form with the same normalised
+    /// email or phone, when this one came after the dedup window: one person
+    /// asking twice, not two strangers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_lead_id: Option<String>,
 }
 
 /// Proof of one consent: what the visitor saw and chose, and the server's evidence.
@@ -67,6 +78,11 @@ pub struct ConsentCertificate {
     pub visitor_id: String,
     /// The visitor's record, including the exact disclosure text shown.
     pub consent: ConsentRecord,
+    /// Normalised values of the fields the consent covers, by field id, as
+    /// validated by the server (`{"phone": "+14155550123"}`): the number or
+    /// address the consent is about.
+    #[serde(default)]
+    pub covered: FieldMap<String>,
     /// SHA-256 of the disclosure text in the server's spec (equal to the
     /// record's, or the submission would have been refused).
     pub disclosure_sha256: String,
@@ -88,20 +104,33 @@ pub struct Receipt {
     pub duplicate: bool,
 }
 
-/// Builds the lead record and its certificates. `certificate_ids` must hold one
-/// id per consent record of `clean`, in order.
+/// What identifies one new lead: its id, one certificate id per consent
+/// record of the clean submission (in order), and the earlier lead of the
+/// same person, if any.
+pub struct LeadIds {
+    pub lead_id: String,
+    pub certificate_ids: Vec<String>,
+    pub previous_lead_id: Option<String>,
+}
+
+/// Builds the lead record and its certificates.
 pub fn build_lead(
     spec: &FormSpec,
     envelope: &SubmissionEnvelope,
     clean: &CleanSubmission,
     evidence: RequestEvidence,
-    lead_id: String,
-    certificate_ids: &[String],
+    ids: LeadIds,
 ) -> (LeadRecord, Vec<ConsentCertificate>) {
+    let LeadIds {
+        lead_id,
+        certificate_ids,
+        previous_lead_id,
+    } = ids;
     let mut consents = Vec::new();
     let mut certificates = Vec::new();
-    for (record, certificate_id) in clean.consents.iter().zip(certificate_ids) {
+    for (record, certificate_id) in clean.consents.iter().zip(&certificate_ids) {
         let block = spec.consent(&record.consent_id);
+        let covered = block.map(|b| clean.covered_values(b)).unwrap_or_default();
         let disclosure_sha256 = block
             .map(|b| b.text_sha256())
             .unwrap_or_else(|| record.disclosure_sha256.clone());
@@ -112,6 +141,7 @@ pub fn build_lead(
             checked: record.checked,
             channels: record.channels.clone(),
             disclosure_sha256: disclosure_sha256.clone(),
+            covered: covered.clone(),
         });
         certificates.push(ConsentCertificate {
             certificate_id: certificate_id.clone(),
@@ -119,6 +149,7 @@ pub fn build_lead(
             form_id: spec.id.clone(),
             visitor_id: envelope.visitor_id.clone(),
             consent: record.clone(),
+            covered,
             disclosure_sha256,
             consent_record_sha256: record.record_sha256(),
             legal_basis: block.map(|b| b.legal_basis).unwrap_or(LegalBasis::Consent),
@@ -136,6 +167,7 @@ pub fn build_lead(
         consents,
         attribution: envelope.attribution.clone(),
         timings: envelope.timings,
+        previous_lead_id,
     };
     (lead, certificates)
 }
@@ -151,6 +183,12 @@ pub fn primary_email(spec: &FormSpec, values: &FieldMap<FieldValue>) -> Option<S
             _ => None,
         })
 }
+
+/// The `field_map` key that sends [`LeadRecord::previous_lead_id`] to a CRM
+/// destination (`field_map = { previous_lead_id = "leadform_previous_lead" }`):
+/// only when mapped, since a HubSpot form refuses a submission naming a
+/// property it lacks.
+pub const PREVIOUS_LEAD_KEY: &str = "previous_lead_id";
 
 /// The dedup key as stored: SHA-256 of form id + the shared contact key, so
 /// the column itself holds no personal data in clear.
@@ -184,6 +222,7 @@ version = "v1"
 channels = ["email"]
 required = true
 legal_basis = "consent"
+covers = ["email"]
 [[destinations]]
 type = "webhook"
 url = "http://127.0.0.1:9/hook"
@@ -240,8 +279,11 @@ secret = "WEBHOOK_SECRET"
             &envelope,
             &clean,
             evidence,
-            "lead_1".into(),
-            &["cert_1".to_owned()],
+            LeadIds {
+                lead_id: "lead_1".into(),
+                certificate_ids: vec!["cert_1".to_owned()],
+                previous_lead_id: None,
+            },
         );
         (spec, lead, certificates)
     }
@@ -259,6 +301,11 @@ secret = "WEBHOOK_SECRET"
         assert_eq!(certificate.evidence.ip.as_deref(), Some("203.0.113.7"));
         assert_eq!(certificate.evidence.received_at, "2023-11-14T22:13:20.123Z");
         assert_eq!(lead.consents[0].certificate_id, "cert_1");
+        // The address the consent is about, as validated, in both records.
+        let covered = FieldMap::from([("email".to_owned(), "Ann@Example.com".to_owned())]);
+        assert_eq!(certificate.covered, covered);
+        assert_eq!(lead.consents[0].covered, covered);
+        assert_eq!(lead.previous_lead_id, None);
         assert_eq!(
             primary_email(&spec, &lead.values).as_deref(),
             Some("ann@example.com")

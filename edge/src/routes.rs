@@ -9,6 +9,10 @@
 pub enum Route {
     /// `GET /v1/forms/{id}`
     FormSpec(String),
+    /// `POST /v1/forms/{id}/events`: a loader beacon (`mount_failed`).
+    FormEvent(String),
+    /// `GET /v1/forms/{id}/health`: fallback counts per cause (owner).
+    FormHealth(String),
     /// `GET /v1/i18n/{lang}`: the built-in texts in one language.
     Catalog(String),
     /// `OPTIONS` on any `/v1/` API path.
@@ -38,6 +42,12 @@ pub fn route(method: &str, path: &str) -> Route {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let api = match segments.as_slice() {
         ["v1", "forms", id] if !id.is_empty() => Some(("GET", Route::FormSpec((*id).to_owned()))),
+        ["v1", "forms", id, "events"] if !id.is_empty() => {
+            Some(("POST", Route::FormEvent((*id).to_owned())))
+        }
+        ["v1", "forms", id, "health"] if !id.is_empty() => {
+            Some(("GET", Route::FormHealth((*id).to_owned())))
+        }
         ["v1", "i18n", lang] if !lang.is_empty() => {
             Some(("GET", Route::Catalog((*lang).to_owned())))
         }
@@ -118,6 +128,28 @@ mod tests {
                 Route::FormSpec("newsletter".into()),
             ),
             ("POST", "/v1/forms/newsletter", Route::MethodNotAllowed),
+            (
+                "POST",
+                "/v1/forms/newsletter/events",
+                Route::FormEvent("newsletter".into()),
+            ),
+            ("OPTIONS", "/v1/forms/newsletter/events", Route::Preflight),
+            (
+                "GET",
+                "/v1/forms/newsletter/events",
+                Route::MethodNotAllowed,
+            ),
+            (
+                "GET",
+                "/v1/forms/newsletter/health",
+                Route::FormHealth("newsletter".into()),
+            ),
+            (
+                "POST",
+                "/v1/forms/newsletter/health",
+                Route::MethodNotAllowed,
+            ),
+            ("POST", "/v1/forms//events", Route::Asset),
             ("GET", "/v1/i18n/es", Route::Catalog("es".into())),
             ("HEAD", "/v1/i18n/es", Route::Catalog("es".into())),
             ("POST", "/v1/i18n/es", Route::MethodNotAllowed),

@@ -25,6 +25,12 @@ pub struct ConsentBlock {
     #[serde(default)]
     pub required: bool,
     pub legal_basis: LegalBasis,
+    /// Ids of the fields this consent is about (`covers = ["phone"]`): the
+    /// number a call/SMS consent authorises, the address an email consent
+    /// does. Identity fields of one stage (checked by `FormSpec::check`); a
+    /// ticked consent needs a value in each (`consent.covered_field_missing`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub covers: Vec<String>,
 }
 
 impl ConsentBlock {
@@ -149,6 +155,7 @@ mod tests {
             channels: vec![ConsentChannel::Sms, ConsentChannel::PhoneCall],
             required: true,
             legal_basis: LegalBasis::ExpressWrittenConsent,
+            covers: vec!["phone".into()],
         }
     }
 

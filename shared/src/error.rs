@@ -76,6 +76,7 @@ error_codes! {
     PhoneUnknownCountryCode => "phone.unknown_country_code", "This country calling code is not known.";
     PhoneInvalidForCountry => "phone.invalid_for_country", "This is not a valid phone number for its country.";
     PhoneUnsupportedCountry => "phone.unsupported_country", "Phone numbers from this country are not supported yet.";
+    PhoneExtensionInvalid => "phone.extension_invalid", "An extension is 1 to 10 digits after x, ext or #, such as x123.";
 
     // Postal codes.
     PostalEmpty => "postal.empty", "Enter a postal code.";
@@ -100,6 +101,10 @@ error_codes! {
     ConsentVersionMismatch => "consent.version_mismatch", "The consent version does not match the form's current version.";
     ConsentChannelsMismatch => "consent.channels_mismatch", "The consent channels do not match the form.";
     ConsentDuplicate => "consent.duplicate", "The same consent was sent twice.";
+    ConsentCoveredFieldMissing => "consent.covered_field_missing", "Fill in the contact details this consent is about, or untick it.";
+
+    // The lead as a whole.
+    LeadNotContactable => "lead.not_contactable", "Enter a way to contact you, such as your email address or phone number.";
 
     // Submission envelope.
     EnvelopeTooLarge => "envelope.too_large", "The submission is too large.";

@@ -1,5 +1,7 @@
 //! Phone numbers: national or international input normalised to E.164
-//! (`+14155552671`) with structural checks per calling code.
+//! (`+14155552671`) with structural checks per calling code, and an optional
+//! extension kept beside it (`+14155552671;ext=123`, RFC 3966's `ext`
+//! parameter).
 //!
 //! Input: digits (ASCII or full-width), separators (spaces of any kind, `-`,
 //! Unicode dashes, `.`, `/`, `(`, `)`), and one `+` before the first digit
@@ -14,10 +16,21 @@
 //! `+` (`33 6 12 34 56 78` with default FR) is understood when it is not
 //! valid as a national number.
 //!
-//! Refused with [`ErrorCode::PhoneInvalidCharacters`]: letters (vanity
-//! numbers), extensions (`x12`, `ext. 12`, `#12`, `;ext=12`), `tel:` URIs,
-//! and a `+` anywhere but before the first digit. Extensions are refused, not
-//! dropped, so nobody gets called at the wrong desk.
+//! Extensions, as people type them in B2B forms: after the number, spaces or
+//! a comma, then a marker, case-insensitive: `x`, `ext`, `ext.`, `extension`
+//! (a `.` or `:` may follow these words), `#`, or `;ext=`; then spaces and
+//! 1 to [`MAX_EXTENSION_DIGITS`] digits (ASCII or full-width), nothing else.
+//! A marker followed by anything else (no digits, letters, more than ten
+//! digits, a second extension) is [`ErrorCode::PhoneExtensionInvalid`]: an
+//! extension is refused, never truncated or dropped, so nobody gets called at
+//! the wrong desk. The normalised value stays one text, the number and
+//! `;ext=` and the digits, so a phone field's value keeps its shape
+//! everywhere; [`PhoneNumber::parse_normalised`] splits it again for the
+//! payloads that carry the extension apart.
+//!
+//! Refused with [`ErrorCode::PhoneInvalidCharacters`]: letters that do not
+//! start an extension marker (vanity numbers such as `1-800-FLOWERS`), `tel:`
+//! URIs, and a `+` anywhere but before the first digit.
 //!
 //! The checks are structural: for each supported calling code, the lengths of
 //! the national significant number (NSN) allowed after its leading digits,
@@ -32,6 +45,75 @@ use crate::{Country, ErrorCode};
 
 /// Longest E.164 number, in digits (ITU-T E.164), country code included.
 pub const MAX_E164_DIGITS: usize = 15;
+
+/// Longest extension, in digits.
+pub const MAX_EXTENSION_DIGITS: usize = 10;
+
+/// What joins the E.164 number and its extension in a normalised value.
+pub const EXTENSION_PARAMETER: &str = ";ext=";
+
+/// Suffix of the key that carries a phone field's extension beside it in
+/// payloads and exports (`phone` → `phone_extension`).
+pub const EXTENSION_KEY_SUFFIX: &str = "_extension";
+
+/// The key under which field `field_id`'s extension travels (`phone_extension`).
+pub fn extension_key(field_id: &str) -> String {
+    crate::concat(&[field_id, EXTENSION_KEY_SUFFIX])
+}
+
+/// A normalised phone value split in two: the E.164 number and the
+/// extension's digits, if any. Built only by [`PhoneNumber::parse_normalised`]
+/// or [`normalise_phone_number`], so both parts are always well-formed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNumber {
+    e164: String,
+    extension: Option<String>,
+}
+
+impl PhoneNumber {
+    /// Splits a value as [`normalise_phone`] writes it: `+` and 2 to
+    /// [`MAX_E164_DIGITS`] digits, then optionally `;ext=` and 1 to
+    /// [`MAX_EXTENSION_DIGITS`] digits. `None` for anything else (typed
+    /// input is [`normalise_phone`]'s job; this does not normalise).
+    pub fn parse_normalised(value: &str) -> Option<PhoneNumber> {
+        let (number, extension) = match value.split_once(EXTENSION_PARAMETER) {
+            Some((number, extension)) => (number, Some(extension)),
+            None => (value, None),
+        };
+        let digits = number.strip_prefix('+')?;
+        let all_digits = |text: &str| text.bytes().all(|b| b.is_ascii_digit());
+        if !(2..=MAX_E164_DIGITS).contains(&digits.len()) || !all_digits(digits) {
+            return None;
+        }
+        if let Some(extension) = extension {
+            if !(1..=MAX_EXTENSION_DIGITS).contains(&extension.len()) || !all_digits(extension) {
+                return None;
+            }
+        }
+        Some(PhoneNumber {
+            e164: number.to_owned(),
+            extension: extension.map(str::to_owned),
+        })
+    }
+
+    /// The number in E.164, `+14155552671`.
+    pub fn e164(&self) -> &str {
+        &self.e164
+    }
+
+    /// The extension's digits (`123`), if one was given.
+    pub fn extension(&self) -> Option<&str> {
+        self.extension.as_deref()
+    }
+
+    /// The normalised text: `+14155552671`, or `+14155552671;ext=123`.
+    pub fn to_normalised(&self) -> String {
+        match &self.extension {
+            Some(extension) => crate::concat(&[&self.e164, EXTENSION_PARAMETER, extension]),
+            None => self.e164.clone(),
+        }
+    }
+}
 
 /// NSN lengths allowed after some leading digits.
 struct Range {
@@ -342,9 +424,82 @@ fn digits_value(digits: &str) -> u16 {
         .fold(0, |value, digit| value * 10 + u16::from(digit - b'0'))
 }
 
-/// Validates `input` and returns it in E.164, using `default_country` for
+/// Validates `input` and returns it normalised: E.164, then `;ext=` and the
+/// extension's digits when one was typed. `default_country` applies to
 /// numbers written without an international prefix.
 pub fn normalise_phone(input: &str, default_country: Country) -> Result<String, ErrorCode> {
+    normalise_phone_number(input, default_country).map(|number| number.to_normalised())
+}
+
+/// [`normalise_phone`], split: the E.164 number and the extension apart.
+pub fn normalise_phone_number(
+    input: &str,
+    default_country: Country,
+) -> Result<PhoneNumber, ErrorCode> {
+    let (number, extension) = split_extension(input)?;
+    let e164 = normalise_e164(number, default_country)?;
+    let extension = extension.map(extension_digits).transpose()?;
+    Ok(PhoneNumber { e164, extension })
+}
+
+/// Extension markers that are words (a `.` or `:` may follow them), longest
+/// first so that `extension` is not read as `ext` + `ension`.
+const EXTENSION_WORDS: &[&str] = &["extension", "ext", "x"];
+/// Extension markers that are signs.
+const EXTENSION_SIGNS: &[&str] = &["#", EXTENSION_PARAMETER];
+
+/// Splits typed input at the first letter, `#` or `;`: the number before it
+/// (trailing spaces and commas removed) and what follows the extension marker
+/// there. Letters that start no marker are
+/// [`ErrorCode::PhoneInvalidCharacters`].
+fn split_extension(input: &str) -> Result<(&str, Option<&str>), ErrorCode> {
+    let Some(at) = input.find(|c: char| c.is_ascii_alphabetic() || c == '#' || c == ';') else {
+        return Ok((input, None));
+    };
+    let number = input
+        .get(..at)
+        .unwrap_or("")
+        .trim_end_matches(|c: char| c == ',' || c.is_whitespace());
+    let tail = input.get(at..).unwrap_or("");
+    let after = |marker: &str| {
+        let head = tail.get(..marker.len())?;
+        head.eq_ignore_ascii_case(marker)
+            .then(|| tail.get(marker.len()..))
+            .flatten()
+    };
+    let rest = match EXTENSION_WORDS.iter().find_map(|word| after(word)) {
+        Some(rest) => rest.strip_prefix(['.', ':']).unwrap_or(rest),
+        None => EXTENSION_SIGNS
+            .iter()
+            .find_map(|sign| after(sign))
+            .ok_or(ErrorCode::PhoneInvalidCharacters)?,
+    };
+    Ok((number, Some(rest)))
+}
+
+/// The digits after an extension marker: spaces, 1 to
+/// [`MAX_EXTENSION_DIGITS`] digits (full-width folded to ASCII), spaces.
+fn extension_digits(text: &str) -> Result<String, ErrorCode> {
+    let mut digits = String::new();
+    for c in text.trim().chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            '\u{ff10}'..='\u{ff19}' => {
+                let value = u32::from(c) - 0xff10;
+                digits.push(char::from_digit(value, 10).ok_or(ErrorCode::PhoneExtensionInvalid)?);
+            }
+            _ => return Err(ErrorCode::PhoneExtensionInvalid),
+        }
+    }
+    if (1..=MAX_EXTENSION_DIGITS).contains(&digits.len()) {
+        Ok(digits)
+    } else {
+        Err(ErrorCode::PhoneExtensionInvalid)
+    }
+}
+
+/// The number alone (no extension) in E.164.
+fn normalise_e164(input: &str, default_country: Country) -> Result<String, ErrorCode> {
     let (plus, digits) = scan(input)?;
     if digits.is_empty() {
         return Err(ErrorCode::PhoneEmpty);
@@ -553,6 +708,63 @@ mod tests {
         assert_eq!(phone_country("+35312345678"), Some(Country::IE));
         assert_eq!(phone_country("+14155552671"), None);
         assert_eq!(phone_country("14155552671"), None);
+    }
+
+    #[test]
+    fn split_round_trips() {
+        let cases: &[(&str, Country, &str, Option<&str>)] = &[
+            ("(415) 555-2671", Country::US, "+14155552671", None),
+            (
+                "(415) 555-2671 x123",
+                Country::US,
+                "+14155552671",
+                Some("123"),
+            ),
+            (
+                "415.555.2671, Ext. 0042",
+                Country::US,
+                "+14155552671",
+                Some("0042"),
+            ),
+            ("020 7946 0958 #7", Country::GB, "+442079460958", Some("7")),
+            (
+                "+33 1 99 00 12 34;ext=1234567890",
+                Country::US,
+                "+33199001234",
+                Some("1234567890"),
+            ),
+        ];
+        for &(input, country, e164, extension) in cases {
+            let number = normalise_phone_number(input, country).unwrap();
+            assert_eq!(
+                (number.e164(), number.extension()),
+                (e164, extension),
+                "{input:?}"
+            );
+            let text = normalise_phone(input, country).unwrap();
+            assert_eq!(text, number.to_normalised());
+            assert_eq!(PhoneNumber::parse_normalised(&text), Some(number.clone()));
+            // The normalised text is typed input too, with the same result.
+            assert_eq!(normalise_phone_number(&text, Country::JP), Ok(number));
+        }
+        assert_eq!(extension_key("phone"), "phone_extension");
+        // Only the exact normalised shape splits.
+        for text in [
+            "",
+            "+",
+            "+1",
+            "14155552671",
+            "+1415555267100000",
+            "+14155552671;ext=",
+            "+14155552671;ext=12345678901",
+            "+14155552671;ext=12a",
+            "+14155552671;EXT=12",
+            "+14155552671 x12",
+            "+14155552671;ext=1;ext=2",
+            "+1415555267１",
+        ] {
+            assert_eq!(PhoneNumber::parse_normalised(text), None, "{text:?}");
+        }
     }
 
     #[test]

@@ -3,7 +3,11 @@
 //!
 //! The selector only sees field ids, never values: the widget stores ids in
 //! the visitor's browser and the edge need not know them. This module must not
-//! touch storage; callers pass the known ids in (any order).
+//! touch storage; callers pass the known ids in (any order). It never hides an
+//! identity field ([`crate::FieldSpec::is_identity`]): a lead must stay
+//! contactable however often the visitor comes back. Prefilling those fields
+//! (only when the spec sets `prefill`) is the widget's business, not this
+//! module's.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +39,23 @@ impl Selection {
             .flat_map(|s| s.fields.iter().cloned())
             .collect()
     }
+
+    /// The index of the step on which to show consent `consent_id`: the
+    /// first step holding one of the fields it covers (a checked spec keeps
+    /// them in one stage, and the selector moves a stage's identity fields
+    /// together, so that step holds all of them). The last step when the
+    /// consent covers nothing, none of its fields is selected, or there is no
+    /// such consent; 0 when there are no steps.
+    pub fn consent_step(&self, spec: &FormSpec, consent_id: &str) -> usize {
+        let last = self.steps.len().saturating_sub(1);
+        let Some(block) = spec.consent(consent_id) else {
+            return last;
+        };
+        self.steps
+            .iter()
+            .position(|step| step.fields.iter().any(|f| block.covers.contains(f)))
+            .unwrap_or(last)
+    }
 }
 
 /// Chooses the fields to ask now.
@@ -52,11 +73,17 @@ impl Selection {
 /// 5. `profiling.always_ask` fields are put first in the first step;
 /// 6. hidden fields of a selected stage are always included and never count;
 /// 7. when every stage is complete, the last stage is asked again in full, so
-///    a returning visitor can still get in touch and update their details.
+///    a returning visitor can still get in touch and update their details;
+/// 8. identity fields are never hidden: in a selected stage they are asked
+///    known or not, and never count towards the bound of rule 3; those of
+///    other stages are put into the first step, after the `always_ask`
+///    fields and before the stage's own, in spec order. A returning visitor
+///    therefore always sees every identity field again.
 pub fn select_fields(spec: &FormSpec, known: &[String]) -> Selection {
     let stages = spec.effective_stages();
     let stage_count = stages.len();
     let is_hidden = |id: &str| spec.field(id).is_some_and(|f| f.kind == FieldKind::Hidden);
+    let is_identity = |id: &str| spec.field(id).is_some_and(|f| f.is_identity());
     let is_open = |fields: &[String]| {
         fields
             .iter()
@@ -76,7 +103,7 @@ pub fn select_fields(spec: &FormSpec, known: &[String]) -> Selection {
             })
             .into_iter()
             .collect();
-        return with_always_ask(
+        return with_always_asked(
             spec,
             Selection {
                 steps,
@@ -108,6 +135,12 @@ pub fn select_fields(spec: &FormSpec, known: &[String]) -> Selection {
                 push_unique(&mut fields, id);
                 continue;
             }
+            if is_identity(id) {
+                if !asked_before(id) {
+                    push_unique(&mut fields, id);
+                }
+                continue;
+            }
             if known.contains(id) || budget == 0 || asked_before(id) {
                 continue;
             }
@@ -125,7 +158,7 @@ pub fn select_fields(spec: &FormSpec, known: &[String]) -> Selection {
             fields,
         });
     }
-    with_always_ask(
+    with_always_asked(
         spec,
         Selection {
             steps,
@@ -135,14 +168,17 @@ pub fn select_fields(spec: &FormSpec, known: &[String]) -> Selection {
     )
 }
 
-fn with_always_ask(spec: &FormSpec, mut selection: Selection) -> Selection {
-    let missing: Vec<String> = spec
-        .profiling
-        .always_ask
-        .iter()
-        .filter(|id| !selection.steps.iter().any(|s| s.fields.contains(id)))
-        .cloned()
-        .collect();
+/// Rules 5 and 8: the `always_ask` fields, then the identity fields, that no
+/// step holds yet, put first in the first step.
+fn with_always_asked(spec: &FormSpec, mut selection: Selection) -> Selection {
+    let mut missing: Vec<String> = Vec::new();
+    let always = spec.profiling.always_ask.iter();
+    let identity = spec.identity_fields().map(|f| &f.id);
+    for id in always.chain(identity) {
+        if !selection.steps.iter().any(|s| s.fields.contains(id)) {
+            push_unique(&mut missing, id);
+        }
+    }
     if let Some(first) = selection.steps.first_mut() {
         let rest = std::mem::take(&mut first.fields);
         first.fields = missing;

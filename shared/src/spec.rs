@@ -50,6 +50,10 @@ pub struct FormSpec {
     pub profiling: ProfilingRules,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub consents: Vec<ConsentBlock>,
+    /// Which contact channels a lead must have (`[contact]`); see
+    /// [`ContactRules`] and [`FieldSpec::is_identity`].
+    #[serde(default, skip_serializing_if = "ContactRules::is_empty")]
+    pub contact: ContactRules,
     #[serde(default)]
     pub anti_spam: AntiSpam,
     /// Origins (`scheme://host[:port]`) whose pages may submit this form.
@@ -114,6 +118,78 @@ pub struct FieldSpec {
     /// to prefill it on the next visit. Off by default: only ids are kept.
     #[serde(default, skip_serializing_if = "is_false")]
     pub prefill: bool,
+    /// Whether this field says who the lead is and how to reach them (an
+    /// identity field, never hidden by progressive profiling). Unset: email
+    /// and phone fields are, and fields whose `autocomplete` is `name`,
+    /// `given-name` or `family-name`; see [`FieldSpec::is_identity`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<bool>,
+}
+
+/// `autocomplete` tokens that make a field a name field (an identity field).
+pub const NAME_AUTOCOMPLETE: &[&str] = &["name", "given-name", "family-name"];
+
+impl FieldSpec {
+    /// Whether this is an identity field: `identity = true`, or, when
+    /// `identity` is unset, an email or phone field or a name field
+    /// (`autocomplete` in [`NAME_AUTOCOMPLETE`]). `identity = false` opts a
+    /// field out (it then satisfies no `[contact]` channel either).
+    pub fn is_identity(&self) -> bool {
+        self.identity.unwrap_or_else(|| {
+            matches!(self.kind, FieldKind::Email | FieldKind::Phone)
+                || self
+                    .autocomplete
+                    .as_deref()
+                    .is_some_and(|token| NAME_AUTOCOMPLETE.contains(&token))
+        })
+    }
+}
+
+/// A way to reach a lead, as `[contact]` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactChannel {
+    Email,
+    Phone,
+}
+
+impl ContactChannel {
+    pub const ALL: &'static [ContactChannel] = &[ContactChannel::Email, ContactChannel::Phone];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ContactChannel::Email => "email",
+            ContactChannel::Phone => "phone",
+        }
+    }
+
+    /// The field kind whose identity fields carry this channel.
+    pub const fn kind(self) -> FieldKind {
+        match self {
+            ContactChannel::Email => FieldKind::Email,
+            ContactChannel::Phone => FieldKind::Phone,
+        }
+    }
+}
+
+/// `[contact]`: which channels make a lead contactable. A channel is present
+/// in a lead when one of the spec's identity fields of its kind has a value.
+/// A lead must have every channel of `required` and, when `any_of` is not
+/// empty, at least one of `any_of`; otherwise it is refused as
+/// `lead.not_contactable`. Without `[contact]` nothing is demanded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRules {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required: Vec<ContactChannel>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<ContactChannel>,
+}
+
+impl ContactRules {
+    pub fn is_empty(&self) -> bool {
+        self.required.is_empty() && self.any_of.is_empty()
+    }
 }
 
 fn is_false(value: &bool) -> bool {
@@ -431,6 +507,36 @@ pub enum SpecError {
     InvalidDestinationUrl(String),
     InvalidRedirect(String),
     CountryRequired(String),
+    /// `[contact]` names a channel the form has no identity field for.
+    ContactChannelWithoutField(ContactChannel),
+    /// `[contact]` names a channel twice (in one list or in both).
+    ContactDuplicateChannel(ContactChannel),
+    /// A `contact.required` channel whose identity fields are all optional:
+    /// the form would call the field optional and then refuse the lead.
+    ContactRequiredFieldOptional(ContactChannel),
+    /// An identity field has a `show_when` condition: it could be hidden, and
+    /// a hidden value is dropped.
+    IdentityFieldConditional(String),
+    /// `covers` lists an id that is not a field.
+    ConsentCoversUnknownField {
+        consent: String,
+        field: String,
+    },
+    /// `covers` lists a field that is not an identity field (so a returning
+    /// visitor might not be shown it).
+    ConsentCoversNonIdentityField {
+        consent: String,
+        field: String,
+    },
+    /// A consent's channel has no covered field of its kind (sms, phone_call,
+    /// automated_calls: a phone field; email: an email field).
+    ConsentChannelNotCovered {
+        consent: String,
+        channel: crate::consent::ConsentChannel,
+    },
+    /// A consent's covered fields are in different stages, so no one step
+    /// shows them all beside the consent.
+    ConsentCoversSplitStages(String),
 }
 
 impl SpecError {
@@ -473,6 +579,16 @@ impl SpecError {
             SpecError::InvalidDestinationUrl(_) => "spec.invalid_destination_url",
             SpecError::InvalidRedirect(_) => "spec.invalid_redirect",
             SpecError::CountryRequired(_) => "spec.country_required",
+            SpecError::ContactChannelWithoutField(_) => "spec.contact_channel_without_field",
+            SpecError::ContactDuplicateChannel(_) => "spec.contact_duplicate_channel",
+            SpecError::ContactRequiredFieldOptional(_) => "spec.contact_required_field_optional",
+            SpecError::IdentityFieldConditional(_) => "spec.identity_field_conditional",
+            SpecError::ConsentCoversUnknownField { .. } => "spec.consent_covers_unknown_field",
+            SpecError::ConsentCoversNonIdentityField { .. } => {
+                "spec.consent_covers_non_identity_field"
+            }
+            SpecError::ConsentChannelNotCovered { .. } => "spec.consent_channel_not_covered",
+            SpecError::ConsentCoversSplitStages(_) => "spec.consent_covers_split_stages",
         }
     }
 }
@@ -567,6 +683,44 @@ impl fmt::Display for SpecError {
             SpecError::CountryRequired(id) => {
                 write!(f, "postal_code field `{id}` needs a `country`")
             }
+            SpecError::ContactChannelWithoutField(channel) => write!(
+                f,
+                "[contact] asks for channel `{}`, but the form has no identity field of kind `{}`",
+                channel.as_str(),
+                channel.kind().as_str()
+            ),
+            SpecError::ContactDuplicateChannel(channel) => write!(
+                f,
+                "[contact] lists channel `{}` more than once (in `required` and `any_of` together)",
+                channel.as_str()
+            ),
+            SpecError::ContactRequiredFieldOptional(channel) => write!(
+                f,
+                "[contact] requires channel `{}`, but every {} field is optional; mark one `required = true`",
+                channel.as_str(),
+                channel.kind().as_str()
+            ),
+            SpecError::IdentityFieldConditional(id) => write!(
+                f,
+                "identity field `{id}` has a show_when condition; identity fields must always be shown"
+            ),
+            SpecError::ConsentCoversUnknownField { consent, field } => {
+                write!(f, "consent `{consent}` covers `{field}`, which is not a field")
+            }
+            SpecError::ConsentCoversNonIdentityField { consent, field } => write!(
+                f,
+                "consent `{consent}` covers `{field}`, which is not an identity field (set `identity = true` on it)"
+            ),
+            SpecError::ConsentChannelNotCovered { consent, channel } => write!(
+                f,
+                "consent `{consent}` has channel `{}` but covers no {} field",
+                channel.as_str(),
+                if *channel == crate::consent::ConsentChannel::Email { "email" } else { "phone" }
+            ),
+            SpecError::ConsentCoversSplitStages(id) => write!(
+                f,
+                "consent `{id}` covers fields in different stages; they must share one stage to be shown with it"
+            ),
         }
     }
 }
@@ -614,6 +768,11 @@ impl FormSpec {
 
     pub fn consent(&self, id: &str) -> Option<&ConsentBlock> {
         self.consents.iter().find(|c| c.id == id)
+    }
+
+    /// The identity fields ([`FieldSpec::is_identity`]), in spec order.
+    pub fn identity_fields(&self) -> impl Iterator<Item = &FieldSpec> {
+        self.fields.iter().filter(|f| f.is_identity())
     }
 
     /// The stages, with the implicit single stage when none are declared.
@@ -672,6 +831,14 @@ impl FormSpec {
             }
             check_field(field, &mut errors);
         }
+        // A phone field's extension travels as `<id>_extension` in payloads
+        // and exports: no other field may take that id.
+        for field in self.fields.iter().filter(|f| f.kind == FieldKind::Phone) {
+            let sibling = crate::phone::extension_key(&field.id);
+            if field_ids.contains(sibling.as_str()) {
+                errors.push(SpecError::DuplicateFieldId(sibling));
+            }
+        }
         self.check_conditions(&mut errors);
         self.check_stages(&field_ids, &mut errors);
         for id in &self.profiling.always_ask {
@@ -697,7 +864,9 @@ impl FormSpec {
             if consent.channels.is_empty() {
                 errors.push(SpecError::ConsentNoChannels(consent.id.clone()));
             }
+            self.check_covers(consent, &mut errors);
         }
+        self.check_contact(&mut errors);
         for origin in &self.allowed_origins {
             if !is_valid_origin(origin) {
                 errors.push(SpecError::InvalidOrigin(origin.clone()));
@@ -784,6 +953,78 @@ impl FormSpec {
                     break;
                 }
                 current = next;
+            }
+        }
+    }
+
+    fn check_contact(&self, errors: &mut Vec<SpecError>) {
+        let mut named: Vec<ContactChannel> = Vec::new();
+        for &channel in self.contact.required.iter().chain(&self.contact.any_of) {
+            if named.contains(&channel) {
+                errors.push(SpecError::ContactDuplicateChannel(channel));
+                continue;
+            }
+            named.push(channel);
+            if !self.identity_fields().any(|f| f.kind == channel.kind()) {
+                errors.push(SpecError::ContactChannelWithoutField(channel));
+            }
+        }
+        for &channel in &self.contact.required {
+            let mut fields = self.identity_fields().filter(|f| f.kind == channel.kind());
+            let first = fields.next();
+            if first.is_some() && !first.into_iter().chain(fields).any(|f| f.required) {
+                errors.push(SpecError::ContactRequiredFieldOptional(channel));
+            }
+        }
+        for field in self.identity_fields() {
+            if field.show_when.is_some() {
+                errors.push(SpecError::IdentityFieldConditional(field.id.clone()));
+            }
+        }
+    }
+
+    fn check_covers(&self, consent: &ConsentBlock, errors: &mut Vec<SpecError>) {
+        use crate::consent::ConsentChannel;
+        let mut covered: Vec<&FieldSpec> = Vec::new();
+        for id in &consent.covers {
+            match self.field(id) {
+                None => errors.push(SpecError::ConsentCoversUnknownField {
+                    consent: consent.id.clone(),
+                    field: id.clone(),
+                }),
+                Some(field) if !field.is_identity() => {
+                    errors.push(SpecError::ConsentCoversNonIdentityField {
+                        consent: consent.id.clone(),
+                        field: id.clone(),
+                    })
+                }
+                Some(field) => covered.push(field),
+            }
+        }
+        let mut reported: Vec<FieldKind> = Vec::new();
+        for &channel in &consent.channels {
+            let needs = match channel {
+                ConsentChannel::Sms
+                | ConsentChannel::PhoneCall
+                | ConsentChannel::AutomatedCalls => FieldKind::Phone,
+                ConsentChannel::Email => FieldKind::Email,
+                ConsentChannel::PostalMail => continue,
+            };
+            // One error per missing kind is enough: name its first channel.
+            if !covered.iter().any(|f| f.kind == needs) && !reported.contains(&needs) {
+                reported.push(needs);
+                errors.push(SpecError::ConsentChannelNotCovered {
+                    consent: consent.id.clone(),
+                    channel,
+                });
+            }
+        }
+        let stages = self.effective_stages();
+        let stage_of = |id: &str| stages.iter().position(|s| s.fields.iter().any(|f| f == id));
+        let mut homes = covered.iter().filter_map(|f| stage_of(&f.id));
+        if let Some(first) = homes.next() {
+            if homes.any(|other| other != first) {
+                errors.push(SpecError::ConsentCoversSplitStages(consent.id.clone()));
             }
         }
     }

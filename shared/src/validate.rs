@@ -1,10 +1,11 @@
 //! Validation of visitor input against a [`FormSpec`]: the one rule set the
 //! widget runs on blur/submit and the edge runs again on every submission.
 //!
-//! Values are normalised as they are checked (trimmed, NFC, E.164, canonical
-//! postal codes), so what is stored is what was validated. Fields whose
-//! `show_when` condition does not hold are dropped, never trusted. This module
-//! decides validity only; it never talks to the network or the DOM.
+//! Values are normalised as they are checked (trimmed, NFC, E.164 with an
+//! optional `;ext=` extension, canonical postal codes), so what is stored is
+//! what was validated. Fields whose `show_when` condition does not hold are
+//! dropped, never trusted. This module decides validity only; it never talks
+//! to the network or the DOM.
 
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +99,9 @@ pub fn validate_field(
         }
         FieldKind::Email => FieldValue::Text(normalise_email(expect_text(value)?)?),
         FieldKind::Phone => {
+            // One text either way (`+14155552671` or `+14155552671;ext=12`),
+            // so a phone value has the shape of any other text value;
+            // `phone::PhoneNumber::parse_normalised` splits it for payloads.
             let country = field.country.unwrap_or(DEFAULT_PHONE_COUNTRY);
             FieldValue::Text(normalise_phone(expect_text(value)?, country)?)
         }
@@ -256,7 +260,9 @@ pub struct CleanSubmission {
 
 impl CleanSubmission {
     /// The key used to spot the same person submitting twice: the first email
-    /// field's address lower-cased, else the first phone field's E.164 number.
+    /// field's address lower-cased, else the first phone field's normalised
+    /// number, extension included (two desks behind one switchboard number
+    /// are two people).
     pub fn contact_key(&self, spec: &FormSpec) -> Option<String> {
         let first_of = |kind: FieldKind| {
             spec.fields.iter().filter(|f| f.kind == kind).find_map(|f| {
@@ -272,13 +278,56 @@ impl CleanSubmission {
     }
 }
 
+impl CleanSubmission {
+    /// The normalised values of the fields `block` covers (`covers`), by
+    /// field id: what a ticked consent authorises (the number for calls and
+    /// texts, the address for email). Fields without a value are left out;
+    /// [`validate_submission`] refuses a ticked consent missing one.
+    pub fn covered_values(&self, block: &crate::ConsentBlock) -> FieldMap<String> {
+        let mut covered = FieldMap::new();
+        for id in &block.covers {
+            if let Some(value) = self.values.get(id) {
+                covered.insert(id.clone(), value.to_display());
+            }
+        }
+        covered
+    }
+
+    /// Every contact key of the lead, one per identity field of kind email
+    /// (`email:` + [`crate::email::email_dedup_key`]) or phone (`phone:` +
+    /// the normalised number) that has a value, in spec order without
+    /// repeats: what links a later lead of the same person to this one.
+    pub fn contact_keys(&self, spec: &FormSpec) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for field in spec.identity_fields() {
+            let Some(FieldValue::Text(text)) = self.values.get(&field.id) else {
+                continue;
+            };
+            let key = match field.kind {
+                FieldKind::Email => format!("email:{}", crate::email::email_dedup_key(text)),
+                FieldKind::Phone => format!("phone:{text}"),
+                _ => continue,
+            };
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+}
+
 /// Validates a whole submission.
 ///
 /// `asked` lists the fields the visitor was shown this visit (progressive
 /// profiling asks a subset); required-ness applies to those, and values for
 /// fields that were not asked are refused. Hidden-branch fields are dropped.
 /// Every consent block of the spec must have at most one record; required
-/// blocks must have a ticked one. All issues are returned at once.
+/// blocks must have a ticked one. A ticked consent needs a value in every
+/// field it `covers` (else [`ErrorCode::ConsentCoveredFieldMissing`] on the
+/// consent's id), and the lead needs the channels of the spec's `[contact]`
+/// (else one [`ErrorCode::LeadNotContactable`] about the whole submission,
+/// field `""`). A covered or contact field refused for its own reason is
+/// reported as that reason only. All issues are returned at once.
 pub fn validate_submission(
     spec: &FormSpec,
     asked: &[String],
@@ -353,6 +402,33 @@ pub fn validate_submission(
                 ErrorCode::ConsentRequired,
             ));
         }
+    }
+    // Present, or refused for a reason of its own (already reported).
+    let accounted = |id: &str, issues: &[FieldIssue]| {
+        clean.contains_key(id) || issues.iter().any(|issue| issue.field == id)
+    };
+    for block in &spec.consents {
+        let ticked = consents
+            .iter()
+            .find(|r| r.consent_id == block.id)
+            .is_some_and(|r| r.checked);
+        if ticked && !block.covers.iter().all(|id| accounted(id, &issues)) {
+            issues.push(FieldIssue::new(
+                block.id.clone(),
+                ErrorCode::ConsentCoveredFieldMissing,
+            ));
+        }
+    }
+    let has_channel = |channel: crate::spec::ContactChannel| {
+        spec.identity_fields()
+            .filter(|f| f.kind == channel.kind())
+            .any(|f| accounted(&f.id, &issues))
+    };
+    let contact = &spec.contact;
+    let contactable = contact.required.iter().all(|&c| has_channel(c))
+        && (contact.any_of.is_empty() || contact.any_of.iter().any(|&c| has_channel(c)));
+    if !contactable {
+        issues.push(FieldIssue::new("", ErrorCode::LeadNotContactable));
     }
     if issues.is_empty() {
         Ok(CleanSubmission {

@@ -7,7 +7,7 @@
 //! relative to the repo root); a missing corpus fails the test, it never skips.
 
 use leadform_shared::email::{email_dedup_key, normalise_email};
-use leadform_shared::phone::{normalise_phone, phone_country};
+use leadform_shared::phone::{normalise_phone, phone_country, PhoneNumber};
 use leadform_shared::postal::normalise_postal;
 use leadform_shared::text::{char_count, normalise_text, TextRules};
 use leadform_shared::{Country, ErrorCode};
@@ -72,9 +72,9 @@ fn naughty_strings_through_every_rule() {
             typed(&phone, "phone", &mut problems);
             if let Ok(value) = &phone {
                 accepted[1] += 1;
-                let shape_ok = value
-                    .strip_prefix('+')
-                    .is_some_and(|d| d.len() <= 15 && d.bytes().all(|b| b.is_ascii_digit()));
+                // E.164, with `;ext=` and its digits when an extension was typed.
+                let shape_ok = PhoneNumber::parse_normalised(value)
+                    .is_some_and(|number| number.to_normalised() == *value);
                 if !shape_ok || normalise_phone(value, Country::US).as_ref() != Ok(value) {
                     problems.push(format!("phone {country}: {naughty:?} -> {value:?}"));
                 }

@@ -7,7 +7,7 @@
 //! random strings almost never get past the first check.
 
 use leadform_shared::email::{email_dedup_key, normalise_email};
-use leadform_shared::phone::{normalise_phone, phone_country};
+use leadform_shared::phone::{normalise_phone, phone_country, PhoneNumber};
 use leadform_shared::postal::normalise_postal;
 use leadform_shared::text::{char_count, normalise_text, TextRules};
 use leadform_shared::Country;
@@ -102,14 +102,16 @@ proptest! {
         default in country(),
         other in country(),
     ) {
-        if let Ok(e164) = normalise_phone(&input, default) {
-            let digits = e164.strip_prefix('+').unwrap_or("");
-            prop_assert!(
-                (4..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
-                "bad E.164 {}", e164
-            );
-            prop_assert_eq!(normalise_phone(&e164, other), Ok(e164.clone()));
-            if let Some(country) = phone_country(&e164) {
+        if let Ok(value) = normalise_phone(&input, default) {
+            // E.164, then `;ext=` and 1-10 digits when an extension was typed.
+            let Some(number) = PhoneNumber::parse_normalised(&value) else {
+                return Err(TestCaseError::fail(format!("bad normalised phone {value}")));
+            };
+            prop_assert_eq!(number.to_normalised(), value.clone());
+            let digits = number.e164().strip_prefix('+').unwrap_or("");
+            prop_assert!((4..=15).contains(&digits.len()), "bad E.164 {}", value);
+            prop_assert_eq!(normalise_phone(&value, other), Ok(value.clone()));
+            if let Some(country) = phone_country(number.e164()) {
                 prop_assert!(digits.starts_with(&country.calling_code().to_string()));
             }
         }

@@ -60,6 +60,11 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         &["spec.duplicate_field_id"],
     ),
     (
+        "field id taken by a phone field's extension",
+        "[[fields]]\nid = \"phone\"\nkind = \"phone\"\nlabel = \"Phone\"\n[[fields]]\nid = \"phone_extension\"\nkind = \"text\"\nlabel = \"Ext\"",
+        &["spec.duplicate_field_id"],
+    ),
+    (
         "condition on unknown field",
         "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nshow_when = { field = \"nope\", equals = [\"a\"] }",
         &["spec.condition_unknown_field"],
@@ -175,8 +180,68 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
     ),
     (
         "consent id equal to a field id",
-        "[[consents]]\nid = \"email\"\ntext = \"ok\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"",
+        "[[consents]]\nid = \"email\"\ntext = \"ok\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"\ncovers = [\"email\"]",
         &["spec.duplicate_consent_id"],
+    ),
+    (
+        "contact channel the form has no field for",
+        "[contact]\nrequired = [\"phone\"]",
+        &["spec.contact_channel_without_field"],
+    ),
+    (
+        "contact channel whose only field opted out of identity",
+        "[contact]\nany_of = [\"phone\"]\n[[fields]]\nid = \"phone\"\nkind = \"phone\"\nlabel = \"Phone\"\nidentity = false",
+        &["spec.contact_channel_without_field"],
+    ),
+    (
+        "contact channel named twice",
+        "[contact]\nrequired = [\"email\"]\nany_of = [\"email\", \"email\"]",
+        &["spec.contact_duplicate_channel", "spec.contact_duplicate_channel"],
+    ),
+    (
+        "required contact channel whose fields are all optional",
+        "[contact]\nrequired = [\"phone\"]\n[[fields]]\nid = \"phone\"\nkind = \"phone\"\nlabel = \"Phone\"",
+        &["spec.contact_required_field_optional"],
+    ),
+    (
+        "conditional phone field (identity by kind)",
+        "[[fields]]\nid = \"phone\"\nkind = \"phone\"\nlabel = \"Phone\"\nshow_when = { field = \"topic\", equals = [\"sales\"] }",
+        &["spec.identity_field_conditional"],
+    ),
+    (
+        "conditional name field (identity by autocomplete)",
+        "[[fields]]\nid = \"first\"\nkind = \"text\"\nlabel = \"First name\"\nautocomplete = \"given-name\"\nshow_when = { field = \"topic\", equals = [\"sales\"] }",
+        &["spec.identity_field_conditional"],
+    ),
+    (
+        "conditional field marked identity",
+        "[[fields]]\nid = \"zip\"\nkind = \"postal_code\"\nlabel = \"ZIP\"\ncountry = \"US\"\nidentity = true\nshow_when = { field = \"topic\", equals = [\"sales\"] }",
+        &["spec.identity_field_conditional"],
+    ),
+    (
+        "consent covering an unknown field",
+        "[[consents]]\nid = \"mail\"\ntext = \"ok\"\nversion = \"1\"\nchannels = [\"postal_mail\"]\nlegal_basis = \"consent\"\ncovers = [\"ghost\"]",
+        &["spec.consent_covers_unknown_field"],
+    ),
+    (
+        "consent covering a field that is not an identity field",
+        "[[consents]]\nid = \"mail\"\ntext = \"ok\"\nversion = \"1\"\nchannels = [\"postal_mail\"]\nlegal_basis = \"consent\"\ncovers = [\"topic\"]",
+        &["spec.consent_covers_non_identity_field"],
+    ),
+    (
+        "calls and texts consent covering no phone field",
+        "[[consents]]\nid = \"tcpa\"\ntext = \"ok\"\nversion = \"1\"\nchannels = [\"sms\", \"phone_call\", \"automated_calls\"]\nlegal_basis = \"express_written_consent\"\ncovers = [\"email\"]",
+        &["spec.consent_channel_not_covered"],
+    ),
+    (
+        "email consent covering nothing",
+        "[[consents]]\nid = \"news\"\ntext = \"ok\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"",
+        &["spec.consent_channel_not_covered"],
+    ),
+    (
+        "consent covering fields of two stages",
+        "[[fields]]\nid = \"phone\"\nkind = \"phone\"\nlabel = \"Phone\"\n[[stages]]\nid = \"one\"\nfields = [\"email\", \"topic\"]\n[[stages]]\nid = \"two\"\nfields = [\"phone\"]\n[[consents]]\nid = \"all\"\ntext = \"ok\"\nversion = \"1\"\nchannels = [\"email\", \"sms\"]\nlegal_basis = \"consent\"\ncovers = [\"email\", \"phone\"]",
+        &["spec.consent_covers_split_stages"],
     ),
     (
         "origin with a path",

@@ -273,64 +273,8 @@ fn envelope_round_trips_and_refuses_bad_shapes() {
     assert_eq!(parse_code(&huge), ErrorCode::EnvelopeTooLarge);
 }
 
-#[test]
-fn progressive_profiling_asks_the_next_stage() {
-    let spec = example("b2b-demo.toml");
-    let known = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-
-    let first = select_fields(&spec, &known(&[]));
-    assert_eq!(first.first_stage_index, 0);
-    assert_eq!(first.stage_count, 3);
-    assert_eq!(first.field_ids(), ["email", "first_name", "last_name"]);
-
-    let second = select_fields(&spec, &known(&["email", "first_name", "last_name"]));
-    assert_eq!(second.first_stage_index, 1);
-    assert_eq!(second.steps[0].stage_id, "company");
-    // Email is always asked, first.
-    assert_eq!(
-        second.field_ids(),
-        ["email", "company", "company_size", "role"]
-    );
-
-    let partial = select_fields(
-        &spec,
-        &known(&["email", "first_name", "last_name", "company"]),
-    );
-    assert_eq!(partial.field_ids(), ["email", "company_size", "role"]);
-
-    let everything: Vec<&str> = spec.fields.iter().map(|f| f.id.as_str()).collect();
-    let done = select_fields(&spec, &known(&everything));
-    assert_eq!(done.steps[0].stage_id, "needs");
-    assert_eq!(
-        done.field_ids(),
-        ["email", "use_cases", "seats", "timeline"]
-    );
-}
-
-#[test]
-fn profiling_caps_and_conditional_parents() {
-    let mut spec = example("home-services-quote.toml");
-    spec.profiling.max_new_fields_per_visit = Some(2);
-    let selection = select_fields(&spec, &[]);
-    // Two new visible fields plus the hidden campaign field.
-    assert_eq!(
-        selection.field_ids(),
-        ["service", "other_details", "campaign"]
-    );
-
-    // `other_details` depends on `service`: asking it brings `service` along.
-    let known = ["service".to_owned()];
-    spec.profiling.max_new_fields_per_visit = Some(1);
-    let selection = select_fields(&spec, &known);
-    assert_eq!(
-        selection.field_ids(),
-        ["service", "other_details", "campaign"]
-    );
-
-    spec.profiling.stages_per_visit = 0;
-    spec.profiling.max_new_fields_per_visit = None;
-    assert!(!select_fields(&spec, &[]).steps.is_empty());
-}
+// The selector's tables (identity fields, caps, stages) are in
+// tests/profiling.rs.
 
 #[test]
 fn profiling_never_asks_a_field_twice() {

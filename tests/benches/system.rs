@@ -9,7 +9,9 @@
 //! - tti: time until the demo form accepts input in headless Chromium, from
 //!   navigation start and from the loader's download, 20 cold loads per
 //!   condition: loopback; CPU throttled ×4; CPU ×4 plus 150 ms RTT (DevTools
-//!   `Emulation.setCPUThrottlingRate`, `Network.emulateNetworkConditions`).
+//!   `Emulation.setCPUThrottlingRate`, `Network.emulateNetworkConditions`);
+//!   then the same for the basic form on a page without WebAssembly (until
+//!   the loader's `leadform:fallback` event).
 //! - edge: `wrk` against `POST /v1/submit` on a release build under
 //!   `wrangler dev` (real workerd, local D1, rate-limiter Durable Object) at
 //!   1, 8 and 64 connections, 10 s each, every request a new valid lead; CPU
@@ -141,6 +143,10 @@ fn weight() {
             .collect(),
         ),
         (
+            "Leadform basic form (only when the widget cannot start; CSS embedded)",
+            vec![("basic.js".into(), dist.join("basic.js"))],
+        ),
+        (
             "Typeform embed loader (the form then loads in an iframe, not counted)",
             vec![
                 ("embed.js".into(), typeform.join("package/build/embed.js")),
@@ -193,10 +199,13 @@ fn time_to_interactive() {
     let spec_json = serde_json::to_string(&spec.public()).expect("spec JSON");
     let form_path = format!("/v1/forms/{}", spec.id);
     let dist = browser::widget_dist();
-    let page = format!(
+    // `delete_wasm`: the page removes WebAssembly first, so the loader shows
+    // the basic form; ready is then its `leadform:fallback` event.
+    let page = |delete_wasm: bool| {
+        format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>TTI</title>\
-         <script>window.__lf = {{}};\
-         document.addEventListener('leadform:ready', function () {{\
+         <script>{}window.__lf = {{}};\
+         document.addEventListener('{}', function () {{\
            var host = document.querySelector('.leadform'); var root = host && host.shadowRoot;\
            window.__lf.input = !!(root && root.querySelector('form input:not([type=hidden]), form select'));\
            window.__lf.ready = performance.now();\
@@ -204,11 +213,18 @@ fn time_to_interactive() {
            if (e) {{ window.__lf.loaderStart = e.startTime; }}\
          }}, true);</script></head>\
          <body><h1>Quote</h1><script src=\"/v1/leadform.js\" data-form=\"{}\" async></script></body></html>",
+        if delete_wasm { "delete window.WebAssembly;" } else { "" },
+        if delete_wasm { "leadform:fallback" } else { "leadform:ready" },
         spec.id
-    );
+    )
+    };
+    let (widget_page, basic_page) = (page(false), page(true));
+    let catalog = leadform_shared::messages::catalog_json(leadform_shared::Lang::En);
     let server = Server::start(move |request: &Request| {
         match (request.method.as_str(), request.path.as_str()) {
-            ("GET", "/") => Response::new(200, "text/html; charset=utf-8", page.clone()),
+            ("GET", "/") => Response::new(200, "text/html; charset=utf-8", widget_page.clone()),
+            ("GET", "/basic") => Response::new(200, "text/html; charset=utf-8", basic_page.clone()),
+            ("GET", "/v1/i18n/en") => Response::new(200, "application/json", catalog.clone()),
             ("GET", path) if path == form_path => {
                 Response::new(200, "application/json", spec_json.clone())
             }
@@ -216,7 +232,6 @@ fn time_to_interactive() {
             _ => Response::not_found(),
         }
     });
-    let url = format!("{}/", server.origin());
     let driver = ChromeDriver::start();
     let session = Session::new(&driver);
     session.cdp("Network.enable", json!({}));
@@ -224,6 +239,13 @@ fn time_to_interactive() {
 
     println!("## Time to interactive (headless Chromium, loopback, cold cache)\n");
     println!("Milliseconds until the demo form accepts input (`leadform:ready`, form inputs present), {TTI_RUNS} runs each.\n");
+    tti_table(&session, &format!("{}/", server.origin()));
+    println!("The basic form on a page without WebAssembly (`leadform:fallback`, form inputs present; it also fetches the English catalog), {TTI_RUNS} runs each.\n");
+    tti_table(&session, &format!("{}/basic", server.origin()));
+}
+
+/// One TTI table: `url` loaded [`TTI_RUNS`] times per condition.
+fn tti_table(session: &Session, url: &str) {
     println!(
         "| condition | from navigation start: median | p95 | from loader request: median | p95 |"
     );
@@ -244,7 +266,7 @@ fn time_to_interactive() {
         let mut from_navigation = Vec::new();
         let mut from_loader = Vec::new();
         for run in 0..TTI_RUNS {
-            session.goto(&url);
+            session.goto(url);
             let timing = browser::wait_for(
                 &format!("{condition} run {run}: leadform:ready"),
                 Duration::from_secs(60),

@@ -182,7 +182,9 @@ fn valid_submission_is_stored_sealed_and_delivered_to_every_destination() {
     );
     assert_eq!(lead["attempts"].as_array().map(Vec::len), Some(3), "{lead}");
 
-    // Same submission id again → same receipt, no second lead; same email → dedup.
+    // Same submission id again → same receipt, no second lead; same email
+    // within the form's dedup window (600 s) → the earlier receipt, marked
+    // as a repeat, and still one lead.
     let again = submit(
         &worker,
         &envelope(&form, "submission-0001", "Ann@Example.com"),
@@ -192,8 +194,15 @@ fn valid_submission_is_stored_sealed_and_delivered_to_every_destination() {
         &worker,
         &envelope(&form, "submission-0002", "ann@example.com"),
     );
-    assert_eq!(dedup.json()["lead_id"], lead_id.as_str(), "{}", dedup.body);
+    assert_eq!(dedup.status, 202, "{}", dedup.body);
+    let repeated = dedup.json();
+    for key in ["lead_id", "certificate_ids", "received_at"] {
+        assert_eq!(repeated[key], receipt[key], "{key}: {repeated}");
+    }
+    assert_eq!(repeated["duplicate"], true, "{repeated}");
     assert_eq!(worker.lead_ids("contact").len(), 1);
+    let first = worker.owner("GET", &format!("/v1/leads/{lead_id}")).json();
+    assert_eq!(first["previous_lead_id"], Value::Null, "{first}");
 
     // Certificate verifies; CSV export defuses formulas.
     let certificate_id = receipt["certificate_ids"][0].as_str().expect("cert id");
@@ -409,21 +418,41 @@ fn bad_inputs_get_their_codes_and_store_nothing() {
             .status,
         304
     );
-    // The built-in texts of a language, for the widget on any page.
-    let spanish = worker.request("GET", "/v1/i18n/es", &[("Origin", ALLOWED_ORIGIN)], "");
-    assert_eq!(spanish.status, 200);
-    assert_eq!(spanish.header("access-control-allow-origin"), Some("*"));
+    // The built-in texts of every language, for the widget on any page: the
+    // catalog a page in that language fetches (its primary subtag).
+    let languages = [
+        ("en", "This field is required."),
+        ("es", "Este campo es obligatorio."),
+        ("fr", "Ce champ est obligatoire."),
+        ("de", "Dieses Feld ist erforderlich."),
+        ("pt", "Este campo é obrigatório."),
+        ("it", "Questo campo è obbligatorio."),
+        ("nl", "Dit veld is verplicht."),
+    ];
     assert_eq!(
-        spanish.body,
-        leadform_shared::messages::catalog_json(leadform_shared::Lang::Es)
+        languages.len(),
+        leadform_shared::Lang::ALL.len(),
+        "every language is served"
     );
-    assert_eq!(
-        spanish.json()["codes"]["field.required"],
-        "Este campo es obligatorio."
-    );
-    let unknown = worker.request("GET", "/v1/i18n/xx", &[], "");
-    assert_eq!(unknown.status, 404);
-    assert_eq!(unknown.json()["error"]["code"], "i18n.language_not_found");
+    for (tag, required) in languages {
+        let path = format!("/v1/i18n/{tag}");
+        let catalog = worker.request("GET", &path, &[("Origin", ALLOWED_ORIGIN)], "");
+        assert_eq!(catalog.status, 200, "{tag}");
+        assert_eq!(catalog.header("access-control-allow-origin"), Some("*"));
+        let lang = leadform_shared::Lang::with_tag(tag).expect("a known tag");
+        assert_eq!(
+            catalog.body,
+            leadform_shared::messages::catalog_json(lang),
+            "{tag}"
+        );
+        assert_eq!(catalog.json()["codes"]["field.required"], required, "{tag}");
+    }
+    // Exactly the lower-cased primary subtag, as the loader asks.
+    for other in ["xx", "pt-br", "PT"] {
+        let unknown = worker.request("GET", &format!("/v1/i18n/{other}"), &[], "");
+        assert_eq!(unknown.status, 404, "{other}");
+        assert_eq!(unknown.json()["error"]["code"], "i18n.language_not_found");
+    }
     assert_eq!(
         worker.request("GET", "/v1/leadform.js", &[], "").body,
         "// leadform test asset\n"
@@ -661,4 +690,268 @@ fn destination_that_times_out_is_retried_and_delivered_once() {
         .filter(|r| r.answered == Some(200))
         .count();
     assert_eq!(answered, 1, "exactly one successful webhook delivery");
+}
+
+/// An envelope for the `repeat` form (tests/forms/repeat.toml) with `fields`
+/// and its TCPA consent ticked or not.
+fn repeat_envelope(submission_id: &str, fields: &[(&str, &str)], tcpa_ticked: bool) -> Value {
+    let form = spec("repeat");
+    let fields: serde_json::Map<String, Value> = fields
+        .iter()
+        .map(|(id, value)| ((*id).to_owned(), json!(value)))
+        .collect();
+    let mut body = leadform_tests::envelope::envelope(&form, submission_id, fields);
+    // Every identity field is asked, as the widget's selector guarantees.
+    body["asked"] = json!(["name", "email", "phone"]);
+    body["consents"] = json!([ConsentRecord::capture(
+        &form.consents[0],
+        tcpa_ticked,
+        1_700_000_000_000
+    )]);
+    body
+}
+
+/// (what, fields, TCPA ticked, error code, issues as (field, code))
+type UncontactableCase<'a> = (
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    bool,
+    &'a str,
+    &'a [(&'a str, &'a str)],
+);
+
+#[test]
+fn uncontactable_leads_and_consents_without_their_number_are_refused_and_store_nothing() {
+    let _guard = exclusive();
+    let worker = Worker::start(WorkerOptions::default());
+    let cases: &[UncontactableCase] = &[
+        (
+            "a name but no email or phone",
+            &[("name", "Ann Lee")],
+            false,
+            "lead.not_contactable",
+            // The one issue is about the whole submission: it is the code.
+            &[],
+        ),
+        (
+            "nothing at all",
+            &[],
+            false,
+            "lead.not_contactable",
+            // The one issue is about the whole submission: it is the code.
+            &[],
+        ),
+        (
+            "calls and texts ticked, phone absent",
+            &[("name", "Ann Lee"), ("email", "ann@example.com")],
+            true,
+            "submission.invalid",
+            &[("tcpa", "consent.covered_field_missing")],
+        ),
+        (
+            "calls and texts ticked, phone blank",
+            &[("email", "ann@example.com"), ("phone", "  ")],
+            true,
+            "submission.invalid",
+            &[("tcpa", "consent.covered_field_missing")],
+        ),
+        (
+            "calls and texts ticked, no channel at all",
+            &[("name", "Ann Lee")],
+            true,
+            "submission.invalid",
+            &[
+                ("tcpa", "consent.covered_field_missing"),
+                ("", "lead.not_contactable"),
+            ],
+        ),
+    ];
+    for (i, (what, fields, ticked, code, issues)) in cases.iter().enumerate() {
+        let body = repeat_envelope(&format!("uncontactable-{i:04}"), fields, *ticked);
+        let response = submit(&worker, &body);
+        assert_eq!(response.status, 422, "{what}: {}", response.body);
+        let error = &response.json()["error"];
+        assert_eq!(error["code"], *code, "{what}: {error}");
+        let got: Vec<(String, String)> = error["issues"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .map(|i| {
+                (
+                    i["field"].as_str().unwrap_or("?").to_owned(),
+                    i["code"].as_str().unwrap_or("?").to_owned(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String)> = issues
+            .iter()
+            .map(|(f, c)| ((*f).to_owned(), (*c).to_owned()))
+            .collect();
+        assert_eq!(got, expected, "{what}: {error}");
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {error}"
+        );
+    }
+    assert_eq!(worker.lead_ids("repeat").len(), 0, "nothing may be stored");
+}
+
+#[test]
+fn repeat_leads_after_the_window_link_to_the_earlier_one_and_certificates_name_the_number() {
+    let _guard = exclusive();
+    let destination = Destination::start();
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        ..Default::default()
+    });
+    let lead_of = |response: leadform_tests::wrangler::HttpResponse| {
+        assert_eq!(response.status, 202, "{}", response.body);
+        let receipt = response.json();
+        assert_eq!(receipt["duplicate"], false, "{receipt}");
+        receipt["lead_id"].as_str().expect("lead_id").to_owned()
+    };
+
+    // First visit: name and phone, calls and texts agreed to.
+    let first = lead_of(submit(
+        &worker,
+        &repeat_envelope(
+            "repeat-0001",
+            &[("name", "Ann Lee"), ("phone", "(415) 555-0123")],
+            true,
+        ),
+    ));
+    let lead = worker.owner("GET", &format!("/v1/leads/{first}")).json();
+    assert_eq!(lead["previous_lead_id"], Value::Null, "{lead}");
+    assert_eq!(
+        lead["record"]["consents"][0]["covered"],
+        json!({ "phone": "+14155550123" }),
+        "{lead}"
+    );
+    // The certificate alone names the number the consent authorises.
+    let certificate_id = lead["certificate_ids"][0].as_str().expect("certificate");
+    let certificate = worker
+        .owner("GET", &format!("/v1/certificates/{certificate_id}"))
+        .json();
+    assert_eq!(certificate["seal"]["verified"], true, "{certificate}");
+    assert_eq!(
+        certificate["certificate"]["covered"],
+        json!({ "phone": "+14155550123" }),
+        "{certificate}"
+    );
+    assert_eq!(certificate["certificate"]["consent"]["checked"], true);
+
+    // After the one-second window, the same number typed another way: a new
+    // lead, linked to the first.
+    std::thread::sleep(Duration::from_millis(1_500));
+    let second = lead_of(submit(
+        &worker,
+        &repeat_envelope(
+            "repeat-0002",
+            &[
+                ("name", "Ann Lee"),
+                ("email", "Ann@Example.com"),
+                ("phone", "415-555-0123"),
+            ],
+            false,
+        ),
+    ));
+    assert_ne!(second, first);
+    let lead = worker.owner("GET", &format!("/v1/leads/{second}")).json();
+    assert_eq!(lead["previous_lead_id"], first.as_str(), "{lead}");
+    assert_eq!(lead["record"]["previous_lead_id"], first.as_str(), "{lead}");
+    assert_eq!(lead["seal_verified"], true, "{lead}");
+
+    // A third, by email only: linked to the latest lead with that address.
+    std::thread::sleep(Duration::from_millis(1_500));
+    let third = lead_of(submit(
+        &worker,
+        &repeat_envelope("repeat-0003", &[("email", "ann@example.com")], false),
+    ));
+    let lead = worker.owner("GET", &format!("/v1/leads/{third}")).json();
+    assert_eq!(lead["previous_lead_id"], second.as_str(), "{lead}");
+    assert_eq!(worker.lead_ids("repeat").len(), 3);
+
+    // The exports: JSON beside each lead, CSV as the last column.
+    let listing = worker.owner("GET", "/v1/leads?form=repeat").json();
+    let linked: Vec<(String, Value)> = listing["leads"]
+        .as_array()
+        .expect("leads")
+        .iter()
+        .map(|l| {
+            (
+                l["lead_id"].as_str().unwrap_or("").to_owned(),
+                l["previous_lead_id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        linked,
+        [
+            (first.clone(), Value::Null),
+            (second.clone(), json!(first)),
+            (third.clone(), json!(second)),
+        ]
+    );
+    let csv = worker.owner("GET", "/v1/leads?form=repeat&format=csv").body;
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].ends_with(",previous_lead_id"), "{csv}");
+    assert!(
+        lines[1].starts_with(&first) && lines[1].ends_with(','),
+        "{csv}"
+    );
+    assert!(
+        lines[2].starts_with(&second) && lines[2].ends_with(&format!(",{first}")),
+        "{csv}"
+    );
+    assert!(
+        lines[3].starts_with(&third) && lines[3].ends_with(&format!(",{second}")),
+        "{csv}"
+    );
+
+    // Webhook, HubSpot and Salesforce payloads of the second lead name the first.
+    let received = destination.wait_for(
+        "three deliveries to each destination",
+        Duration::from_secs(90),
+        |r| {
+            ["/hooks/repeat", "/hubspot/", "/salesforce"]
+                .iter()
+                .all(|p| r.iter().filter(|x| x.path.starts_with(p)).count() >= 3)
+        },
+    );
+    let for_lead = |prefix: &str, needle: &str| {
+        received
+            .iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .find(|r| r.body.contains(needle))
+            .unwrap_or_else(|| panic!("no {prefix} delivery holding {needle}"))
+            .clone()
+    };
+    let hook = for_lead("/hooks/repeat", &second);
+    hook.assert_signed_webhook(WEBHOOK_SECRET, &second);
+    let hook_body: Value = serde_json::from_str(&hook.body).expect("webhook JSON");
+    assert_eq!(hook_body["data"]["lead_id"], second.as_str());
+    assert_eq!(hook_body["data"]["previous_lead_id"], first.as_str());
+    let first_hook = for_lead("/hooks/repeat", &format!("\"lead_id\":\"{first}\""));
+    let first_body: Value = serde_json::from_str(&first_hook.body).expect("webhook JSON");
+    assert_eq!(first_body["data"]["previous_lead_id"], Value::Null);
+    assert_eq!(
+        first_body["data"]["consents"][0]["covered"]["phone"],
+        "+14155550123"
+    );
+    let hubspot = for_lead("/hubspot/", &format!("\"value\":\"{first}\""));
+    let hubspot_body: Value = serde_json::from_str(&hubspot.body).expect("hubspot JSON");
+    assert!(
+        hubspot_body["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .any(|f| f["name"] == "leadform_previous_lead" && f["value"] == first.as_str()),
+        "{hubspot_body}"
+    );
+    let salesforce = for_lead("/salesforce", &format!("Previous_Lead__c={first}"));
+    assert!(
+        salesforce.body.starts_with("oid=00D000000000062&"),
+        "{}",
+        salesforce.body
+    );
 }

@@ -68,12 +68,36 @@
     return shared.turnstile;
   }
 
-  function fail(root, formId, error) {
-    if (win.console) console.error("[leadform] form '" + formId + "' could not be loaded:", error);
-    var p = doc.createElement("p");
-    p.setAttribute("role", "alert");
-    p.textContent = "This form could not be loaded. Please try again later.";
-    root.appendChild(p);
+  // Failure path: when the widget cannot start (no WebAssembly, CSP refusal,
+  // wasm fetch or instantiate error, 15 s timeout, mount error), ./basic.js
+  // (fetched only then) names the cause in the console, reports it to the
+  // edge (mount_failed beacon) and renders the basic form from the same spec.
+  function guard(base) {
+    return typeof WebAssembly == "object"
+      ? Promise.race([
+          boot(base).catch(function (error) {
+            throw { error: error };
+          }),
+          new Promise(function (_, late) {
+            setTimeout(late, 15e3, { cause: "timeout" });
+          })
+        ])
+      : Promise.reject({ cause: "no_webassembly" });
+  }
+
+  function fail(failure, o) {
+    o.failure = failure;
+    import(new URL("basic.js", o.src).href)
+      .then(function (basic) {
+        return basic.fallback(o);
+      })
+      .catch(function (error) {
+        if (win.console) console.error("[leadform] form '" + o.form + "' could not be loaded:", error);
+        var p = doc.createElement("p");
+        p.setAttribute("role", "alert");
+        p.textContent = "This form could not be loaded. Please try again later.";
+        o.mount.replaceChildren(p);
+      });
   }
 
   function start(script) {
@@ -118,7 +142,7 @@
               return "";
             })
         : "";
-    Promise.all([boot(base), spec, catalog])
+    Promise.all([guard(base), spec, catalog])
       .then(function (loaded) {
         var glue = loaded[0];
         var specJson = loaded[1];
@@ -156,7 +180,7 @@
         host.dispatchEvent(new CustomEvent("leadform:ready", { bubbles: true, detail: { form: formId } }));
       })
       .catch(function (error) {
-        fail(root, formId, error);
+        fail(error, { root: root, mount: mountPoint, host: host, form: formId, src: src, lang: lang, theme: theme, turnstile: loadTurnstile });
       });
   }
 

@@ -7,6 +7,7 @@
 
 mod fuzz;
 mod inbox;
+mod pages;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -22,7 +23,8 @@ Commands:
                  esbuild), Chromium.
   build          Build the widget (wasm, size-optimised) and the edge Worker, release mode.
   demo [--port N]  Build, apply D1 migrations, run the Worker (wrangler dev) on 127.0.0.1:N
-                 (default 8787), the demo landing page on 127.0.0.1:8788 and a
+                 (default 8787), the three example forms' landing pages on
+                 127.0.0.1:8788 (/, /b2b.html, /newsletter.html) and a
                  CRM inbox on 127.0.0.1:8789 that checks webhook signatures.
   test           Everything CI checks: format, clippy, unit tests, wasm32 builds, a
                  short fuzz pass, integration tests against real workerd and Chromium.
@@ -225,7 +227,7 @@ fn parse_port(args: &[String]) -> Result<u16> {
     }
 }
 
-/// The landing page's port: the example specs allow this origin.
+/// The landing pages' port: the example specs allow this origin.
 const DEMO_PAGE_PORT: u16 = 8788;
 /// The demo inbox's port: the example specs' destinations point here.
 const DEMO_INBOX_PORT: u16 = 8789;
@@ -259,12 +261,10 @@ fn demo(port: u16) -> Result<()> {
     run("wrangler d1 migrations apply DB --local", &mut migrate)?;
 
     let origin = format!("http://127.0.0.1:{port}");
-    let page = std::fs::read_to_string(repo_root().join("examples/landing-page/index.html"))
-        .map_err(|e| XtaskError::Io("reading examples/landing-page/index.html".to_owned(), e))?
-        .replace("__LEADFORM_ORIGIN__", &origin);
+    let site = pages::Site::load(&repo_root().join("examples/landing-page"), &origin)?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", DEMO_PAGE_PORT))
         .map_err(|e| XtaskError::Io(format!("binding 127.0.0.1:{DEMO_PAGE_PORT}"), e))?;
-    std::thread::spawn(move || serve_page(listener, page));
+    std::thread::spawn(move || pages::serve(listener, site));
     let webhook_secret = std::fs::read_to_string(&dev_vars).ok().and_then(|vars| {
         vars.lines()
             .find_map(|l| l.strip_prefix("WEBHOOK_SECRET=").map(str::to_owned))
@@ -274,12 +274,18 @@ fn demo(port: u16) -> Result<()> {
     std::thread::spawn(move || inbox::serve(inbox_listener, webhook_secret));
 
     step("Running the demo (Ctrl-C stops everything)");
-    println!("    landing page:  http://127.0.0.1:{DEMO_PAGE_PORT}/");
+    for page in pages::PAGES {
+        println!(
+            "    landing page:  http://127.0.0.1:{DEMO_PAGE_PORT}{} ({})",
+            page.path, page.shows
+        );
+    }
     println!(
         "    CRM inbox:     http://127.0.0.1:{DEMO_INBOX_PORT}/ (verifies webhook signatures)"
     );
     println!("    Worker:        {origin}/v1/forms/home-quote");
     println!("    lead export:   curl -H 'Authorization: Bearer <ADMIN_TOKEN from edge/.dev.vars>' '{origin}/v1/leads?form=home-quote&format=csv'");
+    println!("                   (form=b2b-demo, form=newsletter for the other pages)");
     let mut command = setup::wrangler();
     command
         .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
@@ -311,22 +317,6 @@ fn demo(port: u16) -> Result<()> {
             step: "wrangler dev".to_owned(),
             status: status.to_string(),
         })
-    }
-}
-
-/// Serves the landing page on every path (std only; one request per connection).
-fn serve_page(listener: std::net::TcpListener, page: String) {
-    use std::io::{Read, Write};
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
-        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
-        let mut buffer = [0u8; 4096];
-        let _ = stream.read(&mut buffer);
-        let response = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{page}",
-            page.len()
-        );
-        let _ = stream.write_all(response.as_bytes());
     }
 }
 

@@ -170,6 +170,15 @@ pub fn node22_dir() -> PathBuf {
         .join("bin")
 }
 
+/// axe-core's browser bundle, which the browser tests inject into pages
+/// (`tests/tests/basic_form.rs`).
+pub fn axe_core_script() -> PathBuf {
+    tools_dir()
+        .join("node_modules")
+        .join("axe-core")
+        .join("axe.min.js")
+}
+
 fn ensure_npm_tools() -> Result<()> {
     let tools = tools_dir();
     let lock = tools.join("package-lock.json");
@@ -185,9 +194,10 @@ fn ensure_npm_tools() -> Result<()> {
     let all_present = ["wrangler", "wasm-opt", "esbuild"]
         .iter()
         .all(|tool| node_modules_bin(tool).exists())
-        && node22_dir().join("node").exists();
+        && node22_dir().join("node").exists()
+        && axe_core_script().exists();
     if up_to_date && all_present {
-        println!("    npm tools (wrangler, Node 22, wasm-opt, esbuild): present");
+        println!("    npm tools (wrangler, Node 22, wasm-opt, esbuild, axe-core): present");
         return Ok(());
     }
     // `npm install` with the committed lock installs exactly the locked

@@ -6,6 +6,7 @@
 //! formats or retry policy live here.
 
 mod consumer;
+mod events;
 mod http;
 mod owner;
 mod rate_limiter;

@@ -1,6 +1,7 @@
 //! Owner endpoints (bearer token): leads listing and CSV export, one lead with
 //! its delivery log, consent certificates with seal verification, erasure and
-//! delivery replay.
+//! delivery replay, and a form's health (how many visitors got the basic form
+//! instead of the widget, per cause).
 
 use leadform_shared::FieldValue;
 use serde_json::{json, Value};
@@ -11,7 +12,7 @@ use crate::delivery::DeliveryJob;
 use crate::error::EdgeError;
 use crate::record::LeadRecord;
 use crate::routes::{query_param, Route};
-use crate::{csv, forms, seal, time};
+use crate::{csv, events, export, forms, seal, time};
 
 use super::http::{error_response, header, json_response};
 use super::store::{self, LeadRow};
@@ -123,6 +124,17 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 .map_err(internal)?;
             json_response(202, &json!({ "lead_id": id, "replayed": true }), None).map_err(internal)
         }
+        Route::FormHealth(id) => {
+            let form = forms::find(&id).ok_or(EdgeError::FormNotFound)?;
+            let rows = store::mount_failures(&db, &form.spec.id).await?;
+            let last_at = rows.iter().map(|r| r.last_at.as_str()).max();
+            let counts: Vec<(String, u64)> = rows
+                .iter()
+                .map(|r| (r.cause.clone(), r.count as u64))
+                .collect();
+            let body = events::health_json(&form.spec.id, &counts, last_at);
+            json_response(200, &body, None).map_err(internal)
+        }
         _ => Err(EdgeError::NotFound),
     }
 }
@@ -132,6 +144,16 @@ fn lead_json(row: &LeadRow, seal_key: &str) -> Value {
         .record_json
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok());
+    // Beside the sealed record (kept byte for byte), the values as the
+    // webhook carries them: phones as E.164 with `<id>_extension` apart.
+    let lead = row
+        .record_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<LeadRecord>(j).ok());
+    let previous_lead_id = lead.as_ref().and_then(|l| l.previous_lead_id.clone());
+    let values = lead
+        .zip(forms::find(&row.form_id))
+        .map(|(lead, form)| export::payload_values(&form.spec, &lead.values));
     let verified = match (&row.record_json, &row.seal) {
         (Some(json), Some(seal_hex)) => {
             seal::verify(seal_key.as_bytes(), json.as_bytes(), seal_hex)
@@ -144,7 +166,9 @@ fn lead_json(row: &LeadRow, seal_key: &str) -> Value {
         "received_at": row.received_at,
         "certificate_ids": serde_json::from_str::<Value>(&row.certificate_ids).unwrap_or(Value::Null),
         "erased_at": row.erased_at,
+        "previous_lead_id": previous_lead_id,
         "record": record,
+        "values": values,
         "seal_verified": verified,
     })
 }
@@ -178,9 +202,12 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
     let wants_csv = query_param(query, "format").is_some_and(|f| f == "csv")
         || accept.is_some_and(|a| a.contains("text/csv"));
     if wants_csv {
-        let field_ids: Vec<&str> = form.spec.fields.iter().map(|f| f.id.as_str()).collect();
+        // Phone fields as E.164, each followed by its `<id>_extension` column;
+        // last, the earlier lead of the same contact (repeat leads).
+        let columns = export::export_columns(&form.spec);
         let mut header_row = vec!["lead_id", "form_id", "received_at", "erased_at"];
-        header_row.extend(field_ids.iter().copied());
+        header_row.extend(columns.iter().map(String::as_str));
+        header_row.push(crate::record::PREVIOUS_LEAD_KEY);
         let mut out = csv::row(&header_row);
         for row in &rows {
             let record: Option<LeadRecord> = row
@@ -193,13 +220,22 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
                 row.received_at.clone(),
                 row.erased_at.clone().unwrap_or_default(),
             ];
-            for id in &field_ids {
-                let value = record
+            let values = record
+                .as_ref()
+                .map(|r| export::payload_values(&form.spec, &r.values));
+            for column in &columns {
+                let value = values
                     .as_ref()
-                    .and_then(|r| r.values.get(id))
+                    .and_then(|v| v.get(column))
                     .map(FieldValue::to_display);
                 cells.push(value.unwrap_or_default());
             }
+            cells.push(
+                record
+                    .as_ref()
+                    .and_then(|r| r.previous_lead_id.clone())
+                    .unwrap_or_default(),
+            );
             out.push_str(&csv::row(&cells));
         }
         let mut response = Response::ok(out).map_err(internal)?;

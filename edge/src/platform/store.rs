@@ -38,6 +38,9 @@ pub(crate) struct SealedLead {
     pub seal: String,
     pub email: Option<String>,
     pub dedup_key: Option<String>,
+    /// Hashed contact keys ([`crate::record::dedup_key`] of each email and
+    /// phone of the lead), for linking a later lead of the same person.
+    pub contact_keys: Vec<String>,
     pub certificates: Vec<SealedCertificate>,
 }
 
@@ -104,6 +107,37 @@ pub(crate) async fn receipt_by_dedup_key(
     Ok(row.map(|r| r.receipt(true)))
 }
 
+/// The latest lead of `form_id` (erased ones included: the link is an id,
+/// not personal data) holding one of the hashed `contact_keys`.
+pub(crate) async fn previous_lead_id(
+    db: &D1Database,
+    form_id: &str,
+    contact_keys: &[String],
+) -> StoreResult<Option<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        lead_id: String,
+    }
+    if contact_keys.is_empty() {
+        return Ok(None);
+    }
+    let placeholders: Vec<String> = (0..contact_keys.len())
+        .map(|i| format!("?{}", i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT lead_id FROM lead_contacts WHERE form_id = ?1 AND contact_key IN ({}) \
+         ORDER BY received_at_ms DESC, lead_id DESC LIMIT 1",
+        placeholders.join(", ")
+    );
+    let mut args = vec![text(form_id)];
+    args.extend(contact_keys.iter().map(|k| text(k)));
+    let row: Option<Id> = statement(db, &sql, &args)?
+        .first(None)
+        .await
+        .map_err(storage)?;
+    Ok(row.map(|r| r.lead_id))
+}
+
 /// Writes the lead, its certificates and its pending deliveries in one batch.
 /// Returns the earlier receipt if the same submission was stored concurrently.
 pub(crate) async fn insert_lead(
@@ -120,7 +154,7 @@ pub(crate) async fn insert_lead(
     let mut statements = vec![statement(
         db,
         "INSERT INTO leads (lead_id, form_id, submission_id, received_at, received_at_ms, dedup_key, email, \
-         record_json, seal, certificate_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         record_json, seal, certificate_ids, previous_lead_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         &[
             text(&lead.lead_id),
             text(&lead.form_id),
@@ -132,8 +166,21 @@ pub(crate) async fn insert_lead(
             text(&sealed.record_json),
             text(&sealed.seal),
             text(&serde_json::to_string(&certificate_ids).unwrap_or_else(|_| "[]".into())),
+            opt_text(lead.previous_lead_id.as_deref()),
         ],
     )?];
+    for key in &sealed.contact_keys {
+        statements.push(statement(
+            db,
+            "INSERT INTO lead_contacts (form_id, contact_key, lead_id, received_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            &[
+                text(&lead.form_id),
+                text(key),
+                text(&lead.lead_id),
+                number(lead.evidence.received_at_ms),
+            ],
+        )?);
+    }
     for certificate in &sealed.certificates {
         statements.push(statement(
             db,
@@ -404,6 +451,11 @@ pub(crate) async fn erase(
         )?,
         statement(
             db,
+            "DELETE FROM lead_contacts WHERE lead_id = ?1",
+            &[text(&row.lead_id)],
+        )?,
+        statement(
+            db,
             "UPDATE certificates SET certificate_json = NULL, erased_at = ?2 WHERE lead_id = ?1",
             &[text(&row.lead_id), text(at)],
         )?,
@@ -415,4 +467,47 @@ pub(crate) async fn erase(
     ];
     db.batch(statements).await.map_err(storage)?;
     Ok(())
+}
+
+/// Counts one `mount_failed` beacon of `form_id` with `cause`.
+pub(crate) async fn count_mount_failure(
+    db: &D1Database,
+    form_id: &str,
+    cause: &str,
+    at: &str,
+) -> StoreResult<()> {
+    statement(
+        db,
+        "INSERT INTO mount_failures (form_id, cause, count, first_at, last_at) VALUES (?1, ?2, 1, ?3, ?3) \
+         ON CONFLICT (form_id, cause) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+        &[text(form_id), text(cause), text(at)],
+    )?
+    .run()
+    .await
+    .map_err(storage)?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MountFailureRow {
+    pub cause: String,
+    pub count: f64,
+    pub last_at: String,
+}
+
+/// The `mount_failed` counts of `form_id`, one row per cause seen.
+pub(crate) async fn mount_failures(
+    db: &D1Database,
+    form_id: &str,
+) -> StoreResult<Vec<MountFailureRow>> {
+    statement(
+        db,
+        "SELECT cause, count, last_at FROM mount_failures WHERE form_id = ?1 ORDER BY cause",
+        &[text(form_id)],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
 }

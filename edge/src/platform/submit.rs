@@ -1,5 +1,7 @@
 //! `POST /v1/submit`: size and content type, origin, re-validation against the
-//! server's spec, anti-spam, idempotency and dedup, seal, store, enqueue.
+//! server's spec (which refuses uncontactable leads and ticked consents
+//! missing what they cover), anti-spam, idempotency and dedup, the link to
+//! the same contact's earlier lead, seal, store, enqueue.
 
 use leadform_shared::envelope::MAX_ENVELOPE_BYTES;
 use leadform_shared::SubmissionEnvelope;
@@ -104,7 +106,16 @@ async fn accept(
         }
     }
 
-    // 5. Timestamp and seal.
+    // 5. After the window, the same contact (any of its normalised emails or
+    // phone numbers on this form) makes a new lead linked to the latest one.
+    let contact_keys: Vec<String> = clean
+        .contact_keys(spec)
+        .iter()
+        .map(|key| record::dedup_key(&spec.id, key))
+        .collect();
+    let previous_lead_id = store::previous_lead_id(&db, &spec.id, &contact_keys).await?;
+
+    // 6. Timestamp and seal.
     let seal_key = config(env, names::SEAL_KEY).ok_or(EdgeError::SecretMissing(names::SEAL_KEY))?;
     let lead_id = ids::new_id(ids::LEAD_PREFIX)
         .ok_or_else(|| EdgeError::StorageUnavailable("no randomness".into()))?;
@@ -123,8 +134,12 @@ async fn accept(
         page_url: envelope.page_url.clone(),
         origin: origin.map(str::to_owned),
     };
-    let (lead, certificates) =
-        record::build_lead(spec, &envelope, &clean, evidence, lead_id, &certificate_ids);
+    let ids = record::LeadIds {
+        lead_id,
+        certificate_ids: certificate_ids.clone(),
+        previous_lead_id,
+    };
+    let (lead, certificates) = record::build_lead(spec, &envelope, &clean, evidence, ids);
     let lead_json =
         serde_json::to_string(&lead).map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
     let sealed_lead = store::SealedLead {
@@ -132,6 +147,7 @@ async fn accept(
         record_json: lead_json,
         email: record::primary_email(spec, &lead.values),
         dedup_key,
+        contact_keys,
         certificates: certificates
             .iter()
             .map(|certificate| {
@@ -152,7 +168,7 @@ async fn accept(
         duplicate: false,
     };
 
-    // 6. Store (one D1 batch: the lead, its certificates, its pending deliveries).
+    // 7. Store (one D1 batch: the lead, its certificates, its pending deliveries).
     let destinations = spec
         .destinations
         .iter()
@@ -164,7 +180,7 @@ async fn accept(
         return Ok(earlier);
     }
 
-    // 7. Enqueue. The lead is already durable; a failed enqueue leaves its
+    // 8. Enqueue. The lead is already durable; a failed enqueue leaves its
     // deliveries pending for the owner's replay endpoint.
     if !destinations.is_empty() {
         let job = DeliveryJob {
