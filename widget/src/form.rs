@@ -13,8 +13,8 @@ use std::ops::Deref;
 use leadform_shared::envelope::{Attribution, Timings, ENVELOPE_VERSION, MAX_URL_BYTES};
 use leadform_shared::validate::is_visible;
 use leadform_shared::{
-    concat, validate_field, validate_submission, ConsentRecord, ErrorCode, FieldKind, FieldMap,
-    FieldSpec, FieldValue, FormSpec, Selection, SubmissionEnvelope,
+    concat, validate_field, validate_submission, ConsentBlock, ConsentRecord, ErrorCode, FieldKind,
+    FieldMap, FieldSpec, FieldValue, FormSpec, Selection, SubmissionEnvelope,
 };
 use leptos::prelude::{
     set_timeout, Action, Get, GetUntracked, GetValue, LocalStorage, RwSignal, Set, SetValue,
@@ -291,17 +291,26 @@ impl Ctx {
         bad
     }
 
-    fn check_consents(&self) -> Vec<String> {
+    /// Checks the required consents shown on step `index`; returns the
+    /// DOM ids of those left unticked, in order.
+    fn check_consents(&self, index: usize) -> Vec<String> {
         let mut bad = Vec::new();
         let ticked = self.consents.get_untracked();
-        let mut errors = FieldMap::new();
-        for block in self.spec.consents.iter().filter(|b| b.required) {
-            if !ticked.get(&block.id).is_some_and(|(checked, _)| *checked) {
-                errors.insert(block.id.clone(), ErrorCode::ConsentRequired);
+        let shown_here = |block: &&ConsentBlock| self.consent_step(block) == index;
+        for block in self.spec.consents.iter().filter(shown_here) {
+            let missing =
+                block.required && !ticked.get(&block.id).is_some_and(|(checked, _)| *checked);
+            self.consent_errors.update(|errors| {
+                if missing {
+                    errors.insert(block.id.clone(), ErrorCode::ConsentRequired);
+                } else {
+                    errors.remove(&block.id);
+                }
+            });
+            if missing {
                 bad.push(self.consent_dom_id(&block.id));
             }
         }
-        self.consent_errors.set(errors);
         bad
     }
 
@@ -339,9 +348,9 @@ impl Ctx {
     }
 
     /// The step a consent block is shown on: the one holding the fields it
-    /// covers (see `Selection::consent_step`), else the last.
-    pub fn consent_step(&self, _block: &leadform_shared::ConsentBlock) -> usize {
-        self.selection.steps.len().saturating_sub(1)
+    /// covers (`Selection::consent_step`), else the last.
+    pub fn consent_step(&self, block: &ConsentBlock) -> usize {
+        self.selection.consent_step(&self.spec, &block.id)
     }
 
     pub fn is_last_step(&self) -> bool {
@@ -357,7 +366,9 @@ impl Ctx {
             return;
         }
         let step = self.step.get_untracked();
-        let bad = self.check_step(step);
+        // The step's fields, then the consents shown with them.
+        let mut bad = self.check_step(step);
+        bad.extend(self.check_consents(step));
         if let Some(first) = bad.into_iter().next() {
             self.status.set(Status::Invalid);
             self.focus(first);
@@ -367,11 +378,6 @@ impl Ctx {
             self.status.set(Status::Idle);
             self.step.set(step + 1);
             self.focus_first_field(step + 1);
-            return;
-        }
-        if let Some(first) = self.check_consents().into_iter().next() {
-            self.status.set(Status::Invalid);
-            self.focus(first);
             return;
         }
         self.send();
@@ -599,7 +605,7 @@ impl Ctx {
             self.step.set(step);
             self.focus(self.dom_id(id));
         } else if let Some(block) = first_consent {
-            self.step.set(self.selection.steps.len().saturating_sub(1));
+            self.step.set(self.consent_step(block));
             self.focus(self.consent_dom_id(&block.id));
         }
     }

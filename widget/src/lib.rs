@@ -138,9 +138,8 @@ fn install_css(container: &web_sys::HtmlElement, document: &web_sys::Document) {
 /// fails that build with the `spec.*` errors otherwise). A body that is not a
 /// spec's JSON is refused as `spec.syntax` with the reader's message.
 pub fn parse_spec(spec_json: &str) -> Result<FormSpec, MountError> {
-    let syntax = |detail: &str| {
-        MountError::Spec(leadform_shared::concat(&[SPEC_SYNTAX, " (", detail, ")"]))
-    };
+    let syntax =
+        |detail: &str| MountError::Spec(leadform_shared::concat(&[SPEC_SYNTAX, " (", detail, ")"]));
     let value = js_sys::JSON::parse(spec_json).map_err(|_| syntax("not JSON"))?;
     serde_wasm_bindgen::from_value(value).map_err(|error| syntax(&error.to_string()))
 }
