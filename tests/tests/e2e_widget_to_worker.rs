@@ -419,7 +419,7 @@ fn visible_fields(session: &Session) -> Value {
 }
 
 #[test]
-fn returning_visitor_is_asked_only_the_next_b2b_stage() {
+fn returning_visitor_is_asked_the_next_b2b_stage_and_the_identity_fields() {
     let _browser = browser::exclusive();
     let _worker_lock = wrangler::exclusive();
     let destination = Destination::start();
@@ -443,13 +443,21 @@ fn returning_visitor_is_asked_only_the_next_b2b_stage() {
         "{listing}"
     );
 
-    // The same visitor comes back: only the next stage (plus the always-asked
-    // email) is shown.
+    // The same visitor comes back: only the next stage, plus the identity
+    // fields (email, first and last name), which are never hidden.
     session.refresh();
     wait_mounted(&session);
     browser::wait_for("the second stage", WAIT, || {
-        (visible_fields(&session) == json!(["email", "company", "company_size", "role"]))
-            .then_some(())
+        (visible_fields(&session)
+            == json!([
+                "email",
+                "first_name",
+                "last_name",
+                "company",
+                "company_size",
+                "role"
+            ]))
+        .then_some(())
     });
 }
 
