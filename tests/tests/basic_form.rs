@@ -19,10 +19,16 @@
 //! The owner's health report counts exactly one fallback per cause, and
 //! beacons the edge must refuse are not counted. axe-core finds no
 //! violations in the basic form, before and with the inline error shown.
+//!
+//! Also: a returning visitor of the three-stage B2B form is asked, through the
+//! basic form, the steps `select_fields` picks (progress, consent step,
+//! identity fields prefilled); a Turnstile form's basic form renders the
+//! challenge in its slot and the Worker verifies the token.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use leadform_edge::EdgeError;
 use leadform_shared::messages::{message, ui_text, UiText};
 use leadform_shared::{
     hex_sha256, select_fields, validate_field, validate_submission, ConsentRecord, FieldMap,
@@ -32,6 +38,7 @@ use leadform_tests::browser::{
     self, fill_by_keyboard, focused, in_shadow, key, wait_mounted, ChromeDriver, Request, Response,
     Server, Session, WAIT,
 };
+use leadform_tests::destination::Destination;
 use leadform_tests::wrangler::{self, Worker, WorkerOptions};
 use serde_json::{json, Value};
 
@@ -135,6 +142,14 @@ const PAGES: &[Page] = &[
         csp: false,
     },
     Page {
+        path: "/nowasm-guarded",
+        form: "guarded",
+        lang: "en",
+        loader_dir: "v1",
+        delete_wasm: true,
+        csp: false,
+    },
+    Page {
         path: "/nowasm",
         form: "contact",
         lang: "es",
@@ -144,9 +159,17 @@ const PAGES: &[Page] = &[
     },
 ];
 
+/// Stand-in of Cloudflare's Turnstile browser API (the real script is
+/// unreachable offline), as in `e2e_widget_to_worker.rs`: it records each
+/// `render`; the test answers with a token like Turnstile does, which the
+/// Worker then verifies against a siteverify stand-in.
+const TURNSTILE_STAND_IN: &str = "window.__ts = { renders: [] }; window.turnstile = { render: function (el, opts) { \
+window.__ts.renders.push({ sitekey: opts.sitekey, slot: el.getAttribute('slot'), host: el.parentNode && el.parentNode.className }); \
+window.__ts.opts = opts; return 'ts-1'; } };";
+
 /// The page's HTML: one nonce'd script recording console errors and the
-/// `leadform:fallback` event (and deleting `WebAssembly` when asked), then
-/// the script tag inside `<main>`.
+/// `leadform:fallback` event, standing in for Turnstile (and deleting
+/// `WebAssembly` when asked), then the script tag inside `<main>`.
 fn html(page: &Page, worker_port: u16) -> String {
     let delete = if page.delete_wasm {
         "delete window.WebAssembly;"
@@ -157,7 +180,7 @@ fn html(page: &Page, worker_port: u16) -> String {
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>Acme</title>\
          <script nonce=\"{NONCE}\">{delete}window.__errors = []; var error = console.error; \
          console.error = function () {{ window.__errors.push(Array.prototype.map.call(arguments, String).join(' ')); return error.apply(console, arguments); }}; \
-         document.addEventListener('leadform:fallback', function (e) {{ window.__fallback = e.detail; }});</script></head>\
+         document.addEventListener('leadform:fallback', function (e) {{ window.__fallback = e.detail; }}); {TURNSTILE_STAND_IN}</script></head>\
          <body><main><h1>Acme</h1><script src=\"http://127.0.0.1:{worker_port}/{dir}/leadform.js\" data-form=\"{form}\" async></script></main></body></html>",
         form = page.form,
         lang = page.lang,
@@ -688,4 +711,67 @@ fn wait_step(session: &Session) -> Value {
         );
         (!shown.is_null()).then_some(shown)
     })
+}
+
+#[test]
+fn the_basic_form_renders_turnstile_and_the_worker_verifies_its_token() {
+    let _browser = browser::exclusive();
+    let _worker_lock = wrangler::exclusive();
+    let assets = Assets::prepare();
+    let siteverify = Destination::start();
+    let worker = Worker::start(WorkerOptions {
+        assets_dir: Some(assets.0.clone()),
+        turnstile_verify_url: Some(format!("{}/turnstile/siteverify", siteverify.base_url())),
+        turnstile_secret: wrangler::TURNSTILE_PASS_SECRET,
+        ..Default::default()
+    });
+    let page_server = pages(worker.port);
+    let driver = ChromeDriver::start();
+    let session = Session::new(&driver);
+    session.goto(&format!("{}/nowasm-guarded", page_server.origin()));
+    wait_step(&session);
+
+    // Rendered once, with the spec's site key, into a light-DOM element
+    // slotted into the basic form.
+    assert_eq!(
+        session.execute("return window.__ts.renders;", json!([])),
+        json!([{"sitekey": "1x00000000000000000000AA", "slot": "turnstile", "host": "leadform"}])
+    );
+    assert_eq!(
+        in_shadow(
+            &session,
+            "const s = root.querySelector('.lf-turnstile slot[name=turnstile]'); return s ? s.assignedElements().length : -1;",
+        ),
+        json!(1)
+    );
+
+    // Not solved: the Worker refuses, the visitor is told (the edge's words).
+    fill_by_keyboard(&session, &["tess@example.org"]);
+    session.keys(key::ENTER);
+    let refusal = browser::wait_for("the refusal on the status line", WAIT, || {
+        let status = in_shadow(
+            &session,
+            "const s = root.querySelector('.lf-status'); return s.classList.contains('lf-status-error') ? s.textContent : null;",
+        );
+        status.as_str().map(str::to_owned)
+    });
+    assert_eq!(refusal, EdgeError::TurnstileMissing.message());
+    assert!(worker.lead_ids("guarded").is_empty());
+
+    // Solved: the token goes with the envelope and the Worker verifies it.
+    session.execute(
+        "window.__ts.opts.callback('XXXX.DUMMY.TOKEN.XXXX'); return null;",
+        json!([]),
+    );
+    session.keys(key::ENTER);
+    wait_success(&session);
+    assert_eq!(worker.lead_ids("guarded").len(), 1);
+    let verified = siteverify.received_at("/turnstile/siteverify");
+    assert!(
+        verified
+            .iter()
+            .any(|r| r.body.contains("XXXX.DUMMY.TOKEN.XXXX")),
+        "the Worker verified the token: {verified:?}"
+    );
+    drop(page_server);
 }

@@ -269,9 +269,10 @@ export function render(o) {
     return new URL(path, o.src).href;
   };
   var primary = (o.lang || "").split(/[-_]/)[0].trim().toLowerCase();
-  return getJson(api("/v1/forms/" + encodeURIComponent(o.form))).then(function (text) {
-    return Promise.all([sha256(text), catalog(api, primary)]).then(function (loaded) {
-      build(o, api, JSON.parse(text), loaded[0], loaded[1] || { lang: "en", ui: {}, codes: {} });
+  // Spec and catalog in parallel; the spec hash is the hash of the served text.
+  return Promise.all([getJson(api("/v1/forms/" + encodeURIComponent(o.form))), catalog(api, primary)]).then(function (loaded) {
+    return sha256(loaded[0]).then(function (hash) {
+      build(o, api, JSON.parse(loaded[0]), hash, loaded[1] || { lang: "en", ui: {}, codes: {} });
     });
   });
 }
