@@ -88,7 +88,13 @@ step "3/4 wasm-opt -Oz --converge $out/leadform_widget_bg.wasm, short import/exp
 # which makes a would-be trap undefined behaviour instead of a stopped form.
 features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-reference-types --enable-mutable-globals --enable-multivalue)
-"$wasm_opt" --flatten --rereloop -Oz --converge --strip-producers --strip-target-features \
+# The IntoUnderlying* exports are wasm-streams' (through server_fn, which a
+# CSR widget never calls): removed here with their code, and their classes
+# from the glue by drop-stream-exports.mjs.
+"$node" widget/drop-stream-exports.mjs "$out/leadform_widget.js" ||
+  die "could not drop the stream classes from the glue"
+"$wasm_opt" --remove-exports --pass-arg='remove-exports@intounderlying*' \
+  --flatten --rereloop -Oz --converge --strip-producers --strip-target-features \
   --zero-filled-memory --low-memory-unused --one-caller-inline-max-function-size=20 \
   "${features[@]}" "$out/leadform_widget_bg.wasm" -o "$out/leadform_widget_bg.wasm.opt"
 # A separate run: under --converge the renaming would repeat. It prints the
