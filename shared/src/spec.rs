@@ -59,8 +59,11 @@ pub struct FormSpec {
     /// Origins (`scheme://host[:port]`) whose pages may submit this form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
-    /// Where accepted leads are forwarded. Server-side only.
+    /// Where accepted leads are forwarded. Server-side only: without the
+    /// `destinations` feature (the widget, which reads public specs) the key
+    /// is not read at all, and its deserializer is not built.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
     pub destinations: Vec<Destination>,
 }
 

@@ -25,13 +25,54 @@ pub const DEFAULT_MAX_TEXTAREA_CHARS: u32 = 5_000;
 /// Country assumed for national phone formats when a field declares none.
 pub const DEFAULT_PHONE_COUNTRY: Country = Country::US;
 
-/// A value as it travels on the wire: text, a tick, or a list of options.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A value as it travels on the wire: text, a tick, or a list of options
+/// (a JSON boolean, string or array of strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum FieldValue {
     Bool(bool),
     Text(String),
     List(Vec<String>),
+}
+
+/// Reads what the untagged `Serialize` writes, by the JSON type alone (the
+/// derived untagged reader would buffer every value first, which costs the
+/// widget about 2 KB gzip).
+impl<'de> Deserialize<'de> for FieldValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor;
+        impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+            type Value = FieldValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a boolean, a string or an array of strings")
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, ticked: bool) -> Result<FieldValue, E> {
+                Ok(FieldValue::Bool(ticked))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<FieldValue, E> {
+                Ok(FieldValue::Text(text.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<FieldValue, E> {
+                Ok(FieldValue::Text(text))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut items: A,
+            ) -> Result<FieldValue, A::Error> {
+                let mut list = Vec::new();
+                while let Some(item) = items.next_element::<String>()? {
+                    list.push(item);
+                }
+                Ok(FieldValue::List(list))
+            }
+        }
+        deserializer.deserialize_any(ValueVisitor)
+    }
 }
 
 impl FieldValue {
@@ -485,6 +526,43 @@ mod decimal_tests {
         fn matches_parse(whole in "[0-9]{1,15}", fraction in "[0-9]{0,6}") {
             let fraction = &fraction[..fraction.len().min(15 - whole.len())];
             check(&whole, fraction);
+        }
+    }
+}
+
+#[cfg(test)]
+mod value_json_tests {
+    use super::FieldValue;
+
+    /// Reads `json` as a value, or `None` when it is not one.
+    fn check(json: &str, expected: Option<FieldValue>) {
+        let read = serde_json::from_str::<FieldValue>(json).ok();
+        assert_eq!(read, expected, "{json}");
+        if let Some(value) = read {
+            // What is read is what is written back.
+            assert_eq!(serde_json::to_string(&value).ok().as_deref(), Some(json));
+        }
+    }
+
+    #[test]
+    fn values_read_by_their_json_type() {
+        let list = |items: &[&str]| FieldValue::List(items.iter().map(|s| s.to_string()).collect());
+        check("true", Some(FieldValue::Bool(true)));
+        check("false", Some(FieldValue::Bool(false)));
+        check(r#""a \"b\"""#, Some(FieldValue::Text("a \"b\"".into())));
+        check(r#""""#, Some(FieldValue::Text(String::new())));
+        check(r#"["x","y"]"#, Some(list(&["x", "y"])));
+        check("[]", Some(list(&[])));
+        for refused in [
+            "1",
+            "1.5",
+            "null",
+            "{}",
+            r#"["x",1]"#,
+            r#"[["x"]]"#,
+            r#"{"a":"b"}"#,
+        ] {
+            check(refused, None);
         }
     }
 }
