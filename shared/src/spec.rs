@@ -305,10 +305,13 @@ pub struct ProfilingRules {
     #[serde(default = "one")]
     pub stages_per_visit: u32,
     /// Upper bound on new fields asked in one visit; `None` = no bound.
+    /// Identity fields ([`FieldSpec::is_identity`]) are always asked and do
+    /// not count towards it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_new_fields_per_visit: Option<u32>,
-    /// Fields asked on every visit even when known (e.g. `email`, so the lead
-    /// can be matched). They do not count towards the bound above.
+    /// Fields asked on every visit even when known, besides the identity
+    /// fields (which always are), put first. They do not count towards the
+    /// bound above.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub always_ask: Vec<String>,
 }
@@ -369,7 +372,8 @@ pub struct AntiSpam {
     #[serde(default = "default_per_form_per_minute")]
     pub per_form_per_minute: u32,
     /// Same form + same email (or phone) within this many seconds returns the
-    /// earlier receipt instead of a second lead.
+    /// earlier receipt instead of a second lead; after it, the edge stores a
+    /// new lead linked to the earlier one (`previous_lead_id`).
     #[serde(default = "default_dedup_window_s")]
     pub dedup_window_s: u32,
 }

@@ -317,9 +317,7 @@ impl CleanSubmission {
             .map(|email| format!("email:{}", crate::email::email_dedup_key(&email)))
             .or_else(|| first_of(FieldKind::Phone).map(|phone| format!("phone:{phone}")))
     }
-}
 
-impl CleanSubmission {
     /// The normalised values of the fields `block` covers (`covers`), by
     /// field id: what a ticked consent authorises (the number for calls and
     /// texts, the address for email). Fields without a value are left out;

@@ -1,11 +1,14 @@
 //! The basic form (widget/loader/basic.js): what a visitor gets when the wasm
 //! widget cannot start. Real Chromium against the real Worker (`wrangler dev`,
-//! local D1) on three owner pages where the widget cannot start:
+//! local D1) on owner pages where the widget cannot start:
 //!
 //! - `/csp`: a Content-Security-Policy that allows the Worker's scripts but
 //!   not `'wasm-unsafe-eval'`;
 //! - `/missing`: a loader whose wasm answers 404 (a copy of the built assets
 //!   under `/v1/nowasm/` without the `.wasm`, served by the same Worker);
+//! - `/badwasm`: a loader whose wasm does not compile;
+//! - `/widget` with the wasm request held (DevTools `Fetch` domain): the
+//!   loader's 15 s start timeout;
 //! - `/nowasm`: a page that deletes `window.WebAssembly` before the loader
 //!   runs (in Spanish, so the edge's issues come from the Spanish catalog).
 //!
@@ -58,7 +61,8 @@ fn contact_spec() -> FormSpec {
 }
 
 /// The built assets, plus `v1/nowasm/`: the loader, glue and basic form
-/// without the wasm, so a loader from there gets a 404 for it.
+/// without the wasm, so a loader from there gets a 404 for it; and
+/// `v1/badwasm/`, whose wasm does not compile.
 struct Assets(PathBuf);
 
 impl Assets {
@@ -75,6 +79,16 @@ impl Assets {
                 panic!("{name} in {} ({e}): run widget/build.sh", built.display())
             });
         }
+        // v1/badwasm/: the same with a wasm that does not compile (the
+        // magic number and version, then junk).
+        let badwasm = dir.join("v1/badwasm");
+        std::fs::create_dir_all(&badwasm).expect("badwasm dir");
+        for name in ["leadform.js", "leadform_widget.js", "basic.js"] {
+            std::fs::copy(built.join(name), badwasm.join(name)).expect("copy asset");
+        }
+        let mut junk = b"\0asm\x01\0\0\0".to_vec();
+        junk.extend_from_slice(b"this is not a wasm section");
+        std::fs::write(badwasm.join("leadform_widget_bg.wasm"), junk).expect("bad wasm");
         Assets(dir)
     }
 }
@@ -130,6 +144,14 @@ const PAGES: &[Page] = &[
         form: "contact",
         lang: "en",
         loader_dir: "v1/nowasm",
+        delete_wasm: false,
+        csp: false,
+    },
+    Page {
+        path: "/badwasm",
+        form: "contact",
+        lang: "en",
+        loader_dir: "v1/badwasm",
         delete_wasm: false,
         csp: false,
     },
@@ -248,13 +270,23 @@ fn where_the_widget_cannot_start_the_basic_form_takes_the_lead_as_the_widget_wou
     };
     check_against_shared_rules(&spec, &widget);
 
+    // `/widget` with its wasm request held by DevTools (Fetch domain, never
+    // continued): the loader's start timeout shows the basic form.
     let cases = [
         ("/csp", "csp_wasm_blocked", Lang::En),
         ("/missing", "wasm_fetch_failed", Lang::En),
+        ("/badwasm", "instantiate_failed", Lang::En),
+        ("/widget", "timeout", Lang::En),
         ("/nowasm", "no_webassembly", Lang::Es),
     ];
     for (path, cause, lang) in cases {
         let session = Session::new(&driver);
+        if cause == "timeout" {
+            session.cdp(
+                "Fetch.enable",
+                json!({ "patterns": [{ "urlPattern": "*leadform_widget_bg.wasm*" }] }),
+            );
+        }
         session.goto(&format!("{}{path}", page_server.origin()));
         let stored = visit_basic_form(&session, &worker, &spec, cause, lang);
         check_same_as_widget(path, &stored, &widget);
@@ -264,13 +296,13 @@ fn where_the_widget_cannot_start_the_basic_form_takes_the_lead_as_the_widget_wou
     // One fallback per cause, none for the widget's visit.
     let health = worker.wait_owner_json(
         "/v1/forms/contact/health",
-        "three counted fallbacks",
+        "five counted fallbacks",
         WAIT,
-        |h| h["mount_failed"]["total"] == json!(3),
+        |h| h["mount_failed"]["total"] == json!(5),
     );
     let expected = json!({
         "no_webassembly": 1, "csp_wasm_blocked": 1, "wasm_fetch_failed": 1,
-        "instantiate_failed": 0, "timeout": 0, "mount_error": 0,
+        "instantiate_failed": 1, "timeout": 1, "mount_error": 0,
     });
     assert_eq!(health["mount_failed"]["by_cause"], expected, "{health}");
     assert!(health["mount_failed"]["last_at"].is_string(), "{health}");
