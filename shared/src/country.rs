@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 macro_rules! countries {
     ($( $variant:ident => $calling:literal ),+ $(,)?) => {
         /// A country, serialised as its upper-case alpha-2 code (`"US"`).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
         pub enum Country { $( $variant, )+ }
 
         impl Country {
@@ -41,6 +41,27 @@ countries! {
     MX => 52, BR => 55, JP => 81, SE => 46, NO => 47, DK => 45, PT => 351, PL => 48,
 }
 
+/// Read by [`Country::from_alpha2`] (the derive would match every code a
+/// second time, in the widget too).
+impl<'de> Deserialize<'de> for Country {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CodeVisitor;
+        impl serde::de::Visitor<'_> for CodeVisitor {
+            type Value = Country;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an upper-case ISO 3166-1 alpha-2 code of a supported country")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, code: &str) -> Result<Country, E> {
+                Country::from_alpha2(code)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(code), &self))
+            }
+        }
+        deserializer.deserialize_str(CodeVisitor)
+    }
+}
+
 impl std::fmt::Display for Country {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -57,6 +78,7 @@ mod tests {
             assert_eq!(Country::from_alpha2(country.as_str()), Some(country));
             let json = serde_json::to_string(&country).unwrap();
             assert_eq!(json, format!("\"{country}\""));
+            assert_eq!(serde_json::from_str::<Country>(&json).ok(), Some(country));
         }
         assert_eq!(Country::from_alpha2("us"), None);
         assert_eq!(Country::from_alpha2("XX"), None);

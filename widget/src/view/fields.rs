@@ -73,9 +73,10 @@ pub(super) fn FieldError(aria: Aria) -> impl IntoView {
     }
 }
 
-/// The label text, with " (optional)" for optional fields.
-#[component]
-fn LabelText(field: &'static FieldSpec) -> impl IntoView {
+/// The label text, with " (optional)" for optional fields (a plain view
+/// function: a component's props and untracked call cost the wasm more than
+/// these two nodes).
+fn label_text(field: &'static FieldSpec) -> impl IntoView {
     let i18n = &ctx().form().i18n;
     view! {
         {field.label.as_str()}
@@ -84,8 +85,8 @@ fn LabelText(field: &'static FieldSpec) -> impl IntoView {
     }
 }
 
-#[component]
-fn Help(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
+/// The field's help text, named by its `aria-describedby`.
+fn help(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     field
         .help
         .as_deref()
@@ -157,9 +158,9 @@ fn TextInput(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     .then_some("false");
     view! {
         <label class="lf-label" for=dom_id.clone()>
-            <LabelText field=field/>
+            {label_text(field)}
         </label>
-        <Help field=field aria=aria/>
+        {help(field, aria)}
         <input
             class="lf-input"
             id=dom_id
@@ -212,9 +213,9 @@ fn TextArea(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     let dom_id = ctx.dom_id(id);
     view! {
         <label class="lf-label" for=dom_id.clone()>
-            <LabelText field=field/>
+            {label_text(field)}
         </label>
-        <Help field=field aria=aria/>
+        {help(field, aria)}
         <textarea
             class="lf-input"
             id=dom_id
@@ -240,9 +241,9 @@ fn SelectField(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     let dom_id = ctx.dom_id(id);
     view! {
         <label class="lf-label" for=dom_id.clone()>
-            <LabelText field=field/>
+            {label_text(field)}
         </label>
-        <Help field=field aria=aria/>
+        {help(field, aria)}
         <select
             class="lf-input"
             id=dom_id
@@ -298,10 +299,10 @@ fn CheckboxField(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
                 on:blur=move |_| ctx.blur(id)
             />
             <label class="lf-label" for=dom_id>
-                <LabelText field=field/>
+                {label_text(field)}
             </label>
         </div>
-        <Help field=field aria=aria/>
+        {help(field, aria)}
     }
 }
 
@@ -378,9 +379,9 @@ fn ChoiceGroup(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     view! {
         <fieldset class="lf-group" aria-describedby=aria.described_by() on:focusout=on_focusout>
             <legend class="lf-label">
-                <LabelText field=field/>
+                {label_text(field)}
             </legend>
-            <Help field=field aria=aria/>
+            {help(field, aria)}
             {choices}
         </fieldset>
     }
