@@ -376,6 +376,113 @@ pub struct AntiSpam {
     /// new lead linked to the earlier one (`previous_lead_id`).
     #[serde(default = "default_dedup_window_s")]
     pub dedup_window_s: u32,
+    /// `[anti_spam.quarantine]`: which soft signals quarantine a submission
+    /// (stored for the owner's review, not delivered) instead of refusing it.
+    /// Server-side only: [`FormSpec::public`] resets it, so the rules never
+    /// reach a browser.
+    #[serde(default, skip_serializing_if = "QuarantineRules::is_default")]
+    pub quarantine: QuarantineRules,
+}
+
+/// The soft spam signals the edge knows, by the names `[anti_spam.quarantine]`
+/// lists: honeypot filled, filled under `min_fill_ms`, per-IP rate over the
+/// limit, Turnstile's siteverify unreachable, a URL or markup in a name
+/// field, a disposable-email domain, the same text in every free-text field.
+pub const SPAM_SIGNALS: &[&str] = &[
+    "honeypot",
+    "too_fast",
+    "rate_limited",
+    "turnstile_unavailable",
+    "url_in_name",
+    "disposable_email",
+    "same_text",
+];
+
+/// Most days a quarantined submission may be kept.
+pub const MAX_QUARANTINE_RETENTION_DAYS: u32 = 365;
+
+/// What a soft spam signal does on this form. By default every signal in
+/// [`SPAM_SIGNALS`] quarantines: the submission is answered like an accepted
+/// one, stored sealed, and kept `retention_days` for the owner to release or
+/// discard. Signals in `refuse` are refused with their code (as before
+/// quarantine existed); signals in `ignore` are not checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuarantineRules {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refuse: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// Quarantined submissions per hour from one IP for this form; over it, 429.
+    #[serde(default = "default_quarantine_per_ip_per_hour")]
+    pub per_ip_per_hour: u32,
+    /// Quarantined submissions per hour for this form; over it, 429.
+    #[serde(default = "default_quarantine_per_form_per_hour")]
+    pub per_form_per_hour: u32,
+    /// Days a quarantined submission is kept before it is deleted (an audit
+    /// stub stays), 1 to [`MAX_QUARANTINE_RETENTION_DAYS`].
+    #[serde(default = "default_quarantine_retention_days")]
+    pub retention_days: u32,
+}
+
+fn default_quarantine_per_ip_per_hour() -> u32 {
+    20
+}
+fn default_quarantine_per_form_per_hour() -> u32 {
+    500
+}
+fn default_quarantine_retention_days() -> u32 {
+    30
+}
+
+impl Default for QuarantineRules {
+    fn default() -> Self {
+        QuarantineRules {
+            refuse: Vec::new(),
+            ignore: Vec::new(),
+            per_ip_per_hour: default_quarantine_per_ip_per_hour(),
+            per_form_per_hour: default_quarantine_per_form_per_hour(),
+            retention_days: default_quarantine_retention_days(),
+        }
+    }
+}
+
+impl QuarantineRules {
+    pub fn is_default(&self) -> bool {
+        *self == QuarantineRules::default()
+    }
+
+    /// Whether `signal` refuses on this form.
+    pub fn refuses(&self, signal: &str) -> bool {
+        self.refuse.iter().any(|s| s == signal)
+    }
+
+    /// Whether `signal` is not checked on this form.
+    pub fn ignores(&self, signal: &str) -> bool {
+        self.ignore.iter().any(|s| s == signal)
+    }
+
+    fn check(&self, errors: &mut Vec<SpecError>) {
+        let mut seen = StrSet::default();
+        for signal in self.refuse.iter().chain(&self.ignore) {
+            if !SPAM_SIGNALS.contains(&signal.as_str()) {
+                errors.push(SpecError::QuarantineUnknownSignal(signal.clone()));
+            } else if !seen.insert(signal.as_str()) {
+                errors.push(SpecError::QuarantineSignalTwice(signal.clone()));
+            }
+        }
+        if self.per_ip_per_hour == 0 {
+            errors.push(SpecError::QuarantineCapZero("per_ip_per_hour"));
+        }
+        if self.per_form_per_hour == 0 {
+            errors.push(SpecError::QuarantineCapZero("per_form_per_hour"));
+        }
+        if !(1..=MAX_QUARANTINE_RETENTION_DAYS).contains(&self.retention_days) {
+            errors.push(SpecError::QuarantineRetentionOutOfRange(
+                self.retention_days,
+            ));
+        }
+    }
 }
 
 fn default_min_fill_ms() -> u32 {
@@ -399,6 +506,7 @@ impl Default for AntiSpam {
             per_ip_per_minute: default_per_ip_per_minute(),
             per_form_per_minute: default_per_form_per_minute(),
             dedup_window_s: default_dedup_window_s(),
+            quarantine: QuarantineRules::default(),
         }
     }
 }
@@ -544,6 +652,14 @@ pub enum SpecError {
     /// A consent's covered fields are in different stages, so no one step
     /// shows them all beside the consent.
     ConsentCoversSplitStages(String),
+    /// `[anti_spam.quarantine]` names a signal that is not in [`SPAM_SIGNALS`].
+    QuarantineUnknownSignal(String),
+    /// A signal is listed twice (in one list, or in `refuse` and `ignore`).
+    QuarantineSignalTwice(String),
+    /// A quarantine cap (`per_ip_per_hour`, `per_form_per_hour`) is 0.
+    QuarantineCapZero(&'static str),
+    /// `retention_days` is 0 or above [`MAX_QUARANTINE_RETENTION_DAYS`].
+    QuarantineRetentionOutOfRange(u32),
 }
 
 impl SpecError {
@@ -596,6 +712,10 @@ impl SpecError {
             }
             SpecError::ConsentChannelNotCovered { .. } => "spec.consent_channel_not_covered",
             SpecError::ConsentCoversSplitStages(_) => "spec.consent_covers_split_stages",
+            SpecError::QuarantineUnknownSignal(_) => "spec.quarantine_unknown_signal",
+            SpecError::QuarantineSignalTwice(_) => "spec.quarantine_signal_twice",
+            SpecError::QuarantineCapZero(_) => "spec.quarantine_cap_zero",
+            SpecError::QuarantineRetentionOutOfRange(_) => "spec.quarantine_retention_out_of_range",
         }
     }
 }
@@ -728,6 +848,23 @@ impl fmt::Display for SpecError {
                 f,
                 "consent `{id}` covers fields in different stages; they must share one stage to be shown with it"
             ),
+            SpecError::QuarantineUnknownSignal(signal) => write!(
+                f,
+                "[anti_spam.quarantine] names signal `{signal}`; the signals are {}",
+                SPAM_SIGNALS.join(", ")
+            ),
+            SpecError::QuarantineSignalTwice(signal) => write!(
+                f,
+                "[anti_spam.quarantine] lists signal `{signal}` more than once (in `refuse` and `ignore` together)"
+            ),
+            SpecError::QuarantineCapZero(key) => write!(
+                f,
+                "anti_spam.quarantine.{key} must be at least 1 (list the signals in `refuse` to refuse them instead)"
+            ),
+            SpecError::QuarantineRetentionOutOfRange(days) => write!(
+                f,
+                "anti_spam.quarantine.retention_days is {days}; it must be 1 to {MAX_QUARANTINE_RETENTION_DAYS}"
+            ),
         }
     }
 }
@@ -795,10 +932,15 @@ impl FormSpec {
         }
     }
 
-    /// The part of the spec a browser may see: everything but destinations.
+    /// The part of the spec a browser may see: everything but destinations
+    /// and the quarantine rules (`[anti_spam.quarantine]`).
     pub fn public(&self) -> FormSpec {
         FormSpec {
             destinations: Vec::new(),
+            anti_spam: AntiSpam {
+                quarantine: QuarantineRules::default(),
+                ..self.anti_spam.clone()
+            },
             ..self.clone()
         }
     }
@@ -874,6 +1016,7 @@ impl FormSpec {
             self.check_covers(consent, &mut errors);
         }
         self.check_contact(&mut errors);
+        self.anti_spam.quarantine.check(&mut errors);
         for origin in &self.allowed_origins {
             if !is_valid_origin(origin) {
                 errors.push(SpecError::InvalidOrigin(origin.clone()));

@@ -259,6 +259,41 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         &["spec.invalid_redirect"],
     ),
     (
+        "quarantine: unknown signal",
+        "[anti_spam.quarantine]\nrefuse = [\"honeypot\", \"captcha\"]",
+        &["spec.quarantine_unknown_signal"],
+    ),
+    (
+        "quarantine: a signal both refused and ignored",
+        "[anti_spam.quarantine]\nrefuse = [\"too_fast\"]\nignore = [\"too_fast\"]",
+        &["spec.quarantine_signal_twice"],
+    ),
+    (
+        "quarantine: a signal listed twice",
+        "[anti_spam.quarantine]\nignore = [\"same_text\", \"same_text\"]",
+        &["spec.quarantine_signal_twice"],
+    ),
+    (
+        "quarantine: caps of zero",
+        "[anti_spam.quarantine]\nper_ip_per_hour = 0\nper_form_per_hour = 0",
+        &["spec.quarantine_cap_zero", "spec.quarantine_cap_zero"],
+    ),
+    (
+        "quarantine: kept zero days",
+        "[anti_spam.quarantine]\nretention_days = 0",
+        &["spec.quarantine_retention_out_of_range"],
+    ),
+    (
+        "quarantine: kept over a year",
+        "[anti_spam.quarantine]\nretention_days = 366",
+        &["spec.quarantine_retention_out_of_range"],
+    ),
+    (
+        "quarantine: negative cap is a syntax error",
+        "[anti_spam.quarantine]\nper_ip_per_hour = -1",
+        &["spec.syntax"],
+    ),
+    (
         "unknown key (typo) is a syntax error",
         "[[fields]]\nid = \"x\"\nkind = \"text\"\nlabel = \"X\"\nrequierd = true",
         &["spec.syntax"],
@@ -314,4 +349,37 @@ fn json_specs_load_and_report_errors_too() {
     assert_eq!(errors.0[0].code(), "spec.no_fields");
     let errors = FormSpec::parse_json("{").expect_err("bad JSON");
     assert_eq!(errors.0[0].code(), "spec.syntax");
+}
+
+#[test]
+fn quarantine_rules_default_and_stay_on_the_server() {
+    let base = FormSpec::parse_toml(BASE).expect("base spec");
+    let rules = &base.anti_spam.quarantine;
+    assert!(rules.refuse.is_empty() && rules.ignore.is_empty());
+    assert_eq!(
+        (
+            rules.per_ip_per_hour,
+            rules.per_form_per_hour,
+            rules.retention_days
+        ),
+        (20, 500, 30)
+    );
+    let source = format!(
+        "{BASE}\n[anti_spam.quarantine]\nrefuse = [\"honeypot\"]\nignore = [\"disposable_email\"]\nretention_days = 7"
+    );
+    let spec = FormSpec::parse_toml(&source).expect("valid quarantine rules");
+    assert!(spec.anti_spam.quarantine.refuses("honeypot"));
+    assert!(spec.anti_spam.quarantine.ignores("disposable_email"));
+    assert!(!spec.anti_spam.quarantine.refuses("too_fast"));
+    assert_eq!(spec.anti_spam.quarantine.retention_days, 7);
+    // The browser's copy carries none of it, and hashes like the base spec.
+    assert!(
+        !spec.public_json().contains("quarantine"),
+        "{}",
+        spec.public_json()
+    );
+    assert_eq!(spec.public_hash(), base.public_hash());
+    // The server's copy keeps it through JSON (build.rs embeds specs as JSON).
+    let json = serde_json::to_string(&spec).expect("serialises");
+    assert_eq!(FormSpec::parse_json(&json).expect("loads"), spec);
 }

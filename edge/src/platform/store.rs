@@ -107,8 +107,9 @@ pub(crate) async fn receipt_by_dedup_key(
     Ok(row.map(|r| r.receipt(true)))
 }
 
-/// The latest lead of `form_id` (erased ones included: the link is an id,
-/// not personal data) holding one of the hashed `contact_keys`.
+/// The latest lead of `form_id` holding one of the hashed `contact_keys`.
+/// An erased lead is not found: its contact keys are deleted with its
+/// personal data ([`erase`]).
 pub(crate) async fn previous_lead_id(
     db: &D1Database,
     form_id: &str,
