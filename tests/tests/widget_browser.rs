@@ -313,6 +313,15 @@ fn widget_keyboard_fill_inline_errors_and_request_body() {
     });
 }
 
+/// Everything the page keeps in `localStorage`, as one JSON text.
+fn local_storage(session: &Session) -> String {
+    let stored = session.execute(
+        "return JSON.stringify(Object.assign({}, localStorage));",
+        json!([]),
+    );
+    stored.as_str().unwrap_or_default().to_owned()
+}
+
 fn visible_fields(session: &Session) -> Value {
     in_shadow(
         session,
@@ -352,37 +361,59 @@ fn widget_progressive_profiling_advances_after_reload() {
         .validate_against(&spec)
         .expect("valid for the edge");
 
-    // Only ids are kept, never the values (no field sets prefill).
-    let stored = session.execute(
-        "return JSON.stringify(Object.assign({}, localStorage));",
+    // Ids are kept, and values only of the fields whose spec sets `prefill`
+    // (here the three identity fields).
+    let stored = local_storage(&session);
+    assert!(stored.contains("leadform:v1:known:b2b-demo"), "{stored}");
+    let prefill = session.execute(
+        "return localStorage.getItem('leadform:v1:prefill:b2b-demo');",
         json!([]),
     );
-    let stored = stored.as_str().unwrap_or_default().to_owned();
-    assert!(stored.contains("leadform:v1:known:b2b-demo"), "{stored}");
-    for value in ["ana@example.com", "Ana", "Lopez"] {
-        assert!(
-            !stored.contains(&format!("\"{value}")),
-            "value {value} kept in storage: {stored}"
-        );
-    }
+    let prefill: Value = serde_json::from_str(prefill.as_str().unwrap_or("null")).expect("JSON");
+    assert_eq!(
+        prefill,
+        json!({"email": "ana@example.com", "first_name": "Ana", "last_name": "Lopez"})
+    );
 
-    // Next visit: stage 2, with email asked again (always_ask).
+    // Next visit: stage 2, with the identity fields asked again (never
+    // hidden), prefilled from this browser.
     session.refresh();
     wait_mounted(&session);
     assert_eq!(
         visible_fields(&session),
-        json!(["email", "company", "company_size", "role"])
+        json!([
+            "email",
+            "first_name",
+            "last_name",
+            "company",
+            "company_size",
+            "role"
+        ])
     );
+    let shown = in_shadow(
+        &session,
+        "return [...root.querySelectorAll('.lf-step:not([hidden]) input.lf-input')].map(e => e.value);",
+    );
+    assert_eq!(shown, json!(["ana@example.com", "Ana", "Lopez", "", ""]));
     let progress = in_shadow(
         &session,
         "return root.querySelector('.lf-progress-text').textContent;",
     );
     assert_eq!(progress, json!("Step 2 of 3"));
 
-    // Same visitor id on the second submission.
+    // Same visitor id on the second submission (Shift leaves a prefilled
+    // field as it is).
     fill_by_keyboard(
         &session,
-        &["ana@example.com", "Acme", "1", "CTO", key::SPACE],
+        &[
+            key::SHIFT,
+            key::SHIFT,
+            key::SHIFT,
+            "Acme",
+            "1",
+            "CTO",
+            key::SPACE,
+        ],
     );
     session.keys(key::TAB);
     session.keys(key::ENTER);
@@ -392,13 +423,32 @@ fn widget_progressive_profiling_advances_after_reload() {
     assert_ne!(second.submission_id, envelope.submission_id);
     assert_eq!(
         second.asked,
-        vec!["email", "company", "company_size", "role"]
+        vec![
+            "email",
+            "first_name",
+            "last_name",
+            "company",
+            "company_size",
+            "role"
+        ]
     );
     assert_eq!(
         second.fields.get("company_size"),
         Some(&FieldValue::Text("1-10".into()))
     );
+    assert_eq!(
+        second.fields.get("last_name"),
+        Some(&FieldValue::Text("Lopez".into()))
+    );
     second.validate_against(&spec).expect("valid for the edge");
+    // Values of fields without `prefill` are never kept.
+    let stored = local_storage(&session);
+    for value in ["Acme", "CTO"] {
+        assert!(
+            !stored.contains(&format!("\"{value}")),
+            "value {value} kept in storage: {stored}"
+        );
+    }
 }
 
 #[test]
