@@ -261,8 +261,9 @@ async fn conditional_field_follows_its_condition() {
 }
 
 #[wasm_bindgen_test]
-async fn blur_validation_uses_the_shared_rules_and_messages_in_english_and_spanish() {
-    for (lang_tag, lang) in [("", Lang::En), ("es", Lang::Es)] {
+async fn blur_validation_uses_the_shared_rules_and_messages_in_every_language() {
+    for &lang in Lang::ALL {
+        let lang_tag = lang.tag();
         clear_storage();
         let spec = spec(QUOTE);
         // English is built in; other languages come as the edge's catalog.
@@ -302,6 +303,14 @@ async fn blur_validation_uses_the_shared_rules_and_messages_in_english_and_spani
             .expect("input")
             .value();
         assert_eq!(shown, "+14155552671", "{lang_tag}");
+
+        // An extension, as typed in B2B forms: kept beside the E.164 number.
+        form.type_only("phone", "(415) 555-2671 ext. 12").await;
+        assert!(
+            form.text(".lf-hint").contains("+14155552671;ext=12"),
+            "{lang_tag}: {}",
+            form.text(".lf-hint")
+        );
     }
 }
 
@@ -348,8 +357,16 @@ async fn stages_advance_with_next_and_back_and_show_progress() {
     form.type_and_leave("first_name", "Ada").await;
     form.type_and_leave("last_name", "Lovelace").await;
     let visible_before: Vec<String> = visible_names(&form);
+    // The consent covering the email is on this step, beside it, and
+    // required: Next stays on the step until it is ticked.
+    let consent = format!("#{}-consent-gdpr_contact", form.uid);
+    assert!(visible_consent(&form, &consent), "consent beside its email");
+    form.click("button[type=submit]").await;
+    assert_eq!(visible_names(&form), visible_before, "held by the consent");
+    form.click(&consent).await;
     form.click("button[type=submit]").await;
     let visible_after = visible_names(&form);
+    assert!(!visible_consent(&form, &consent), "not on the next step");
     assert_ne!(visible_before, visible_after, "the next stage is shown");
     assert!(form.text(".lf-progress-text").contains('2'));
     // Back returns to the first stage with the answers kept.
@@ -361,6 +378,14 @@ async fn stages_advance_with_next_and_back_and_show_progress() {
         .expect("input")
         .value();
     assert_eq!(email, "cto@acme.example");
+}
+
+/// Whether the consent checkbox `selector` is rendered visibly.
+fn visible_consent(form: &Mounted, selector: &str) -> bool {
+    form.get(selector)
+        .dyn_into::<HtmlElement>()
+        .map(|e| e.offset_parent().is_some())
+        .unwrap_or(false)
 }
 
 fn visible_names(form: &Mounted) -> Vec<String> {

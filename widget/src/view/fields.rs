@@ -63,13 +63,11 @@ impl Aria {
 #[component]
 pub(super) fn FieldError(aria: Aria) -> impl IntoView {
     let i18n = &ctx().form().i18n;
-    let code = move || aria.errors.with(|e| e.get(aria.id).copied());
-    view! {
-        <Show when=move || aria.has_error()>
-            <p class="lf-error" id=aria.error_id>
-                {move || code().map_or("", |code| i18n.message(code))}
-            </p>
-        </Show>
+    let code = Memo::new(move |_| aria.errors.with(|e| e.get(aria.id).copied()));
+    move || {
+        code.get().map(|code| {
+            view! { <p class="lf-error" id=aria.error_id>{i18n.message(code)}</p> }
+        })
     }
 }
 
@@ -197,12 +195,9 @@ fn PhoneHint(field: &'static FieldSpec) -> impl IntoView {
             _ => None,
         }
     });
-    view! {
-        <Show when=move || e164.with(Option::is_some)>
-            <p class="lf-hint">
-                {i18n.t(UiText::PhoneSentAs)} " " {move || e164.get().unwrap_or_default()}
-            </p>
-        </Show>
+    move || {
+        e164.get()
+            .map(|e164| view! { <p class="lf-hint">{i18n.t(UiText::PhoneSentAs)} " " {e164}</p> })
     }
 }
 

@@ -168,11 +168,16 @@ fn Actions() -> impl IntoView {
             >
                 {i18n.t(UiText::Back)}
             </button>
-            <Show when=move || status.get() == Status::Offline>
-                <button type="button" class="lf-button lf-secondary" on:click=move |_| ctx.retry_now()>
-                    {i18n.t(UiText::Retry)}
-                </button>
-            </Show>
+            {move || {
+                (status.get() == Status::Offline)
+                    .then(|| {
+                        view! {
+                            <button type="button" class="lf-button lf-secondary" on:click=move |_| ctx.retry_now()>
+                                {i18n.t(UiText::Retry)}
+                            </button>
+                        }
+                    })
+            }}
             <button
                 type="submit"
                 class="lf-button lf-primary"
