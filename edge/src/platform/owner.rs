@@ -147,6 +147,12 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                     .map(|r| (r.signal, r.status, r.count as u64))
                     .collect();
             body["quarantined"] = antispam::quarantine_counts_json(&quarantined);
+            let deliveries: Vec<(String, String, u64)> = store::delivery_counts(&db, &form.spec.id)
+                .await?
+                .into_iter()
+                .map(|r| (r.destination, r.status, r.count as u64))
+                .collect();
+            body["deliveries"] = crate::delivery::delivery_counts_json(&deliveries);
             json_response(200, &body, None).map_err(internal)
         }
         Route::ListQuarantine => list_quarantine(&db, &query).await,

@@ -282,6 +282,10 @@ pub(crate) struct DeliveryRow {
     pub attempts: f64,
     pub last_http_status: Option<f64>,
     pub last_error: Option<String>,
+    /// The destination's latest answer body, redacted (migration 0005).
+    pub last_answer: Option<String>,
+    /// The id the destination gave the record it created or found.
+    pub remote_id: Option<String>,
     pub updated_at: String,
     pub delivered_at: Option<String>,
 }
@@ -289,8 +293,8 @@ pub(crate) struct DeliveryRow {
 pub(crate) async fn deliveries(db: &D1Database, lead_id: &str) -> StoreResult<Vec<DeliveryRow>> {
     statement(
         db,
-        "SELECT destination, status, attempts, last_http_status, last_error, updated_at, delivered_at \
-         FROM deliveries WHERE lead_id = ?1 ORDER BY destination",
+        "SELECT destination, status, attempts, last_http_status, last_error, last_answer, remote_id, \
+         updated_at, delivered_at FROM deliveries WHERE lead_id = ?1 ORDER BY destination",
         &[text(lead_id)],
     )?
     .all()
@@ -308,14 +312,18 @@ pub(crate) struct AttemptRow {
     pub http_status: Option<f64>,
     pub latency_ms: f64,
     pub error: Option<String>,
+    /// The destination's answer body, redacted.
+    pub answer: Option<String>,
+    /// The wait the destination asked for (`Retry-After`), in seconds.
+    pub retry_after_s: Option<f64>,
     pub at: String,
 }
 
 pub(crate) async fn attempts(db: &D1Database, lead_id: &str) -> StoreResult<Vec<AttemptRow>> {
     statement(
         db,
-        "SELECT destination, attempt, outcome, http_status, latency_ms, error, at FROM delivery_attempts \
-         WHERE lead_id = ?1 ORDER BY id",
+        "SELECT destination, attempt, outcome, http_status, latency_ms, error, answer, retry_after_s, at \
+         FROM delivery_attempts WHERE lead_id = ?1 ORDER BY id",
         &[text(lead_id)],
     )?
     .all()
@@ -334,6 +342,11 @@ pub(crate) struct AttemptResult<'a> {
     pub http_status: Option<u16>,
     pub latency_ms: u64,
     pub error: Option<String>,
+    /// The answer body, already redacted ([`crate::delivery::redact_answer`]).
+    pub answer: Option<String>,
+    pub retry_after_s: Option<u32>,
+    /// The destination's id for the record (kept once known).
+    pub remote_id: Option<String>,
     pub at: &'a str,
 }
 
@@ -350,8 +363,8 @@ pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) 
     let statements = vec![
         statement(
             db,
-            "INSERT INTO delivery_attempts (lead_id, destination, attempt, outcome, http_status, latency_ms, error, at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO delivery_attempts (lead_id, destination, attempt, outcome, http_status, latency_ms, error, at, \
+             answer, retry_after_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             &[
                 text(result.lead_id),
                 text(result.destination),
@@ -361,12 +374,18 @@ pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) 
                 number(result.latency_ms),
                 opt_text(result.error.as_deref()),
                 text(result.at),
+                opt_text(result.answer.as_deref()),
+                result
+                    .retry_after_s
+                    .map(|s| number(u64::from(s)))
+                    .unwrap_or(JsValue::NULL),
             ],
         )?,
         statement(
             db,
             "UPDATE deliveries SET status = ?3, attempts = ?4, last_http_status = ?5, last_error = ?6, updated_at = ?7, \
-             delivered_at = COALESCE(?8, delivered_at) WHERE lead_id = ?1 AND destination = ?2",
+             delivered_at = COALESCE(?8, delivered_at), last_answer = ?9, remote_id = COALESCE(?10, remote_id) \
+             WHERE lead_id = ?1 AND destination = ?2",
             &[
                 text(result.lead_id),
                 text(result.destination),
@@ -376,6 +395,8 @@ pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) 
                 opt_text(result.error.as_deref()),
                 text(result.at),
                 delivered_at,
+                opt_text(result.answer.as_deref()),
+                opt_text(result.remote_id.as_deref()),
             ],
         )?,
     ];
@@ -505,6 +526,34 @@ pub(crate) async fn mount_failures(
     statement(
         db,
         "SELECT cause, count, last_at FROM mount_failures WHERE form_id = ?1 ORDER BY cause",
+        &[text(form_id)],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
+}
+
+/// How many of a form's deliveries stand in one status at one destination.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DeliveryCountRow {
+    pub destination: String,
+    pub status: String,
+    pub count: f64,
+}
+
+/// The destination-health figures of `form_id`: its deliveries counted per
+/// destination and status (`delivered`, `rejected`, `failed`, ...).
+pub(crate) async fn delivery_counts(
+    db: &D1Database,
+    form_id: &str,
+) -> StoreResult<Vec<DeliveryCountRow>> {
+    statement(
+        db,
+        "SELECT d.destination AS destination, d.status AS status, COUNT(*) AS count FROM deliveries d \
+         JOIN leads l ON l.lead_id = d.lead_id WHERE l.form_id = ?1 \
+         GROUP BY d.destination, d.status ORDER BY d.destination, d.status",
         &[text(form_id)],
     )?
     .all()
