@@ -1,5 +1,7 @@
-//! Owner authentication for `/v1/leads` and `/v1/certificates`: a bearer token
-//! compared in constant time with the `ADMIN_TOKEN` secret.
+//! Owner authentication: a bearer token compared in constant time with the
+//! `ADMIN_TOKEN` secret (every owner endpoint) or, for the quarantine
+//! endpoints only, with the scoped `QUARANTINE_TOKEN` secret (a reviewer who
+//! may release or discard flagged submissions but not read or erase leads).
 //!
 //! This module only decides; reading headers and secrets is the platform's job.
 
@@ -30,9 +32,51 @@ pub fn check_bearer(
     }
 }
 
+/// [`check_bearer`] against several tokens (unset ones skipped): any one
+/// may match. `AuthNotConfigured` only when none is set.
+pub fn check_bearer_any(
+    authorization: Option<&str>,
+    tokens: &[Option<&str>],
+) -> Result<(), EdgeError> {
+    let mut outcome = Err(EdgeError::AuthNotConfigured);
+    for token in tokens.iter().filter(|t| t.is_some_and(|t| !t.is_empty())) {
+        match check_bearer(authorization, *token) {
+            Ok(()) => return Ok(()),
+            Err(error) => outcome = Err(error),
+        }
+    }
+    outcome
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_of_several_tokens() {
+        let tokens = [Some("admin-token"), Some("review-token")];
+        assert_eq!(
+            check_bearer_any(Some("Bearer admin-token"), &tokens),
+            Ok(())
+        );
+        assert_eq!(
+            check_bearer_any(Some("Bearer review-token"), &tokens),
+            Ok(())
+        );
+        assert_eq!(
+            check_bearer_any(Some("Bearer other"), &tokens),
+            Err(EdgeError::AuthInvalid)
+        );
+        assert_eq!(check_bearer_any(None, &tokens), Err(EdgeError::AuthMissing));
+        assert_eq!(
+            check_bearer_any(Some("Bearer review-token"), &[Some("admin-token"), None]),
+            Err(EdgeError::AuthInvalid)
+        );
+        assert_eq!(
+            check_bearer_any(Some("Bearer x"), &[None, Some("")]),
+            Err(EdgeError::AuthNotConfigured)
+        );
+    }
 
     #[test]
     fn decisions() {

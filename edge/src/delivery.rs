@@ -7,7 +7,7 @@
 //! builds requests and classifies answers; it does no I/O.
 
 use leadform_shared::spec::Destination;
-use leadform_shared::FormSpec;
+use leadform_shared::{FieldValue, FormSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -196,6 +196,213 @@ impl Outcome {
     }
 }
 
+/// The longest destination answer body kept in the delivery log (bytes, cut
+/// on a character boundary).
+pub const ANSWER_BODY_MAX: usize = 1024;
+
+/// The longest wait a `Retry-After` can ask for that is honoured: the queue's
+/// own limit on a message's delay (12 hours).
+pub const RETRY_AFTER_MAX_S: u32 = 43_200;
+
+/// The placeholder that replaces personal data in a kept answer body.
+pub const REDACTED: &str = "[redacted]";
+
+/// A destination's answer body as the delivery log keeps it: every value of
+/// the lead (and its IP) that the destination echoed replaced by
+/// [`REDACTED`], as is anything else shaped like an email address or a phone
+/// number (7 or more digits in a run), then cut to [`ANSWER_BODY_MAX`].
+pub fn redact_answer(body: &str, lead: &LeadRecord) -> String {
+    let mut needles: Vec<String> = Vec::new();
+    let mut push = |value: &str| {
+        let value = value.trim();
+        // Short values ("yes", "GB") would blank unrelated words.
+        if value.chars().count() >= 3 {
+            needles.push(value.to_lowercase());
+        }
+    };
+    for (_, value) in lead.values.iter() {
+        match value {
+            FieldValue::Text(text) => push(text),
+            FieldValue::List(items) => items.iter().for_each(|i| push(i)),
+            FieldValue::Bool(_) => {}
+        }
+    }
+    if let Some(ip) = &lead.evidence.ip {
+        push(ip);
+    }
+    // Longest first, so a value containing another is replaced whole.
+    needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let mut text = body.to_owned();
+    for needle in &needles {
+        text = replace_ignoring_case(&text, needle);
+    }
+    let text = redact_shapes(&text);
+    cut(&text, ANSWER_BODY_MAX)
+}
+
+/// Replaces every case-insensitive occurrence of `needle` (lower-cased) in
+/// `text`; matches are searched in the lower-cased text on the same
+/// character boundaries, so only characters whose lower case keeps their
+/// length are matched.
+fn replace_ignoring_case(text: &str, needle: &str) -> String {
+    let lower: String = text.to_lowercase();
+    if lower.len() != text.len() {
+        // Lower-casing changed byte offsets: match exact case only.
+        return text.replace(needle, REDACTED);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(needle) {
+        let start = from + found;
+        let end = start + needle.len();
+        if !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            from = start + 1;
+            while from < lower.len() && !lower.is_char_boundary(from) {
+                from += 1;
+            }
+            continue;
+        }
+        out.push_str(&text[rest..start]);
+        out.push_str(REDACTED);
+        rest = end;
+        from = end;
+    }
+    out.push_str(&text[rest..]);
+    out
+}
+
+/// Replaces email-shaped words (`x@y.z`) and runs of 7 or more digits (with
+/// the separators phone numbers use) by [`REDACTED`].
+fn redact_shapes(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let is_email_char =
+        |c: char| c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '\'');
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if is_email_char(c) {
+            let start = i;
+            let mut end = i;
+            while end < chars.len() && (is_email_char(chars[end]) || chars[end] == '@') {
+                end += 1;
+            }
+            let word: String = chars[start..end].iter().collect();
+            if let Some((local, domain)) = word.split_once('@') {
+                if !local.is_empty() && domain.contains('.') && !domain.contains('@') {
+                    out.push_str(REDACTED);
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        if c.is_ascii_digit() || (c == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit)) {
+            let start = i;
+            let mut end = i;
+            let mut digits = 0;
+            while end < chars.len()
+                && (chars[end].is_ascii_digit()
+                    || matches!(chars[end], ' ' | '-' | '.' | '(' | ')' | '+'))
+            {
+                if chars[end].is_ascii_digit() {
+                    digits += 1;
+                }
+                end += 1;
+            }
+            // Give trailing separators back.
+            while end > start && !chars[end - 1].is_ascii_digit() {
+                end -= 1;
+            }
+            if digits >= 7 {
+                out.push_str(REDACTED);
+            } else {
+                out.extend(&chars[start..end]);
+            }
+            i = end.max(start + 1);
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+/// A `Retry-After` header in seconds from `now_s`: delta-seconds or an
+/// IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`), at most
+/// [`RETRY_AFTER_MAX_S`]. `None` when absent or unreadable.
+pub fn retry_after_s(value: &str, now_s: u64) -> Option<u32> {
+    let value = value.trim();
+    let seconds = if let Ok(delta) = value.parse::<u64>() {
+        delta
+    } else {
+        imf_fixdate(value)?.saturating_sub(now_s)
+    };
+    Some(seconds.min(u64::from(RETRY_AFTER_MAX_S)) as u32)
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT` as Unix seconds.
+fn imf_fixdate(value: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (_, rest) = value.split_once(", ")?;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, clock, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let month = MONTHS.iter().position(|m| m == month)? + 1;
+    let rfc3339 = format!("{year}-{month:02}-{day}T{clock}Z");
+    crate::time::parse_rfc3339(&rfc3339).map(|ms| ms / 1000)
+}
+
+/// How long to wait before the next try: the backoff's delay, or longer when
+/// a destination asked for it with `Retry-After` (bounded by
+/// [`RETRY_AFTER_MAX_S`]).
+pub fn retry_delay_s(backoff_s: u32, retry_after_s: Option<u32>) -> u32 {
+    backoff_s.max(retry_after_s.unwrap_or(0).min(RETRY_AFTER_MAX_S))
+}
+
+/// Every status a delivery row can stand in.
+pub const DELIVERY_STATUSES: [&str; 6] = [
+    "pending",
+    "delivered",
+    "failed",
+    "rejected",
+    "dead",
+    "erased",
+];
+
+/// The health report's `deliveries` figures from `(destination, status,
+/// count)` rows: per destination key, every status with its count (0 when
+/// none), so a refused lead shows as `rejected` beside the delivered ones.
+pub fn delivery_counts_json(rows: &[(String, String, u64)]) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (destination, status, count) in rows {
+        let entry = out.entry(destination.clone()).or_insert_with(|| {
+            serde_json::Value::Object(
+                DELIVERY_STATUSES
+                    .iter()
+                    .map(|s| ((*s).to_owned(), json!(0)))
+                    .collect(),
+            )
+        });
+        entry[status.as_str()] = json!(count);
+    }
+    serde_json::Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +513,76 @@ mod tests {
             rewrite_url("https://a/x", &[("https://b".into(), "c".into())]),
             "https://a/x"
         );
+    }
+
+    #[test]
+    fn retry_after_table() {
+        // 2015-10-21T07:28:00Z
+        let now = 1_445_412_480;
+        let cases = [
+            ("120", Some(120)),
+            (" 0 ", Some(0)),
+            ("999999", Some(RETRY_AFTER_MAX_S)),
+            ("Wed, 21 Oct 2015 07:28:30 GMT", Some(30)),
+            ("Wed, 21 Oct 2015 07:27:00 GMT", Some(0)),
+            ("Wed, 21 Oct 2015 07:28:30 UTC", None),
+            ("-5", None),
+            ("soon", None),
+            ("", None),
+        ];
+        for (header, expected) in cases {
+            assert_eq!(retry_after_s(header, now), expected, "{header:?}");
+        }
+        assert_eq!(retry_delay_s(4, None), 4);
+        assert_eq!(retry_delay_s(4, Some(30)), 30);
+        assert_eq!(retry_delay_s(40, Some(30)), 40);
+        assert_eq!(retry_delay_s(1, Some(u32::MAX)), RETRY_AFTER_MAX_S);
+    }
+
+    #[test]
+    fn answers_are_kept_without_personal_data() {
+        let (_, lead, _) = sample_lead();
+        let cases = [
+            // The lead's own values, whatever their case.
+            (
+                r#"{"errors":[{"message":"Invalid email ann@example.com"}]}"#,
+                r#"{"errors":[{"message":"Invalid email [redacted]"}]}"#,
+            ),
+            // Anything shaped like an email or a phone number.
+            (
+                "contact bob.smith+x@corp.example or +1 (415) 555-2671 now",
+                "contact [redacted] or [redacted] now",
+            ),
+            // Codes, short numbers and field names stay readable.
+            (
+                r#"[{"errorCode":"REQUIRED_FIELD_MISSING","fields":["Company"],"line":42}]"#,
+                r#"[{"errorCode":"REQUIRED_FIELD_MISSING","fields":["Company"],"line":42}]"#,
+            ),
+            ("from 203.0.113.7", "from [redacted]"),
+            ("", ""),
+        ];
+        for (body, kept) in cases {
+            assert_eq!(redact_answer(body, &lead), kept, "{body}");
+        }
+        let long = "é".repeat(ANSWER_BODY_MAX);
+        let kept = redact_answer(&long, &lead);
+        assert!(kept.len() <= ANSWER_BODY_MAX && kept.len() > ANSWER_BODY_MAX - 2);
+    }
+
+    #[test]
+    fn delivery_counts_list_every_status() {
+        let rows = [
+            ("0:webhook".to_owned(), "delivered".to_owned(), 3),
+            ("0:webhook".to_owned(), "rejected".to_owned(), 1),
+            ("1:hubspot".to_owned(), "failed".to_owned(), 2),
+        ];
+        assert_eq!(
+            delivery_counts_json(&rows),
+            json!({
+                "0:webhook": {"pending": 0, "delivered": 3, "failed": 0, "rejected": 1, "dead": 0, "erased": 0},
+                "1:hubspot": {"pending": 0, "delivered": 0, "failed": 2, "rejected": 0, "dead": 0, "erased": 0},
+            })
+        );
+        assert_eq!(delivery_counts_json(&[]), json!({}));
     }
 }

@@ -46,6 +46,17 @@ pub enum EdgeError {
     TurnstileFailed,
     /// Turnstile's siteverify could not be reached or answered nonsense.
     TurnstileUnavailable,
+    /// A URL or markup in a name field (a form that refuses `url_in_name`).
+    UrlInName,
+    /// An address at a disposable-email domain (a form that refuses `disposable_email`).
+    DisposableEmail,
+    /// The same text in every free-text field (a form that refuses `same_text`).
+    SameText,
+    /// No quarantined submission with this id.
+    QuarantineNotFound,
+    /// The quarantined submission is closed (released, discarded, expired or
+    /// erased): it cannot be discarded, or released unless it was released.
+    QuarantineClosed,
     /// Too many submissions from this IP or for this form.
     RateLimited { retry_after_s: u32 },
     /// Owner endpoint without `Authorization: Bearer ...`.
@@ -89,6 +100,11 @@ impl EdgeError {
             EdgeError::TurnstileMissing => "spam.turnstile_missing",
             EdgeError::TurnstileFailed => "spam.turnstile_failed",
             EdgeError::TurnstileUnavailable => "spam.turnstile_unavailable",
+            EdgeError::UrlInName => "spam.url_in_name",
+            EdgeError::DisposableEmail => "spam.disposable_email",
+            EdgeError::SameText => "spam.same_text",
+            EdgeError::QuarantineNotFound => "quarantine.not_found",
+            EdgeError::QuarantineClosed => "quarantine.closed",
             EdgeError::RateLimited { .. } => "rate_limit.exceeded",
             EdgeError::AuthMissing => "auth.missing",
             EdgeError::AuthInvalid => "auth.invalid",
@@ -108,7 +124,9 @@ impl EdgeError {
             | EdgeError::FormNotFound
             | EdgeError::LanguageNotFound
             | EdgeError::LeadNotFound
-            | EdgeError::CertificateNotFound => 404,
+            | EdgeError::CertificateNotFound
+            | EdgeError::QuarantineNotFound => 404,
+            EdgeError::QuarantineClosed => 409,
             EdgeError::MethodNotAllowed => 405,
             EdgeError::OriginNotAllowed | EdgeError::AuthInvalid | EdgeError::TurnstileFailed => {
                 403
@@ -128,6 +146,9 @@ impl EdgeError {
             EdgeError::Honeypot
             | EdgeError::TooFast { .. }
             | EdgeError::TurnstileMissing
+            | EdgeError::UrlInName
+            | EdgeError::DisposableEmail
+            | EdgeError::SameText
             | EdgeError::EventMalformed
             | EdgeError::EventUnknown
             | EdgeError::BadQuery(_) => 400,
@@ -175,6 +196,17 @@ impl EdgeError {
             EdgeError::TurnstileFailed => "The anti-robot check failed. Please try again.".into(),
             EdgeError::TurnstileUnavailable => {
                 "The anti-robot check could not be verified right now. Please try again.".into()
+            }
+            EdgeError::UrlInName => "A name may not contain a web address or markup.".into(),
+            EdgeError::DisposableEmail => {
+                "Please use a permanent email address, not a disposable one.".into()
+            }
+            EdgeError::SameText => "Please answer each question separately.".into(),
+            EdgeError::QuarantineNotFound => {
+                "There is no quarantined submission with this id.".into()
+            }
+            EdgeError::QuarantineClosed => {
+                "This quarantined submission was already released, discarded or expired.".into()
             }
             EdgeError::RateLimited { retry_after_s } => {
                 format!("Too many submissions. Please try again in {retry_after_s} seconds.")
@@ -295,6 +327,11 @@ mod tests {
             (EdgeError::Honeypot, 400, "spam.honeypot"),
             (EdgeError::TooFast { min_fill_ms: 1 }, 400, "spam.too_fast"),
             (EdgeError::TurnstileFailed, 403, "spam.turnstile_failed"),
+            (EdgeError::UrlInName, 400, "spam.url_in_name"),
+            (EdgeError::DisposableEmail, 400, "spam.disposable_email"),
+            (EdgeError::SameText, 400, "spam.same_text"),
+            (EdgeError::QuarantineNotFound, 404, "quarantine.not_found"),
+            (EdgeError::QuarantineClosed, 409, "quarantine.closed"),
             (
                 EdgeError::RateLimited { retry_after_s: 3 },
                 429,

@@ -31,6 +31,14 @@ pub enum Route {
     ReplayLead(String),
     /// `GET /v1/certificates/{id}`
     Certificate(String),
+    /// `GET /v1/quarantine?form=&since=`: held and closed quarantined submissions.
+    ListQuarantine,
+    /// `GET /v1/quarantine/{id}`
+    GetQuarantined(String),
+    /// `DELETE /v1/quarantine/{id}`: discard (audit stub kept).
+    DiscardQuarantined(String),
+    /// `POST /v1/quarantine/{id}/release`: turn it into a delivered lead.
+    ReleaseQuarantined(String),
     /// A known API path with the wrong method.
     MethodNotAllowed,
     /// Not an API path: serve from static assets.
@@ -66,6 +74,14 @@ pub fn route(method: &str, path: &str) -> Route {
         ["v1", "certificates", id] if !id.is_empty() => {
             Some(("GET", Route::Certificate((*id).to_owned())))
         }
+        ["v1", "quarantine"] => Some(("GET", Route::ListQuarantine)),
+        ["v1", "quarantine", id] if !id.is_empty() => match method {
+            "DELETE" => Some(("DELETE", Route::DiscardQuarantined((*id).to_owned()))),
+            _ => Some(("GET", Route::GetQuarantined((*id).to_owned()))),
+        },
+        ["v1", "quarantine", id, "release"] if !id.is_empty() => {
+            Some(("POST", Route::ReleaseQuarantined((*id).to_owned())))
+        }
         _ => None,
     };
     match api {
@@ -77,6 +93,20 @@ pub fn route(method: &str, path: &str) -> Route {
         }
         Some(_) => Route::MethodNotAllowed,
         None => Route::Asset,
+    }
+}
+
+impl Route {
+    /// The quarantine endpoints, which the scoped `QUARANTINE_TOKEN` may
+    /// also call (every owner endpoint takes `ADMIN_TOKEN`).
+    pub fn is_quarantine(&self) -> bool {
+        matches!(
+            self,
+            Route::ListQuarantine
+                | Route::GetQuarantined(_)
+                | Route::DiscardQuarantined(_)
+                | Route::ReleaseQuarantined(_)
+        )
     }
 }
 
@@ -176,11 +206,37 @@ mod tests {
                 "/v1/certificates/cert_1",
                 Route::Certificate("cert_1".into()),
             ),
+            ("GET", "/v1/quarantine", Route::ListQuarantine),
+            ("POST", "/v1/quarantine", Route::MethodNotAllowed),
+            (
+                "GET",
+                "/v1/quarantine/lead_1",
+                Route::GetQuarantined("lead_1".into()),
+            ),
+            (
+                "DELETE",
+                "/v1/quarantine/lead_1",
+                Route::DiscardQuarantined("lead_1".into()),
+            ),
+            (
+                "POST",
+                "/v1/quarantine/lead_1/release",
+                Route::ReleaseQuarantined("lead_1".into()),
+            ),
+            (
+                "GET",
+                "/v1/quarantine/lead_1/release",
+                Route::MethodNotAllowed,
+            ),
+            ("OPTIONS", "/v1/quarantine", Route::Preflight),
             ("GET", "/v1/leadform.js", Route::Asset),
             ("GET", "/v1/forms/", Route::Asset),
             ("GET", "/", Route::Asset),
         ];
         for (method, path, expected) in cases {
+            let is_quarantine = path.starts_with("/v1/quarantine")
+                && !matches!(expected, Route::MethodNotAllowed | Route::Preflight);
+            assert_eq!(expected.is_quarantine(), is_quarantine, "{method} {path}");
             assert_eq!(route(method, path), expected, "{method} {path}");
         }
     }

@@ -3,9 +3,11 @@
 //! its port closed). Also serves a stand-in of Turnstile's siteverify at
 //! `/turnstile/siteverify` that honours Cloudflare's documented test secrets
 //! (`1x0000000000000000000000000000000AA` always passes,
-//! `2x0000000000000000000000000000000AA` always fails).
+//! `2x0000000000000000000000000000000AA` always fails). A test can also
+//! script the next answers of a path ([`Destination::script`]): a status,
+//! headers and body each, as a CRM's documented error shapes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,8 +37,33 @@ pub struct Received {
     pub answered: Option<u16>,
 }
 
+/// One scripted answer: status, extra headers and a JSON body.
+#[derive(Debug, Clone)]
+pub struct Canned {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Canned {
+    pub fn new(status: u16, body: &str) -> Canned {
+        Canned {
+            status,
+            headers: Vec::new(),
+            body: body.to_owned(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Canned {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
 struct Shared {
     mode: Mutex<Mode>,
+    /// Per path prefix, the answers still to give (then the mode answers).
+    scripts: Mutex<Vec<(String, VecDeque<Canned>)>>,
     received: Mutex<Vec<Received>>,
     stop: AtomicBool,
 }
@@ -77,6 +104,7 @@ impl Destination {
         let port = listener.local_addr().expect("local addr").port();
         let shared = Arc::new(Shared {
             mode: Mutex::new(Mode::Ok),
+            scripts: Mutex::new(Vec::new()),
             received: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         });
@@ -95,6 +123,16 @@ impl Destination {
 
     pub fn set_mode(&self, mode: Mode) {
         *self.shared.mode.lock().expect("mode lock") = mode;
+    }
+
+    /// The next requests to paths starting with `prefix` get `answers`, one
+    /// each, in order (after the answers already scripted for that prefix).
+    pub fn script(&self, prefix: &str, answers: Vec<Canned>) {
+        let mut scripts = self.shared.scripts.lock().expect("scripts lock");
+        match scripts.iter_mut().find(|(p, _)| p == prefix) {
+            Some((_, queue)) => queue.extend(answers),
+            None => scripts.push((prefix.to_owned(), answers.into())),
+        }
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -181,8 +219,21 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
     let Some((method, path, headers, body)) = read_request(&mut stream) else {
         return;
     };
+    let canned = shared
+        .scripts
+        .lock()
+        .expect("scripts lock")
+        .iter_mut()
+        .find(|(prefix, queue)| path.starts_with(prefix.as_str()) && !queue.is_empty())
+        .and_then(|(_, queue)| queue.pop_front());
+    let mut extra_headers = String::new();
     let (status, answer) = if path.starts_with("/turnstile/siteverify") {
         (200, siteverify(&body))
+    } else if let Some(canned) = canned {
+        for (name, value) in &canned.headers {
+            extra_headers.push_str(&format!("{name}: {value}\r\n"));
+        }
+        (canned.status, canned.body)
     } else {
         match mode {
             Mode::Ok => (200, "{\"ok\":true}".to_owned()),
@@ -217,7 +268,7 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
             answered: Some(status),
         });
     let response = format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{extra_headers}content-length: {}\r\nconnection: close\r\n\r\n{answer}",
         answer.len()
     );
     let _ = stream.write_all(response.as_bytes());

@@ -17,6 +17,8 @@ use std::{env, fs, thread};
 pub use crate::http::{free_port, repo_root, HttpResponse};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
+/// The scoped token that opens only the `/v1/quarantine` endpoints.
+pub const QUARANTINE_TOKEN: &str = "test-quarantine-token";
 pub const SEAL_KEY: &str = "test-seal-key";
 pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const TURNSTILE_PASS_SECRET: &str = "1x0000000000000000000000000000000AA";
@@ -280,7 +282,7 @@ new_sqlite_classes = ["RateLimiter"]
 [assets]
 directory = "{assets}"
 binding = "ASSETS"
-run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v1/certificates/*"]
+run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v1/certificates/*", "/v1/quarantine", "/v1/quarantine/*"]
 "#,
             main = build.join("index.js").display(),
             turnstile = options
@@ -301,7 +303,7 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
         fs::write(dir.join("wrangler.toml"), config).expect("write wrangler.toml");
         fs::write(
             dir.join(".dev.vars"),
-            format!("SEAL_KEY={SEAL_KEY}\nADMIN_TOKEN={ADMIN_TOKEN}\nTURNSTILE_SECRET={}\nWEBHOOK_SECRET={WEBHOOK_SECRET}\n", options.turnstile_secret),
+            format!("SEAL_KEY={SEAL_KEY}\nADMIN_TOKEN={ADMIN_TOKEN}\nQUARANTINE_TOKEN={QUARANTINE_TOKEN}\nTURNSTILE_SECRET={}\nWEBHOOK_SECRET={WEBHOOK_SECRET}\n", options.turnstile_secret),
         )
         .expect("write .dev.vars");
         let config_path = dir.join("wrangler.toml").display().to_string();
@@ -333,6 +335,8 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
                 "--inspector-port",
                 &free_port().to_string(),
                 "--show-interactive-dev-session=false",
+                // `GET /__scheduled?cron=...` runs the cron handler (tests).
+                "--test-scheduled",
             ])
             .current_dir(&dir)
             .stdin(Stdio::null())
@@ -418,6 +422,12 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
     pub fn owner(&self, method: &str, path: &str) -> HttpResponse {
         let auth = format!("Bearer {ADMIN_TOKEN}");
         self.request(method, path, &[("Authorization", &auth)], "")
+    }
+
+    /// Runs the Worker's cron handler once (`wrangler dev --test-scheduled`).
+    pub fn run_scheduled(&self, cron: &str) -> HttpResponse {
+        let path = format!("/__scheduled?cron={}", cron.replace(' ', "+"));
+        self.request("GET", &path, &[], "")
     }
 
     /// The ids of the leads of `form` (first page of up to 500), read through

@@ -71,6 +71,8 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
         .map(|v| delivery::parse_rewrites(&v))
         .unwrap_or_default();
     let mut retry_attempt = None;
+    // The longest wait a retried destination asked for.
+    let mut retry_after_s: Option<u32> = None;
     for (index, destination) in form.spec.destinations.iter().enumerate() {
         let key = delivery::destination_key(index, destination);
         let state = states.iter().find(|s| s.destination == key);
@@ -78,8 +80,7 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
             continue;
         }
         let attempt = state.map(|s| s.attempts as u32).unwrap_or(0) + 1;
-        let (outcome, http_status, latency_ms, error) =
-            attempt_once(env, &form.spec, destination, &lead, &rewrites).await;
+        let tried = attempt_once(env, &form.spec, destination, &lead, &rewrites).await;
         let at = time::rfc3339_ms(now_ms());
         store::record_attempt(
             &db,
@@ -87,17 +88,21 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
                 lead_id,
                 destination: &key,
                 attempt,
-                outcome: outcome.as_str(),
-                http_status,
-                latency_ms,
-                error,
+                outcome: tried.outcome.as_str(),
+                http_status: tried.http_status,
+                latency_ms: tried.latency_ms,
+                error: tried.error,
+                answer: tried.answer,
+                retry_after_s: tried.retry_after_s,
+                remote_id: None,
                 at: &at,
             },
         )
         .await
         .map_err(to_rust)?;
-        if outcome == Outcome::Retry {
+        if tried.outcome == Outcome::Retry {
             retry_attempt = Some(retry_attempt.map_or(attempt, |a: u32| a.max(attempt)));
+            retry_after_s = retry_after_s.max(tried.retry_after_s);
         }
     }
     match retry_attempt {
@@ -110,7 +115,10 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
                 ),
                 max_s: config_u32(env, names::DELIVERY_BACKOFF_MAX_S, Backoff::default().max_s),
             };
-            let delay = backoff.delay_s(attempt, js_sys::Math::random());
+            let delay = delivery::retry_delay_s(
+                backoff.delay_s(attempt, js_sys::Math::random()),
+                retry_after_s,
+            );
             message.retry_with_options(
                 &QueueRetryOptionsBuilder::new()
                     .with_delay_seconds(delay)
@@ -122,14 +130,26 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
     Ok(())
 }
 
-/// One request to one destination: (outcome, status, latency, error text).
+/// What one request to one destination came to.
+struct Tried {
+    outcome: Outcome,
+    http_status: Option<u16>,
+    latency_ms: u64,
+    /// Why it was not delivered, in a few words (`HTTP 400`, `timed out ...`).
+    error: Option<String>,
+    /// The answer body of an undelivered attempt, redacted of personal data.
+    answer: Option<String>,
+    retry_after_s: Option<u32>,
+}
+
+/// One request to one destination, classified.
 async fn attempt_once(
     env: &Env,
     spec: &FormSpec,
     destination: &leadform_shared::spec::Destination,
     lead: &LeadRecord,
     rewrites: &[(String, String)],
-) -> (Outcome, Option<u16>, u64, Option<String>) {
+) -> Tried {
     let started = now_ms();
     let request = match delivery::build_request(
         spec,
@@ -140,25 +160,60 @@ async fn attempt_once(
         rewrites,
     ) {
         Ok(request) => request,
-        Err(error) => return (Outcome::Rejected, None, 0, Some(error.to_string())),
+        Err(error) => {
+            return Tried {
+                outcome: Outcome::Rejected,
+                http_status: None,
+                latency_ms: 0,
+                error: Some(error.to_string()),
+                answer: None,
+                retry_after_s: None,
+            }
+        }
     };
     let timeout_ms = config_u32(env, names::DELIVERY_TIMEOUT_MS, 10_000);
     let result = send(&request, timeout_ms).await;
-    let latency_ms = now_ms().saturating_sub(started);
+    let finished = now_ms();
+    let latency_ms = finished.saturating_sub(started);
     match result {
-        Ok(status) => {
-            let outcome = Outcome::classify(Some(status));
-            let error = (outcome != Outcome::Delivered).then(|| format!("HTTP {status}"));
-            (outcome, Some(status), latency_ms, error)
+        Ok(answer) => {
+            let outcome = Outcome::classify(Some(answer.status));
+            let delivered = outcome == Outcome::Delivered;
+            Tried {
+                outcome,
+                http_status: Some(answer.status),
+                latency_ms,
+                error: (!delivered).then(|| format!("HTTP {}", answer.status)),
+                answer: (!delivered && !answer.body.is_empty())
+                    .then(|| delivery::redact_answer(&answer.body, lead)),
+                retry_after_s: answer
+                    .retry_after
+                    .as_deref()
+                    .and_then(|v| delivery::retry_after_s(v, finished / 1000)),
+            }
         }
-        Err(error) => (Outcome::Retry, None, latency_ms, Some(error)),
+        Err(error) => Tried {
+            outcome: Outcome::Retry,
+            http_status: None,
+            latency_ms,
+            error: Some(error),
+            answer: None,
+            retry_after_s: None,
+        },
     }
+}
+
+/// A destination's answer: status, `Retry-After` and body text.
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    body: String,
 }
 
 async fn send(
     request: &delivery::OutboundRequest,
     timeout_ms: u32,
-) -> std::result::Result<u16, String> {
+) -> std::result::Result<Answer, String> {
     let headers = Headers::new();
     for (name, value) in &request.headers {
         headers.set(name, value).map_err(|e| e.to_string())?;
@@ -169,12 +224,24 @@ async fn send(
         .with_body(Some(JsValue::from_str(&request.body)));
     let outbound = Request::new_with_init(&request.url, &init).map_err(|e| e.to_string())?;
     let fetcher = Fetch::Request(outbound);
-    let fetch = fetcher.send();
+    // The body is read within the same timeout as the answer.
+    let fetch = async move {
+        let mut response = fetcher.send().await?;
+        let status = response.status_code();
+        let retry_after = response.headers().get("retry-after").ok().flatten();
+        // An unreadable body is no reason to misclassify the status.
+        let body = response.text().await.unwrap_or_default();
+        Ok::<_, worker::Error>(Answer {
+            status,
+            retry_after,
+            body,
+        })
+    };
     let timeout = Delay::from(Duration::from_millis(u64::from(timeout_ms)));
     pin_mut!(fetch);
     pin_mut!(timeout);
     match select(fetch, timeout).await {
-        Either::Left((Ok(response), _)) => Ok(response.status_code()),
+        Either::Left((Ok(answer), _)) => Ok(answer),
         Either::Left((Err(error), _)) => Err(format!("network error: {error}")),
         Either::Right(_) => Err(format!("timed out after {timeout_ms} ms")),
     }

@@ -1,11 +1,12 @@
-//! The Workers runtime layer (wasm32 only): HTTP entry point, queue consumers
-//! and the rate-limiter Durable Object, built on `worker`.
+//! The Workers runtime layer (wasm32 only): HTTP entry point, queue consumers,
+//! the cron handler and the rate-limiter Durable Object, built on `worker`.
 //!
 //! It reads requests, bindings, secrets and the clock, and calls the pure
 //! modules for every decision. It must stay thin: no validation rules, byte
 //! formats or retry policy live here.
 
 mod consumer;
+mod cron;
 mod events;
 mod http;
 mod owner;
@@ -13,7 +14,9 @@ mod rate_limiter;
 mod store;
 mod submit;
 
-use worker::{event, Context, Env, MessageBatch, Request, Response, Result};
+use worker::{
+    event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent,
+};
 
 use crate::delivery::DeliveryJob;
 
@@ -25,6 +28,7 @@ pub(crate) mod names {
     pub const ASSETS: &str = "ASSETS";
     pub const SEAL_KEY: &str = "SEAL_KEY";
     pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+    pub const QUARANTINE_TOKEN: &str = "QUARANTINE_TOKEN";
     pub const TURNSTILE_SECRET: &str = "TURNSTILE_SECRET";
     pub const TURNSTILE_VERIFY_URL: &str = "TURNSTILE_VERIFY_URL";
     pub const DELIVERY_BACKOFF_BASE_S: &str = "DELIVERY_BACKOFF_BASE_S";
@@ -62,4 +66,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 #[event(queue)]
 async fn queue(batch: MessageBatch<DeliveryJob>, env: Env, _ctx: Context) -> Result<()> {
     consumer::handle(batch, env).await
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    cron::handle(env).await
 }

@@ -1,18 +1,20 @@
 //! Owner endpoints (bearer token): leads listing and CSV export, one lead with
 //! its delivery log, consent certificates with seal verification, erasure and
-//! delivery replay, and a form's health (how many visitors got the basic form
-//! instead of the widget, per cause).
+//! delivery replay, a form's health (how many visitors got the basic form
+//! instead of the widget, per cause; quarantined submissions per signal), and
+//! the quarantine: listing with the signals per item, release (a lead,
+//! delivered once, with its original receive time and evidence) and discard.
 
 use leadform_shared::FieldValue;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response, Result};
 
-use crate::auth::check_bearer;
+use crate::auth::check_bearer_any;
 use crate::delivery::DeliveryJob;
 use crate::error::EdgeError;
 use crate::record::LeadRecord;
 use crate::routes::{query_param, Route};
-use crate::{csv, events, export, forms, seal, time};
+use crate::{antispam, csv, events, export, forms, seal, time};
 
 use super::http::{error_response, header, json_response};
 use super::store::{self, LeadRow};
@@ -22,9 +24,12 @@ const PAGE_LIMIT_MAX: u32 = 500;
 
 pub(crate) async fn handle(req: Request, env: Env, route: Route) -> Result<Response> {
     let authorization = header(&req, "Authorization");
-    if let Err(error) = check_bearer(
+    let admin = config(&env, names::ADMIN_TOKEN);
+    // The scoped reviewer token opens the quarantine endpoints only.
+    let scoped = config(&env, names::QUARANTINE_TOKEN).filter(|_| route.is_quarantine());
+    if let Err(error) = check_bearer_any(
         authorization.as_deref(),
-        config(&env, names::ADMIN_TOKEN).as_deref(),
+        &[admin.as_deref(), scoped.as_deref()],
     ) {
         return error_response(&error, None);
     }
@@ -103,6 +108,8 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                     erased.push(id);
                 }
             }
+            // Held quarantined submissions of the address become stubs too.
+            erased.extend(store::erase_quarantined_by_email(&db, &email, &at).await?);
             json_response(200, &json!({ "erased": erased, "erased_at": at }), None)
                 .map_err(internal)
         }
@@ -132,9 +139,42 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 .iter()
                 .map(|r| (r.cause.clone(), r.count as u64))
                 .collect();
-            let body = events::health_json(&form.spec.id, &counts, last_at);
+            let mut body = events::health_json(&form.spec.id, &counts, last_at);
+            let quarantined: Vec<(String, String, u64)> =
+                store::quarantine_counts(&db, &form.spec.id)
+                    .await?
+                    .into_iter()
+                    .map(|r| (r.signal, r.status, r.count as u64))
+                    .collect();
+            body["quarantined"] = antispam::quarantine_counts_json(&quarantined);
+            let deliveries: Vec<(String, String, u64)> = store::delivery_counts(&db, &form.spec.id)
+                .await?
+                .into_iter()
+                .map(|r| (r.destination, r.status, r.count as u64))
+                .collect();
+            body["deliveries"] = crate::delivery::delivery_counts_json(&deliveries);
             json_response(200, &body, None).map_err(internal)
         }
+        Route::ListQuarantine => list_quarantine(&db, &query).await,
+        Route::GetQuarantined(id) => {
+            let row = store::quarantined(&db, &id)
+                .await?
+                .ok_or(EdgeError::QuarantineNotFound)?;
+            json_response(200, &quarantined_json(&row, &seal_key), None).map_err(internal)
+        }
+        Route::DiscardQuarantined(id) => {
+            let row = store::quarantined(&db, &id)
+                .await?
+                .ok_or(EdgeError::QuarantineNotFound)?;
+            if row.status != "held" {
+                return Err(EdgeError::QuarantineClosed);
+            }
+            let at = time::rfc3339_ms(now_ms());
+            store::close_quarantined(&db, &id, "discarded", &at).await?;
+            let body = json!({ "quarantine_id": id, "status": "discarded", "closed_at": at });
+            json_response(200, &body, None).map_err(internal)
+        }
+        Route::ReleaseQuarantined(id) => release(env, &db, &id).await,
         _ => Err(EdgeError::NotFound),
     }
 }
@@ -277,4 +317,122 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
 fn parse_cursor(cursor: &str) -> Option<(u64, String)> {
     let (ms, id) = cursor.split_once('_')?;
     Some((ms.parse().ok()?, id.to_owned()))
+}
+
+/// One quarantined submission as the owner sees it: the signals that fired,
+/// its status, and (while held) the sealed record and its values.
+fn quarantined_json(row: &store::QuarantineRow, seal_key: &str) -> Value {
+    let record: Option<Value> = row
+        .record_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let values = row
+        .record_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<LeadRecord>(j).ok())
+        .zip(forms::find(&row.form_id))
+        .map(|(lead, form)| export::payload_values(&form.spec, &lead.values));
+    let verified = match (&row.record_json, &row.seal) {
+        (Some(json), Some(seal_hex)) if !seal_key.is_empty() => {
+            Some(seal::verify(seal_key.as_bytes(), json.as_bytes(), seal_hex))
+        }
+        _ => None,
+    };
+    json!({
+        "quarantine_id": row.quarantine_id,
+        "form_id": row.form_id,
+        "received_at": row.received_at,
+        "signals": serde_json::from_str::<Value>(&row.signals).unwrap_or(Value::Null),
+        "status": row.status,
+        "expires_at": time::rfc3339_ms(row.expires_at_ms as u64),
+        "closed_at": row.closed_at,
+        "lead_id": (row.status == "released").then_some(&row.quarantine_id),
+        "certificate_ids": serde_json::from_str::<Value>(&row.certificate_ids).unwrap_or(Value::Null),
+        "record": record,
+        "values": values,
+        "seal_verified": verified,
+    })
+}
+
+async fn list_quarantine(db: &worker::D1Database, query: &str) -> Served {
+    let form_id = query_param(query, "form").ok_or(EdgeError::BadQuery("form"))?;
+    forms::find(&form_id).ok_or(EdgeError::FormNotFound)?;
+    let since_ms = match query_param(query, "since") {
+        Some(since) => time::parse_rfc3339(&since).ok_or(EdgeError::BadQuery("since"))?,
+        None => 0,
+    };
+    let limit = match query_param(query, "limit") {
+        Some(limit) => limit
+            .parse::<u32>()
+            .ok()
+            .filter(|l| (1..=PAGE_LIMIT_MAX).contains(l))
+            .ok_or(EdgeError::BadQuery("limit"))?,
+        None => 100,
+    };
+    let after = match query_param(query, "cursor") {
+        Some(cursor) => Some(parse_cursor(&cursor).ok_or(EdgeError::BadQuery("cursor"))?),
+        None => None,
+    };
+    let rows = store::list_quarantine(db, &form_id, since_ms, after, limit).await?;
+    let next_cursor = (rows.len() as u32 == limit)
+        .then(|| {
+            rows.last()
+                .map(|r| format!("{}_{}", r.received_at_ms as u64, r.quarantine_id))
+        })
+        .flatten();
+    let items: Vec<Value> = rows.iter().map(|row| quarantined_json(row, "")).collect();
+    json_response(
+        200,
+        &json!({ "quarantined": items, "next_cursor": next_cursor }),
+        None,
+    )
+    .map_err(internal)
+}
+
+/// Release: the held submission becomes a lead (same id, receive time, sealed
+/// record and certificates), its deliveries are enqueued once. Releasing a
+/// released one answers the same and enqueues nothing.
+async fn release(env: &Env, db: &worker::D1Database, id: &str) -> Served {
+    let row = store::quarantined(db, id)
+        .await?
+        .ok_or(EdgeError::QuarantineNotFound)?;
+    let released = json!({ "quarantine_id": id, "lead_id": id, "status": "released" });
+    match row.status.as_str() {
+        "held" => {}
+        "released" => return json_response(200, &released, None).map_err(internal),
+        _ => return Err(EdgeError::QuarantineClosed),
+    }
+    let lead: LeadRecord = row
+        .record_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or_else(|| EdgeError::StorageUnavailable(format!("quarantined {id} unreadable")))?;
+    let form = forms::find(&row.form_id).ok_or(EdgeError::FormNotFound)?;
+    let destinations: Vec<String> = form
+        .spec
+        .destinations
+        .iter()
+        .enumerate()
+        .map(|(i, d)| crate::delivery::destination_key(i, d))
+        .collect();
+    let at = time::rfc3339_ms(now_ms());
+    let written = store::release_quarantined(db, &row, &lead, &destinations, &at).await?;
+    if written && !destinations.is_empty() {
+        // The lead is durable; a failed enqueue leaves its deliveries pending
+        // for the replay endpoint, as at submit.
+        let sent = match env.queue(names::DELIVERIES) {
+            Ok(queue) => {
+                queue
+                    .send(&DeliveryJob {
+                        lead_id: id.to_owned(),
+                    })
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = sent {
+            worker::console_error!("enqueue of released {id} failed: {e}");
+        }
+    }
+    json_response(200, &released, None).map_err(internal)
 }

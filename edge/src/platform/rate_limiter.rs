@@ -10,7 +10,7 @@ use worker::{
     durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
 };
 
-use crate::antispam::{rate_decide, RateDecision, RateQuery, RateWindow};
+use crate::antispam::{rate_decide, RateDecision, RateQuery, RateWindow, RATE_WINDOW_MS};
 use crate::error::EdgeError;
 
 use super::{names, now_ms};
@@ -31,7 +31,7 @@ impl DurableObject for RateLimiter {
         let query: RateQuery = req.json().await?;
         let storage = self.state.storage();
         let previous: Option<RateWindow> = storage.get(WINDOW_KEY).await.ok().flatten();
-        let (window, decision) = rate_decide(previous, now_ms(), query.limit);
+        let (window, decision) = rate_decide(previous, now_ms(), query.limit, query.window_ms);
         if previous != Some(window) {
             storage.put(WINDOW_KEY, window).await?;
         }
@@ -39,9 +39,20 @@ impl DurableObject for RateLimiter {
     }
 }
 
-/// Counts one submission against `key`; `RateLimited` when over `limit`.
+/// Counts one submission against `key`; `RateLimited` when over `limit`
+/// per minute.
 pub(crate) async fn check(env: &Env, key: &str, limit: u32) -> std::result::Result<(), EdgeError> {
-    match ask(env, key, limit).await {
+    check_window(env, key, limit, RATE_WINDOW_MS).await
+}
+
+/// [`check`] with a window of `window_ms` (the quarantine caps: an hour).
+pub(crate) async fn check_window(
+    env: &Env,
+    key: &str,
+    limit: u32,
+    window_ms: u64,
+) -> std::result::Result<(), EdgeError> {
+    match ask(env, key, limit, window_ms).await {
         Ok(RateDecision { allowed: true, .. }) => Ok(()),
         Ok(RateDecision { retry_after_s, .. }) => Err(EdgeError::RateLimited { retry_after_s }),
         Err(error) => {
@@ -51,9 +62,9 @@ pub(crate) async fn check(env: &Env, key: &str, limit: u32) -> std::result::Resu
     }
 }
 
-async fn ask(env: &Env, key: &str, limit: u32) -> Result<RateDecision> {
+async fn ask(env: &Env, key: &str, limit: u32, window_ms: u64) -> Result<RateDecision> {
     let stub = env.durable_object(names::RATE_LIMITER)?.get_by_name(key)?;
-    let body = serde_json::to_string(&RateQuery { limit })
+    let body = serde_json::to_string(&RateQuery { limit, window_ms })
         .map_err(|e| worker::Error::RustError(e.to_string()))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)

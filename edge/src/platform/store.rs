@@ -44,6 +44,7 @@ pub(crate) struct SealedLead {
     pub certificates: Vec<SealedCertificate>,
 }
 
+#[derive(serde::Serialize, Deserialize)]
 pub(crate) struct SealedCertificate {
     pub certificate_id: String,
     pub consent_id: String,
@@ -281,6 +282,10 @@ pub(crate) struct DeliveryRow {
     pub attempts: f64,
     pub last_http_status: Option<f64>,
     pub last_error: Option<String>,
+    /// The destination's latest answer body, redacted (migration 0005).
+    pub last_answer: Option<String>,
+    /// The id the destination gave the record it created or found.
+    pub remote_id: Option<String>,
     pub updated_at: String,
     pub delivered_at: Option<String>,
 }
@@ -288,8 +293,8 @@ pub(crate) struct DeliveryRow {
 pub(crate) async fn deliveries(db: &D1Database, lead_id: &str) -> StoreResult<Vec<DeliveryRow>> {
     statement(
         db,
-        "SELECT destination, status, attempts, last_http_status, last_error, updated_at, delivered_at \
-         FROM deliveries WHERE lead_id = ?1 ORDER BY destination",
+        "SELECT destination, status, attempts, last_http_status, last_error, last_answer, remote_id, \
+         updated_at, delivered_at FROM deliveries WHERE lead_id = ?1 ORDER BY destination",
         &[text(lead_id)],
     )?
     .all()
@@ -307,14 +312,18 @@ pub(crate) struct AttemptRow {
     pub http_status: Option<f64>,
     pub latency_ms: f64,
     pub error: Option<String>,
+    /// The destination's answer body, redacted.
+    pub answer: Option<String>,
+    /// The wait the destination asked for (`Retry-After`), in seconds.
+    pub retry_after_s: Option<f64>,
     pub at: String,
 }
 
 pub(crate) async fn attempts(db: &D1Database, lead_id: &str) -> StoreResult<Vec<AttemptRow>> {
     statement(
         db,
-        "SELECT destination, attempt, outcome, http_status, latency_ms, error, at FROM delivery_attempts \
-         WHERE lead_id = ?1 ORDER BY id",
+        "SELECT destination, attempt, outcome, http_status, latency_ms, error, answer, retry_after_s, at \
+         FROM delivery_attempts WHERE lead_id = ?1 ORDER BY id",
         &[text(lead_id)],
     )?
     .all()
@@ -333,6 +342,11 @@ pub(crate) struct AttemptResult<'a> {
     pub http_status: Option<u16>,
     pub latency_ms: u64,
     pub error: Option<String>,
+    /// The answer body, already redacted ([`crate::delivery::redact_answer`]).
+    pub answer: Option<String>,
+    pub retry_after_s: Option<u32>,
+    /// The destination's id for the record (kept once known).
+    pub remote_id: Option<String>,
     pub at: &'a str,
 }
 
@@ -349,8 +363,8 @@ pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) 
     let statements = vec![
         statement(
             db,
-            "INSERT INTO delivery_attempts (lead_id, destination, attempt, outcome, http_status, latency_ms, error, at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO delivery_attempts (lead_id, destination, attempt, outcome, http_status, latency_ms, error, at, \
+             answer, retry_after_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             &[
                 text(result.lead_id),
                 text(result.destination),
@@ -360,12 +374,18 @@ pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) 
                 number(result.latency_ms),
                 opt_text(result.error.as_deref()),
                 text(result.at),
+                opt_text(result.answer.as_deref()),
+                result
+                    .retry_after_s
+                    .map(|s| number(u64::from(s)))
+                    .unwrap_or(JsValue::NULL),
             ],
         )?,
         statement(
             db,
             "UPDATE deliveries SET status = ?3, attempts = ?4, last_http_status = ?5, last_error = ?6, updated_at = ?7, \
-             delivered_at = COALESCE(?8, delivered_at) WHERE lead_id = ?1 AND destination = ?2",
+             delivered_at = COALESCE(?8, delivered_at), last_answer = ?9, remote_id = COALESCE(?10, remote_id) \
+             WHERE lead_id = ?1 AND destination = ?2",
             &[
                 text(result.lead_id),
                 text(result.destination),
@@ -375,6 +395,8 @@ pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) 
                 opt_text(result.error.as_deref()),
                 text(result.at),
                 delivered_at,
+                opt_text(result.answer.as_deref()),
+                opt_text(result.remote_id.as_deref()),
             ],
         )?,
     ];
@@ -504,6 +526,355 @@ pub(crate) async fn mount_failures(
     statement(
         db,
         "SELECT cause, count, last_at FROM mount_failures WHERE form_id = ?1 ORDER BY cause",
+        &[text(form_id)],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
+}
+
+/// How many of a form's deliveries stand in one status at one destination.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DeliveryCountRow {
+    pub destination: String,
+    pub status: String,
+    pub count: f64,
+}
+
+/// The destination-health figures of `form_id`: its deliveries counted per
+/// destination and status (`delivered`, `rejected`, `failed`, ...).
+pub(crate) async fn delivery_counts(
+    db: &D1Database,
+    form_id: &str,
+) -> StoreResult<Vec<DeliveryCountRow>> {
+    statement(
+        db,
+        "SELECT d.destination AS destination, d.status AS status, COUNT(*) AS count FROM deliveries d \
+         JOIN leads l ON l.lead_id = d.lead_id WHERE l.form_id = ?1 \
+         GROUP BY d.destination, d.status ORDER BY d.destination, d.status",
+        &[text(form_id)],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
+}
+
+/// One row of `quarantine` (migration 0004): a submission a soft spam
+/// signal flagged, held sealed until released, discarded or expired; a closed
+/// row is an audit stub (record, certificates and contact data NULL).
+#[derive(Debug, Deserialize)]
+pub(crate) struct QuarantineRow {
+    pub quarantine_id: String,
+    pub form_id: String,
+    pub submission_id: String,
+    pub received_at: String,
+    pub received_at_ms: f64,
+    pub signals: String,
+    pub status: String,
+    pub expires_at_ms: f64,
+    pub closed_at: Option<String>,
+    pub record_json: Option<String>,
+    pub seal: Option<String>,
+    pub certificate_ids: String,
+    pub certificates_json: Option<String>,
+    pub dedup_key: Option<String>,
+    pub email: Option<String>,
+    pub contact_keys: Option<String>,
+}
+
+impl QuarantineRow {
+    /// The receipt the visitor got: the same shape as a lead's.
+    pub fn receipt(&self) -> Receipt {
+        Receipt {
+            lead_id: self.quarantine_id.clone(),
+            certificate_ids: serde_json::from_str(&self.certificate_ids).unwrap_or_default(),
+            received_at: self.received_at.clone(),
+            duplicate: true,
+        }
+    }
+}
+
+const QUARANTINE_COLUMNS: &str = "quarantine_id, form_id, submission_id, received_at, received_at_ms, signals, status, \
+     expires_at_ms, closed_at, record_json, seal, certificate_ids, certificates_json, dedup_key, email, contact_keys";
+
+/// The stub update closing a held row: personal data dropped, seal kept.
+const CLOSE_QUARANTINED: &str = "UPDATE quarantine SET status = ?2, closed_at = ?3, record_json = NULL, \
+     certificates_json = NULL, dedup_key = NULL, email = NULL, contact_keys = NULL WHERE quarantine_id = ?1 AND status = 'held'";
+
+pub(crate) async fn quarantined_by_submission(
+    db: &D1Database,
+    form_id: &str,
+    submission_id: &str,
+) -> StoreResult<Option<Receipt>> {
+    let sql = format!(
+        "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE form_id = ?1 AND submission_id = ?2"
+    );
+    let row: Option<QuarantineRow> = statement(db, &sql, &[text(form_id), text(submission_id)])?
+        .first(None)
+        .await
+        .map_err(storage)?;
+    Ok(row.map(|r| r.receipt()))
+}
+
+/// Holds one flagged submission, sealed, with the signals that fired.
+/// Returns the earlier receipt if the same submission was held concurrently.
+pub(crate) async fn insert_quarantined(
+    db: &D1Database,
+    lead: &LeadRecord,
+    sealed: &SealedLead,
+    signals_json: &str,
+    expires_at_ms: u64,
+) -> StoreResult<Option<Receipt>> {
+    let certificate_ids: Vec<&str> = sealed
+        .certificates
+        .iter()
+        .map(|c| c.certificate_id.as_str())
+        .collect();
+    let certificates_json = serde_json::to_string(&sealed.certificates)
+        .map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
+    let contact_keys = serde_json::to_string(&sealed.contact_keys)
+        .map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
+    let insert = statement(
+        db,
+        "INSERT INTO quarantine (quarantine_id, form_id, submission_id, received_at, received_at_ms, signals, status, \
+         expires_at_ms, record_json, seal, certificate_ids, certificates_json, dedup_key, email, contact_keys) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'held', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        &[
+            text(&lead.lead_id),
+            text(&lead.form_id),
+            text(&lead.submission_id),
+            text(&lead.evidence.received_at),
+            number(lead.evidence.received_at_ms),
+            text(signals_json),
+            number(expires_at_ms),
+            text(&sealed.record_json),
+            text(&sealed.seal),
+            text(&serde_json::to_string(&certificate_ids).unwrap_or_else(|_| "[]".into())),
+            text(&certificates_json),
+            opt_text(sealed.dedup_key.as_deref()),
+            opt_text(sealed.email.as_deref()),
+            text(&contact_keys),
+        ],
+    )?;
+    match insert.run().await {
+        Ok(_) => Ok(None),
+        Err(error) if error.to_string().contains("UNIQUE") => {
+            quarantined_by_submission(db, &lead.form_id, &lead.submission_id).await
+        }
+        Err(error) => Err(storage(error)),
+    }
+}
+
+pub(crate) async fn quarantined(db: &D1Database, id: &str) -> StoreResult<Option<QuarantineRow>> {
+    let sql = format!("SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE quarantine_id = ?1");
+    statement(db, &sql, &[text(id)])?
+        .first(None)
+        .await
+        .map_err(storage)
+}
+
+/// One page of a form's quarantine (held rows and stubs), oldest first, after
+/// the `(received_at_ms, quarantine_id)` cursor.
+pub(crate) async fn list_quarantine(
+    db: &D1Database,
+    form_id: &str,
+    since_ms: u64,
+    after: Option<(u64, String)>,
+    limit: u32,
+) -> StoreResult<Vec<QuarantineRow>> {
+    let (after_ms, after_id) = after.unwrap_or((0, String::new()));
+    let sql = format!(
+        "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE form_id = ?1 AND received_at_ms >= ?2 \
+         AND (received_at_ms > ?3 OR (received_at_ms = ?3 AND quarantine_id > ?4)) \
+         ORDER BY received_at_ms, quarantine_id LIMIT ?5"
+    );
+    statement(
+        db,
+        &sql,
+        &[
+            text(form_id),
+            number(since_ms),
+            number(after_ms),
+            text(&after_id),
+            number(u64::from(limit)),
+        ],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)
+}
+
+/// Turns a held row into a lead, in one batch: the lead row with the same id,
+/// receive time, sealed bytes and seal, its contact keys, certificates and
+/// pending deliveries, and the row closed as `released`. `Ok(false)` when the
+/// lead exists already (a concurrent release won): nothing was written.
+pub(crate) async fn release_quarantined(
+    db: &D1Database,
+    row: &QuarantineRow,
+    lead: &LeadRecord,
+    destinations: &[String],
+    at: &str,
+) -> StoreResult<bool> {
+    let (Some(record_json), Some(seal)) = (&row.record_json, &row.seal) else {
+        return Err(EdgeError::QuarantineClosed);
+    };
+    let certificates: Vec<SealedCertificate> = row
+        .certificates_json
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?
+        .unwrap_or_default();
+    let contact_keys: Vec<String> = row
+        .contact_keys
+        .as_deref()
+        .and_then(|keys| serde_json::from_str(keys).ok())
+        .unwrap_or_default();
+    let mut statements = vec![statement(
+        db,
+        "INSERT INTO leads (lead_id, form_id, submission_id, received_at, received_at_ms, dedup_key, email, \
+         record_json, seal, certificate_ids, previous_lead_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        &[
+            text(&row.quarantine_id),
+            text(&row.form_id),
+            text(&row.submission_id),
+            text(&row.received_at),
+            number(row.received_at_ms as u64),
+            opt_text(row.dedup_key.as_deref()),
+            opt_text(row.email.as_deref()),
+            text(record_json),
+            text(seal),
+            text(&row.certificate_ids),
+            opt_text(lead.previous_lead_id.as_deref()),
+        ],
+    )?];
+    for key in &contact_keys {
+        statements.push(statement(
+            db,
+            "INSERT INTO lead_contacts (form_id, contact_key, lead_id, received_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            &[
+                text(&row.form_id),
+                text(key),
+                text(&row.quarantine_id),
+                number(row.received_at_ms as u64),
+            ],
+        )?);
+    }
+    for certificate in &certificates {
+        statements.push(statement(
+            db,
+            "INSERT INTO certificates (certificate_id, lead_id, consent_id, certificate_json, seal) VALUES (?1, ?2, ?3, ?4, ?5)",
+            &[
+                text(&certificate.certificate_id),
+                text(&row.quarantine_id),
+                text(&certificate.consent_id),
+                text(&certificate.certificate_json),
+                text(&certificate.seal),
+            ],
+        )?);
+    }
+    for destination in destinations {
+        statements.push(statement(
+            db,
+            "INSERT INTO deliveries (lead_id, destination, status, updated_at) VALUES (?1, ?2, 'pending', ?3)",
+            &[text(&row.quarantine_id), text(destination), text(at)],
+        )?);
+    }
+    statements.push(statement(
+        db,
+        CLOSE_QUARANTINED,
+        &[text(&row.quarantine_id), text("released"), text(at)],
+    )?);
+    match db.batch(statements).await {
+        Ok(_) => Ok(true),
+        Err(error) if error.to_string().contains("UNIQUE") => Ok(false),
+        Err(error) => Err(storage(error)),
+    }
+}
+
+/// Closes a held row as `discarded` (or another closed status): the stub stays.
+pub(crate) async fn close_quarantined(
+    db: &D1Database,
+    id: &str,
+    status: &str,
+    at: &str,
+) -> StoreResult<()> {
+    statement(db, CLOSE_QUARANTINED, &[text(id), text(status), text(at)])?
+        .run()
+        .await
+        .map_err(storage)?;
+    Ok(())
+}
+
+/// The TTL purge (cron): every held row past its `expires_at_ms` becomes an
+/// `expired` stub. Returns how many.
+pub(crate) async fn expire_quarantine(db: &D1Database, now_ms: u64, at: &str) -> StoreResult<u64> {
+    let result = statement(
+        db,
+        "UPDATE quarantine SET status = 'expired', closed_at = ?2, record_json = NULL, certificates_json = NULL, \
+         dedup_key = NULL, email = NULL, contact_keys = NULL WHERE status = 'held' AND expires_at_ms <= ?1",
+        &[number(now_ms), text(at)],
+    )?
+    .run()
+    .await
+    .map_err(storage)?;
+    Ok(result
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0) as u64)
+}
+
+/// Erasure by email reaches held submissions too: they become `erased` stubs.
+pub(crate) async fn erase_quarantined_by_email(
+    db: &D1Database,
+    email: &str,
+    at: &str,
+) -> StoreResult<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        quarantine_id: String,
+    }
+    let rows: Vec<Id> = statement(
+        db,
+        "SELECT quarantine_id FROM quarantine WHERE email = ?1 AND status = 'held'",
+        &[text(&email.to_lowercase())],
+    )?
+    .all()
+    .await
+    .map_err(storage)?
+    .results()
+    .map_err(storage)?;
+    for row in &rows {
+        close_quarantined(db, &row.quarantine_id, "erased", at).await?;
+    }
+    Ok(rows.into_iter().map(|r| r.quarantine_id).collect())
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SignalCountRow {
+    pub signal: String,
+    pub status: String,
+    pub count: f64,
+}
+
+/// How many quarantined submissions of `form_id` each signal flagged, per
+/// status (stubs included, so released and expired ones still count).
+pub(crate) async fn quarantine_counts(
+    db: &D1Database,
+    form_id: &str,
+) -> StoreResult<Vec<SignalCountRow>> {
+    statement(
+        db,
+        "SELECT s.value AS signal, q.status AS status, COUNT(*) AS count FROM quarantine q, json_each(q.signals) s \
+         WHERE q.form_id = ?1 GROUP BY s.value, q.status ORDER BY s.value, q.status",
         &[text(form_id)],
     )?
     .all()

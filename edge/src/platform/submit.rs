@@ -1,14 +1,16 @@
 //! `POST /v1/submit`: size and content type, origin, re-validation against the
 //! server's spec (which refuses uncontactable leads and ticked consents
 //! missing what they cover), anti-spam, idempotency and dedup, the link to
-//! the same contact's earlier lead, seal, store, enqueue.
+//! the same contact's earlier lead, seal, store, enqueue. A submission a soft
+//! spam signal flags is sealed and held in quarantine instead (capped per
+//! hour, never enqueued) and answered with the same receipt shape.
 
 use leadform_shared::envelope::MAX_ENVELOPE_BYTES;
 use leadform_shared::SubmissionEnvelope;
 use wasm_bindgen::JsValue;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response, Result};
 
-use crate::antispam;
+use crate::antispam::{self, Signal};
 use crate::delivery::DeliveryJob;
 use crate::error::EdgeError;
 use crate::record::{self, Receipt, RequestEvidence};
@@ -83,16 +85,46 @@ async fn accept(
     {
         return Ok(receipt);
     }
+    if let Some(receipt) =
+        store::quarantined_by_submission(&db, &spec.id, &envelope.submission_id).await?
+    {
+        return Ok(receipt);
+    }
 
-    // 3. Anti-spam.
-    antispam::check_human_signals(spec, &envelope)?;
+    // 3. Anti-spam: soft signals quarantine (or refuse, or are ignored, as
+    // the form's [anti_spam.quarantine] says); a failed Turnstile verdict and
+    // the per-form rate always refuse.
+    let mut fired = antispam::human_signals(spec, &envelope);
+    fired.extend(antispam::content_signals(spec, &clean));
+    antispam::decide(spec, &fired).map_err(|signal| signal.refusal(spec, 0))?;
     let ip = header(req, "CF-Connecting-IP");
     if let Some(token) = antispam::turnstile_token_needed(spec, &envelope)? {
-        verify_turnstile(env, token, ip.as_deref(), &envelope.submission_id).await?;
+        match verify_turnstile(env, token, ip.as_deref(), &envelope.submission_id).await {
+            Err(EdgeError::TurnstileUnavailable) => fired.push(Signal::TurnstileUnavailable),
+            verdict => verdict?,
+        }
     }
     let (ip_key, form_key) = antispam::rate_keys(&spec.id, ip.as_deref());
-    rate_limiter::check(env, &ip_key, spec.anti_spam.per_ip_per_minute).await?;
-    rate_limiter::check(env, &form_key, spec.anti_spam.per_form_per_minute).await?;
+    let mut retry_after_s = 0;
+    match rate_limiter::check(env, &ip_key, spec.anti_spam.per_ip_per_minute).await {
+        Err(EdgeError::RateLimited { retry_after_s: s }) => {
+            fired.push(Signal::RateLimited);
+            retry_after_s = s;
+        }
+        checked => checked?,
+    }
+    let signals =
+        antispam::decide(spec, &fired).map_err(|signal| signal.refusal(spec, retry_after_s))?;
+    if signals.is_empty() {
+        rate_limiter::check(env, &form_key, spec.anti_spam.per_form_per_minute).await?;
+    } else {
+        // Held submissions have their own hourly caps: a flood never fills D1.
+        let rules = &spec.anti_spam.quarantine;
+        let (ip_cap, form_cap) = antispam::quarantine_keys(&spec.id, ip.as_deref());
+        let hour = antispam::QUARANTINE_WINDOW_MS;
+        rate_limiter::check_window(env, &ip_cap, rules.per_ip_per_hour, hour).await?;
+        rate_limiter::check_window(env, &form_cap, rules.per_form_per_hour, hour).await?;
+    }
 
     // 4. Dedup by contact within the window.
     let received_at_ms = now_ms();
@@ -167,6 +199,20 @@ async fn accept(
         received_at: lead.evidence.received_at.clone(),
         duplicate: false,
     };
+
+    // Quarantined: held sealed, with its signals; not delivered, not enqueued.
+    if !signals.is_empty() {
+        let signals_json = serde_json::to_string(&signals)
+            .map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
+        let expires_at_ms = antispam::quarantine_expires_at_ms(spec, received_at_ms);
+        if let Some(earlier) =
+            store::insert_quarantined(&db, &lead, &sealed_lead, &signals_json, expires_at_ms)
+                .await?
+        {
+            return Ok(earlier);
+        }
+        return Ok(receipt);
+    }
 
     // 7. Store (one D1 batch: the lead, its certificates, its pending deliveries).
     let destinations = spec
