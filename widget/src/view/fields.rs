@@ -83,6 +83,16 @@ fn label_text(field: &'static FieldSpec) -> impl IntoView {
     }
 }
 
+/// The `<label>` of a single control (`for` its `dom_id`), then its help.
+fn label_and_help(field: &'static FieldSpec, aria: Aria, dom_id: String) -> impl IntoView {
+    view! {
+        <label class="lf-label" for=dom_id>
+            {label_text(field)}
+        </label>
+        {help(field, aria)}
+    }
+}
+
 /// The field's help text, named by its `aria-describedby`.
 fn help(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     field
@@ -155,10 +165,7 @@ fn TextInput(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     )
     .then_some("false");
     view! {
-        <label class="lf-label" for=dom_id.clone()>
-            {label_text(field)}
-        </label>
-        {help(field, aria)}
+        {label_and_help(field, aria, dom_id.clone())}
         <input
             class="lf-input"
             id=dom_id
@@ -207,10 +214,7 @@ fn TextArea(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     let id: &'static str = &field.id;
     let dom_id = ctx.dom_id(id);
     view! {
-        <label class="lf-label" for=dom_id.clone()>
-            {label_text(field)}
-        </label>
-        {help(field, aria)}
+        {label_and_help(field, aria, dom_id.clone())}
         <textarea
             class="lf-input"
             id=dom_id
@@ -235,10 +239,7 @@ fn SelectField(field: &'static FieldSpec, aria: Aria) -> impl IntoView {
     let id: &'static str = &field.id;
     let dom_id = ctx.dom_id(id);
     view! {
-        <label class="lf-label" for=dom_id.clone()>
-            {label_text(field)}
-        </label>
-        {help(field, aria)}
+        {label_and_help(field, aria, dom_id.clone())}
         <select
             class="lf-input"
             id=dom_id
