@@ -16,9 +16,18 @@
 //!
 //! A repeat lead's `previous_lead_id` goes to either CRM only when the
 //! `field_map` maps it ([`PREVIOUS_LEAD_KEY`]) to a property of the owner's.
+//!
+//! HubSpot's `legalConsentOptions` is built per consent block
+//! ([`legal_consent_options`]): the destination's `processing_consent`
+//! block is `consentToProcess` with its own text, each other block one
+//! `communications` entry for its subscription type with its own text and
+//! answer (ticked or not), and a legitimate-interest block the
+//! `legitimateInterest` object. The spec check guarantees every block is
+//! mapped (`spec.hubspot_*`).
 
 use leadform_shared::phone::extension_key;
-use leadform_shared::{FieldMap, FieldValue, FormSpec};
+use leadform_shared::spec::HubspotLegalBasis;
+use leadform_shared::{FieldMap, FieldValue, FormSpec, LegalBasis};
 use serde_json::{json, Value};
 
 use crate::export::phone_parts;
@@ -26,6 +35,10 @@ use crate::record::{LeadRecord, PREVIOUS_LEAD_KEY};
 
 /// HubSpot's submit endpoint, without `/{portalId}/{formGuid}`.
 pub const HUBSPOT_BASE: &str = "https://api.hsforms.com/submissions/v3/integration/submit";
+/// HubSpot's authenticated submit endpoint (private-app token), without
+/// `/{portalId}/{formGuid}`: higher rate limits than [`HUBSPOT_BASE`].
+pub const HUBSPOT_SECURE_BASE: &str =
+    "https://api.hsforms.com/submissions/v3/integration/secure/submit";
 /// Salesforce's Web-to-Lead endpoint.
 pub const SALESFORCE_ENDPOINT: &str =
     "https://webto.salesforce.com/servlet/servlet.WebToLead?encoding=UTF-8";
@@ -43,14 +56,90 @@ fn mapped<'a>(field_map: &'a FieldMap<String>, id: &'a str) -> &'a str {
     field_map.get(id).map(String::as_str).unwrap_or(id)
 }
 
-/// `{base}/{portal_id}/{form_guid}`; `base` defaults to [`HUBSPOT_BASE`].
-pub fn hubspot_url(endpoint: Option<&str>, portal_id: &str, form_guid: &str) -> String {
-    let base = endpoint.unwrap_or(HUBSPOT_BASE).trim_end_matches('/');
+/// `{base}/{portal_id}/{form_guid}`; `base` defaults to [`HUBSPOT_SECURE_BASE`]
+/// with a token (`secure`), else [`HUBSPOT_BASE`].
+pub fn hubspot_url(
+    endpoint: Option<&str>,
+    secure: bool,
+    portal_id: &str,
+    form_guid: &str,
+) -> String {
+    let default = if secure {
+        HUBSPOT_SECURE_BASE
+    } else {
+        HUBSPOT_BASE
+    };
+    let base = endpoint.unwrap_or(default).trim_end_matches('/');
     format!("{base}/{portal_id}/{form_guid}")
 }
 
+/// How a HubSpot destination maps the form's consent blocks.
+#[derive(Debug, Clone, Copy)]
+pub struct HubspotConsent<'a> {
+    /// The block whose answer is `consentToProcess`.
+    pub processing: Option<&'a str>,
+    /// Block id → subscription type id.
+    pub subscription_types: &'a FieldMap<u64>,
+    pub legitimate_interest_basis: HubspotLegalBasis,
+}
+
+/// HubSpot's `legalConsentOptions` for `lead`, or `None` when the lead has
+/// no consent to report: no consent answers, or the processing block was
+/// not answered (not shown to the visitor), so nothing can be claimed.
+pub fn legal_consent_options(
+    spec: &FormSpec,
+    lead: &LeadRecord,
+    consent: &HubspotConsent<'_>,
+) -> Option<Value> {
+    // Answers with the server's copy of each block, in form order.
+    let answers: Vec<_> = lead
+        .consents
+        .iter()
+        .filter_map(|c| spec.consent(&c.consent_id).map(|block| (block, c.checked)))
+        .collect();
+    if let Some((block, checked)) = answers
+        .iter()
+        .find(|(block, _)| block.legal_basis == LegalBasis::LegitimateInterest)
+    {
+        let subscription = consent.subscription_types.get(&block.id)?;
+        return Some(json!({
+            "legitimateInterest": {
+                "value": checked,
+                "subscriptionTypeId": subscription,
+                "legalBasis": consent.legitimate_interest_basis.as_hubspot(),
+                "text": block.text,
+            }
+        }));
+    }
+    let processing = consent.processing?;
+    let (processing_block, consent_to_process) =
+        answers.iter().find(|(block, _)| block.id == processing)?;
+    let communications: Vec<Value> = answers
+        .iter()
+        .filter_map(|(block, checked)| {
+            consent
+                .subscription_types
+                .get(&block.id)
+                .map(|id| json!({ "value": checked, "subscriptionTypeId": id, "text": block.text }))
+        })
+        .collect();
+    let mut object = json!({
+        "consentToProcess": consent_to_process,
+        "text": processing_block.text,
+    });
+    if !communications.is_empty() {
+        object["communications"] = Value::Array(communications);
+    }
+    Some(json!({ "consent": object }))
+}
+
 /// The HubSpot Forms API v3 submission body.
-pub fn hubspot_payload(spec: &FormSpec, lead: &LeadRecord, field_map: &FieldMap<String>) -> Value {
+pub fn hubspot_payload(
+    spec: &FormSpec,
+    lead: &LeadRecord,
+    field_map: &FieldMap<String>,
+    consent: &HubspotConsent<'_>,
+) -> Value {
     let field =
         |name: &str, value: String| json!({ "objectTypeId": "0-1", "name": name, "value": value });
     let mut fields = Vec::with_capacity(lead.values.len());
@@ -86,21 +175,8 @@ pub fn hubspot_payload(spec: &FormSpec, lead: &LeadRecord, field_map: &FieldMap<
         "fields": fields,
         "context": Value::Object(context),
     });
-    if !lead.consents.is_empty() {
-        // The exact disclosures the visitor saw (server copy), in form order.
-        let text = lead
-            .consents
-            .iter()
-            .filter_map(|c| spec.consent(&c.consent_id).map(|block| block.text.as_str()))
-            .collect::<Vec<_>>()
-            .join("\n\n");
-        let consent_to_process = lead.consents.iter().all(|c| c.checked);
-        payload["legalConsentOptions"] = json!({
-            "consent": {
-                "consentToProcess": consent_to_process,
-                "text": text,
-            }
-        });
+    if let Some(options) = legal_consent_options(spec, lead, consent) {
+        payload["legalConsentOptions"] = options;
     }
     payload
 }
@@ -159,12 +235,180 @@ mod tests {
     use super::*;
     use crate::export::tests::phone_lead;
     use crate::record::tests::sample_lead;
+    use leadform_shared::spec::Destination;
+
+    /// The sample spec's one block (`gdpr`) as the processing consent.
+    fn gdpr() -> HubspotConsent<'static> {
+        HubspotConsent {
+            processing: Some("gdpr"),
+            subscription_types: Box::leak(Box::new(FieldMap::new())),
+            legitimate_interest_basis: HubspotLegalBasis::Lead,
+        }
+    }
+
+    const PROCESSING: &str = "I agree that Acme stores and processes my data to answer my request.";
+    const EMAIL_TEXT: &str = "Email me Acme's product news.";
+    const CALLS_TEXT: &str = "Acme may call me about offers.";
+
+    /// A spec with a processing block and two marketing blocks (email 101,
+    /// calls 202), or one legitimate-interest block (303).
+    fn consent_spec(interest: bool) -> FormSpec {
+        let consents = if interest {
+            format!(
+                r#"
+[[consents]]
+id = "news"
+text = "{EMAIL_TEXT}"
+version = "v1"
+channels = ["email"]
+legal_basis = "legitimate_interest"
+covers = ["email"]
+[[destinations]]
+type = "hubspot"
+portal_id = "1"
+form_guid = "g"
+subscription_types = {{ news = 303 }}
+legitimate_interest_basis = "customer"
+"#
+            )
+        } else {
+            format!(
+                r#"
+[[consents]]
+id = "process"
+text = "{PROCESSING}"
+version = "v1"
+channels = ["email"]
+legal_basis = "contract"
+covers = ["email"]
+[[consents]]
+id = "news"
+text = "{EMAIL_TEXT}"
+version = "v1"
+channels = ["email"]
+legal_basis = "consent"
+covers = ["email"]
+[[consents]]
+id = "calls"
+text = "{CALLS_TEXT}"
+version = "v2"
+channels = ["phone_call"]
+legal_basis = "express_written_consent"
+covers = ["phone"]
+[[destinations]]
+type = "hubspot"
+portal_id = "1"
+form_guid = "g"
+processing_consent = "process"
+subscription_types = {{ news = 101, calls = 202 }}
+"#
+            )
+        };
+        FormSpec::parse_toml(&format!(
+            r#"
+id = "consents"
+[[fields]]
+id = "email"
+kind = "email"
+label = "Email"
+required = true
+[[fields]]
+id = "phone"
+kind = "phone"
+label = "Phone"
+{consents}"#
+        ))
+        .expect("consent spec")
+    }
+
+    /// The lead answering `answers` (block id, ticked), in that order.
+    fn answering(spec: &FormSpec, answers: &[(&str, bool)]) -> Value {
+        let (_, mut lead, _) = sample_lead();
+        let template = lead.consents[0].clone();
+        lead.consents = answers
+            .iter()
+            .map(|(id, checked)| crate::record::CertifiedConsent {
+                consent_id: (*id).to_owned(),
+                checked: *checked,
+                ..template.clone()
+            })
+            .collect();
+        let Destination::Hubspot {
+            processing_consent,
+            subscription_types,
+            legitimate_interest_basis,
+            ..
+        } = &spec.destinations[0]
+        else {
+            panic!("a HubSpot destination");
+        };
+        let consent = HubspotConsent {
+            processing: processing_consent.as_deref(),
+            subscription_types,
+            legitimate_interest_basis: *legitimate_interest_basis,
+        };
+        hubspot_payload(spec, &lead, &FieldMap::new(), &consent)["legalConsentOptions"].clone()
+    }
+
+    #[test]
+    fn each_consent_combination_gives_hubspots_documented_legal_consent_options() {
+        let spec = consent_spec(false);
+        let communications = |news: bool, calls: bool| {
+            json!([
+                { "value": news, "subscriptionTypeId": 101, "text": EMAIL_TEXT },
+                { "value": calls, "subscriptionTypeId": 202, "text": CALLS_TEXT },
+            ])
+        };
+        let mut cases = Vec::new();
+        for process in [true, false] {
+            for news in [true, false] {
+                for calls in [true, false] {
+                    cases.push((
+                        vec![("process", process), ("news", news), ("calls", calls)],
+                        json!({ "consent": {
+                            "consentToProcess": process,
+                            "text": PROCESSING,
+                            "communications": communications(news, calls),
+                        }}),
+                    ));
+                }
+            }
+        }
+        // Only the processing block answered: no communications list.
+        cases.push((
+            vec![("process", true)],
+            json!({ "consent": { "consentToProcess": true, "text": PROCESSING } }),
+        ));
+        // The processing block not answered: nothing can be claimed.
+        cases.push((vec![("news", true)], Value::Null));
+        cases.push((vec![], Value::Null));
+        let interest = consent_spec(true);
+        for checked in [true, false] {
+            cases.push((
+                vec![("news", checked)],
+                json!({ "legitimateInterest": {
+                    "value": checked,
+                    "subscriptionTypeId": 303,
+                    "legalBasis": "CUSTOMER",
+                    "text": EMAIL_TEXT,
+                }}),
+            ));
+        }
+        for (answers, expected) in cases {
+            let spec = if expected.get("legitimateInterest").is_some() {
+                &interest
+            } else {
+                &spec
+            };
+            assert_eq!(answering(spec, &answers), expected, "{answers:?}");
+        }
+    }
 
     #[test]
     fn hubspot_shape() {
         let (spec, lead, _) = sample_lead();
         let map = FieldMap::from([("first_name".to_owned(), "firstname".to_owned())]);
-        let payload = hubspot_payload(&spec, &lead, &map);
+        let payload = hubspot_payload(&spec, &lead, &map, &gdpr());
         assert_eq!(payload["submittedAt"], "1700000000123");
         assert_eq!(
             payload["fields"][0],
@@ -176,7 +420,7 @@ mod tests {
         assert_eq!(payload["context"].get("hutk"), None, "no cookie, no hutk");
         let mut tracked = lead.clone();
         tracked.attribution.current.hubspot_utk = Some("6a3f0c2b9d8e7f10".to_owned());
-        let payload_with_hutk = hubspot_payload(&spec, &tracked, &map);
+        let payload_with_hutk = hubspot_payload(&spec, &tracked, &map, &gdpr());
         assert_eq!(payload_with_hutk["context"]["hutk"], "6a3f0c2b9d8e7f10");
         assert_eq!(
             payload["legalConsentOptions"]["consent"]["consentToProcess"],
@@ -187,12 +431,16 @@ mod tests {
             "Send me the newsletter."
         );
         assert_eq!(
-            hubspot_url(None, "123", "abc"),
+            hubspot_url(None, false, "123", "abc"),
             format!("{HUBSPOT_BASE}/123/abc")
         );
         assert_eq!(
-            hubspot_url(Some("http://127.0.0.1:1/hs/"), "123", "abc"),
+            hubspot_url(Some("http://127.0.0.1:1/hs/"), true, "123", "abc"),
             "http://127.0.0.1:1/hs/123/abc"
+        );
+        assert_eq!(
+            hubspot_url(None, true, "123", "abc"),
+            "https://api.hsforms.com/submissions/v3/integration/secure/submit/123/abc"
         );
     }
 
@@ -236,7 +484,7 @@ mod tests {
         // Unmapped extension: HubSpot gets the E.164 number only.
         let plain = FieldMap::from([("phone".to_owned(), "phone".to_owned())]);
         assert_eq!(
-            name_value(&hubspot_payload(&spec, &lead, &plain)),
+            name_value(&hubspot_payload(&spec, &lead, &plain, &gdpr())),
             pairs(&[
                 ("email", "Ann@Example.com"),
                 ("mobile", "+447700900123"),
@@ -252,7 +500,7 @@ mod tests {
             ("phone_extension".to_owned(), "phone_ext".to_owned()),
         ]);
         assert_eq!(
-            name_value(&hubspot_payload(&spec, &lead, &mapped)),
+            name_value(&hubspot_payload(&spec, &lead, &mapped, &gdpr())),
             pairs(&[
                 ("email", "Ann@Example.com"),
                 ("mobilephone", "+447700900123"),
@@ -294,7 +542,7 @@ mod tests {
         // Unmapped: neither CRM hears of it.
         let unmapped = FieldMap::new();
         assert_eq!(
-            names(&hubspot_payload(&spec, &lead, &unmapped)),
+            names(&hubspot_payload(&spec, &lead, &unmapped, &gdpr())),
             ["email", "first_name"]
         );
         assert!(!salesforce_fields(&spec, "00D", &lead, &unmapped)
@@ -302,7 +550,7 @@ mod tests {
             .any(|(_, v)| v == "lead_0"));
         // Mapped: under the owner's property name.
         let map = FieldMap::from([(PREVIOUS_LEAD_KEY.to_owned(), "leadform_previous".to_owned())]);
-        let payload = hubspot_payload(&spec, &lead, &map);
+        let payload = hubspot_payload(&spec, &lead, &map, &gdpr());
         assert_eq!(
             payload["fields"][2],
             json!({"objectTypeId": "0-1", "name": "leadform_previous", "value": "lead_0"})
@@ -315,7 +563,7 @@ mod tests {
         // A first lead sends nothing even when mapped.
         lead.previous_lead_id = None;
         assert_eq!(
-            names(&hubspot_payload(&spec, &lead, &map)),
+            names(&hubspot_payload(&spec, &lead, &map, &gdpr())),
             ["email", "first_name"]
         );
     }

@@ -133,14 +133,35 @@ pub fn build_request(
             form_guid,
             endpoint,
             field_map,
-        } => OutboundRequest {
-            url: crm::hubspot_url(endpoint.as_deref(), portal_id, form_guid),
-            headers: vec![
+            token_secret,
+            processing_consent,
+            subscription_types,
+            legitimate_interest_basis,
+        } => {
+            let mut headers = vec![
                 ("content-type".into(), "application/json".into()),
                 ("idempotency-key".into(), lead.lead_id.clone()),
-            ],
-            body: crm::hubspot_payload(spec, lead, field_map).to_string(),
-        },
+            ];
+            if let Some(name) = token_secret {
+                let token = secret(name).ok_or_else(|| BuildError::SecretMissing(name.clone()))?;
+                headers.push(("authorization".into(), format!("Bearer {}", token.trim())));
+            }
+            let consent = crm::HubspotConsent {
+                processing: processing_consent.as_deref(),
+                subscription_types,
+                legitimate_interest_basis: *legitimate_interest_basis,
+            };
+            OutboundRequest {
+                url: crm::hubspot_url(
+                    endpoint.as_deref(),
+                    token_secret.is_some(),
+                    portal_id,
+                    form_guid,
+                ),
+                headers,
+                body: crm::hubspot_payload(spec, lead, field_map, &consent).to_string(),
+            }
+        }
         Destination::Salesforce {
             org_id,
             endpoint,

@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::consent::ConsentBlock;
+use crate::consent::{ConsentBlock, LegalBasis};
 use crate::fieldmap::FieldMap;
 use crate::Country;
 
@@ -358,7 +358,8 @@ impl Default for SuccessAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AntiSpam {
-    /// Submissions faster than this (ms from first render to submit) are refused.
+    /// Submissions faster than this (ms from first render to submit) fire the
+    /// `too_fast` signal (quarantined unless `[anti_spam.quarantine]` says otherwise).
     #[serde(default = "default_min_fill_ms")]
     pub min_fill_ms: u32,
     /// Cloudflare Turnstile site key; when set, the widget renders Turnstile and
@@ -379,8 +380,10 @@ pub struct AntiSpam {
     /// `[anti_spam.quarantine]`: which soft signals quarantine a submission
     /// (stored for the owner's review, not delivered) instead of refusing it.
     /// Server-side only: [`FormSpec::public`] resets it, so the rules never
-    /// reach a browser.
+    /// reach a browser, and without the `destinations` feature (the widget)
+    /// the key is not read at all.
     #[serde(default, skip_serializing_if = "QuarantineRules::is_default")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
     pub quarantine: QuarantineRules,
 }
 
@@ -532,6 +535,23 @@ pub enum Destination {
         /// Leadform field id → HubSpot property name; unmapped fields keep their id.
         #[serde(default, skip_serializing_if = "FieldMap::is_empty")]
         field_map: FieldMap<String>,
+        /// Name of the Worker secret holding a private-app access token: when
+        /// set, the authenticated `secure/submit` endpoint is used with it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_secret: Option<String>,
+        /// The consent block whose answer is HubSpot's `consentToProcess`
+        /// (its text the consent's `text`). Needed when the form has any
+        /// consent block not based on legitimate interest.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        processing_consent: Option<String>,
+        /// Consent block id → HubSpot subscription type id: each other
+        /// consent block is one `communications` entry (or the
+        /// `legitimateInterest`) for its subscription type.
+        #[serde(default, skip_serializing_if = "FieldMap::is_empty")]
+        subscription_types: FieldMap<u64>,
+        /// HubSpot's `legalBasis` for a legitimate-interest block.
+        #[serde(default, skip_serializing_if = "HubspotLegalBasis::is_lead")]
+        legitimate_interest_basis: HubspotLegalBasis,
     },
     /// Salesforce Web-to-Lead (form-encoded POST).
     Salesforce {
@@ -542,6 +562,30 @@ pub enum Destination {
         #[serde(default, skip_serializing_if = "FieldMap::is_empty")]
         field_map: FieldMap<String>,
     },
+}
+
+/// HubSpot's `legalBasis` for legitimate interest: an existing customer or a
+/// prospective one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HubspotLegalBasis {
+    #[default]
+    Lead,
+    Customer,
+}
+
+impl HubspotLegalBasis {
+    /// The value HubSpot expects (`LEAD`, `CUSTOMER`).
+    pub const fn as_hubspot(self) -> &'static str {
+        match self {
+            HubspotLegalBasis::Lead => "LEAD",
+            HubspotLegalBasis::Customer => "CUSTOMER",
+        }
+    }
+
+    fn is_lead(&self) -> bool {
+        *self == HubspotLegalBasis::Lead
+    }
 }
 
 impl Destination {
@@ -660,6 +704,18 @@ pub enum SpecError {
     QuarantineCapZero(&'static str),
     /// `retention_days` is 0 or above [`MAX_QUARANTINE_RETENTION_DAYS`].
     QuarantineRetentionOutOfRange(u32),
+    /// A HubSpot destination's `processing_consent` or `subscription_types`
+    /// names a consent block the form does not have.
+    HubspotUnknownConsent(String),
+    /// A HubSpot destination has no subscription type id for a consent
+    /// block that is neither its processing consent nor absent.
+    HubspotSubscriptionTypeMissing(String),
+    /// The form has consent blocks (other than legitimate interest) but the
+    /// HubSpot destination names no `processing_consent`.
+    HubspotProcessingConsentMissing,
+    /// HubSpot takes either consent (with communications) or one
+    /// legitimate interest per submission, not both or two.
+    HubspotConsentMixed(String),
 }
 
 impl SpecError {
@@ -716,6 +772,12 @@ impl SpecError {
             SpecError::QuarantineSignalTwice(_) => "spec.quarantine_signal_twice",
             SpecError::QuarantineCapZero(_) => "spec.quarantine_cap_zero",
             SpecError::QuarantineRetentionOutOfRange(_) => "spec.quarantine_retention_out_of_range",
+            SpecError::HubspotUnknownConsent(_) => "spec.hubspot_unknown_consent",
+            SpecError::HubspotSubscriptionTypeMissing(_) => {
+                "spec.hubspot_subscription_type_missing"
+            }
+            SpecError::HubspotProcessingConsentMissing => "spec.hubspot_processing_consent_missing",
+            SpecError::HubspotConsentMixed(_) => "spec.hubspot_consent_mixed",
         }
     }
 }
@@ -864,6 +926,22 @@ impl fmt::Display for SpecError {
             SpecError::QuarantineRetentionOutOfRange(days) => write!(
                 f,
                 "anti_spam.quarantine.retention_days is {days}; it must be 1 to {MAX_QUARANTINE_RETENTION_DAYS}"
+            ),
+            SpecError::HubspotUnknownConsent(id) => write!(
+                f,
+                "the HubSpot destination names consent `{id}`, which is not a consent block of this form"
+            ),
+            SpecError::HubspotSubscriptionTypeMissing(id) => write!(
+                f,
+                "the HubSpot destination has no subscription type id for consent `{id}`: add it to `subscription_types` (HubSpot: Settings > Marketing > Email > Subscription types)"
+            ),
+            SpecError::HubspotProcessingConsentMissing => write!(
+                f,
+                "the HubSpot destination needs `processing_consent`: the consent block whose answer is HubSpot's consent to process"
+            ),
+            SpecError::HubspotConsentMixed(id) => write!(
+                f,
+                "consent `{id}`: HubSpot takes either consent blocks or one legitimate-interest block per form, not both or two"
             ),
         }
     }
@@ -1023,6 +1101,7 @@ impl FormSpec {
             }
         }
         for destination in &self.destinations {
+            self.check_hubspot_consent(destination, &mut errors);
             let url = match destination {
                 Destination::Webhook { url, .. } => Some(url),
                 Destination::Hubspot { endpoint, .. }
@@ -1045,6 +1124,47 @@ impl FormSpec {
             Ok(())
         } else {
             Err(SpecErrors(errors))
+        }
+    }
+
+    /// A HubSpot destination maps every consent block: the processing one
+    /// to `consentToProcess`, each other to a subscription type; a
+    /// legitimate-interest block alone, with its subscription type.
+    fn check_hubspot_consent(&self, destination: &Destination, errors: &mut Vec<SpecError>) {
+        let Destination::Hubspot {
+            processing_consent,
+            subscription_types,
+            ..
+        } = destination
+        else {
+            return;
+        };
+        let named = processing_consent.iter().chain(subscription_types.keys());
+        for id in named {
+            if self.consent(id).is_none() {
+                errors.push(SpecError::HubspotUnknownConsent(id.clone()));
+            }
+        }
+        let interest = |c: &&ConsentBlock| c.legal_basis == LegalBasis::LegitimateInterest;
+        let interests: Vec<&ConsentBlock> = self.consents.iter().filter(interest).collect();
+        let consents: Vec<&ConsentBlock> = self.consents.iter().filter(|c| !interest(c)).collect();
+        if let Some(extra) = interests
+            .get(1)
+            .or(interests.first().filter(|_| !consents.is_empty()))
+        {
+            errors.push(SpecError::HubspotConsentMixed(extra.id.clone()));
+        }
+        if !consents.is_empty() && processing_consent.is_none() {
+            errors.push(SpecError::HubspotProcessingConsentMissing);
+        }
+        for block in &self.consents {
+            let processing = processing_consent.as_deref() == Some(block.id.as_str());
+            if processing && interest(&block) {
+                errors.push(SpecError::HubspotConsentMixed(block.id.clone()));
+            }
+            if !processing && !subscription_types.contains_key(&block.id) {
+                errors.push(SpecError::HubspotSubscriptionTypeMissing(block.id.clone()));
+            }
         }
     }
 

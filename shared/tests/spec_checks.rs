@@ -303,7 +303,79 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         "[[fields]]\nid = \"x\"\nkind = \"date\"\nlabel = \"X\"",
         &["spec.syntax"],
     ),
+    (
+        "hubspot: no processing consent named",
+        concat!(
+            "[[consents]]\nid = \"ok\"\ntext = \"T\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"\ncovers = [\"email\"]\n",
+            "[[destinations]]\ntype = \"hubspot\"\nportal_id = \"1\"\nform_guid = \"g\"",
+        ),
+        &["spec.hubspot_processing_consent_missing", "spec.hubspot_subscription_type_missing"],
+    ),
+    (
+        "hubspot: a marketing consent without its subscription type id",
+        concat!(
+            "[[consents]]\nid = \"ok\"\ntext = \"T\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"\ncovers = [\"email\"]\n",
+            "[[consents]]\nid = \"news\"\ntext = \"N\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"\ncovers = [\"email\"]\n",
+            "[[destinations]]\ntype = \"hubspot\"\nportal_id = \"1\"\nform_guid = \"g\"\nprocessing_consent = \"ok\"",
+        ),
+        &["spec.hubspot_subscription_type_missing"],
+    ),
+    (
+        "hubspot: consent ids that are not blocks",
+        concat!(
+            "[[consents]]\nid = \"ok\"\ntext = \"T\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"\ncovers = [\"email\"]\n",
+            "[[destinations]]\ntype = \"hubspot\"\nportal_id = \"1\"\nform_guid = \"g\"\nprocessing_consent = \"ok\"\nsubscription_types = { nope = 7 }",
+        ),
+        &["spec.hubspot_unknown_consent"],
+    ),
+    (
+        "hubspot: legitimate interest beside consent",
+        concat!(
+            "[[consents]]\nid = \"ok\"\ntext = \"T\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"consent\"\ncovers = [\"email\"]\n",
+            "[[consents]]\nid = \"li\"\ntext = \"L\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"legitimate_interest\"\ncovers = [\"email\"]\n",
+            "[[destinations]]\ntype = \"hubspot\"\nportal_id = \"1\"\nform_guid = \"g\"\nprocessing_consent = \"ok\"\nsubscription_types = { li = 7 }",
+        ),
+        &["spec.hubspot_consent_mixed"],
+    ),
+    (
+        "hubspot: an unknown legitimate-interest basis is a syntax error",
+        "[[destinations]]\ntype = \"hubspot\"\nportal_id = \"1\"\nform_guid = \"g\"\nlegitimate_interest_basis = \"prospect\"",
+        &["spec.syntax"],
+    ),
 ];
+
+#[test]
+fn hubspot_destinations_mapping_every_consent_block_pass() {
+    let block = |id: &str, basis: &str| {
+        format!("[[consents]]\nid = \"{id}\"\ntext = \"T {id}\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"{basis}\"\ncovers = [\"email\"]\n")
+    };
+    let hubspot = "[[destinations]]\ntype = \"hubspot\"\nportal_id = \"1\"\nform_guid = \"g\"\n";
+    let cases = [
+        // No consent blocks: nothing to map.
+        String::new(),
+        format!("{}{hubspot}processing_consent = \"ok\"", block("ok", "contract")),
+        format!(
+            "{}{}{hubspot}processing_consent = \"ok\"\nsubscription_types = {{ news = 9 }}\ntoken_secret = \"HUBSPOT_TOKEN\"",
+            block("ok", "consent"),
+            block("news", "consent")
+        ),
+        format!(
+            "{}{hubspot}subscription_types = {{ li = 9 }}\nlegitimate_interest_basis = \"customer\"",
+            block("li", "legitimate_interest")
+        ),
+    ];
+    for addition in cases {
+        let addition = if addition.is_empty() {
+            hubspot.to_owned()
+        } else {
+            addition
+        };
+        let source = format!("{BASE}\n{addition}");
+        if let Err(errors) = FormSpec::parse_toml(&source) {
+            panic!("{addition}\nrefused: {errors}");
+        }
+    }
+}
 
 #[test]
 fn broken_specs_report_precise_errors() {

@@ -5,7 +5,8 @@
 //! (`1x0000000000000000000000000000000AA` always passes,
 //! `2x0000000000000000000000000000000AA` always fails). A test can also
 //! script the next answers of a path ([`Destination::script`]): a status,
-//! headers and body each, as a CRM's documented error shapes.
+//! headers and body each, as a CRM's documented error shapes. While the mode
+//! is `Ok`, HubSpot's paths are answered by its stand-in ([`crate::crm`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{Read, Write};
@@ -234,6 +235,12 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
             extra_headers.push_str(&format!("{name}: {value}\r\n"));
         }
         (canned.status, canned.body)
+    } else if path.starts_with(crate::crm::HUBSPOT_PREFIX) && mode == Mode::Ok {
+        crate::crm::hubspot(
+            &path,
+            headers.get("authorization").map(String::as_str),
+            &body,
+        )
     } else {
         match mode {
             Mode::Ok => (200, "{\"ok\":true}".to_owned()),

@@ -4,6 +4,7 @@
 //! depend on this crate.
 
 pub mod browser;
+pub mod crm;
 pub mod destination;
 pub mod envelope;
 pub mod http;

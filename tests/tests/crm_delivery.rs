@@ -2,14 +2,18 @@
 //! documented answers, through real workerd (local D1 and Queues): a
 //! permanent refusal (4xx) is tried once and shown, redacted, in the lead's
 //! delivery log and the form's health; a 429 is retried after the
-//! `Retry-After` the destination asked for.
+//! `Retry-After` the destination asked for; HubSpot gets each consent block
+//! in its own `legalConsentOptions` entry, on the token-checked secure
+//! endpoint when the form names a token, and its schema-checking stand-in
+//! accepts every body.
 
 use std::time::Duration;
 
-use leadform_tests::destination::{Canned, Destination};
-use leadform_tests::envelope::{email_envelope, test_form};
+use leadform_tests::crm::HUBSPOT_TOKEN;
+use leadform_tests::destination::{Canned, Destination, Received};
+use leadform_tests::envelope::{email_envelope, envelope, test_form};
 use leadform_tests::wrangler::{exclusive, Worker, WorkerOptions, ALLOWED_ORIGIN};
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 const EMAIL: &str = "refused.visitor@example.com";
 
@@ -25,6 +29,179 @@ fn attempts<'a>(lead: &'a Value, key: &str) -> Vec<&'a Value> {
         .as_array()
         .map(|a| a.iter().filter(|a| a["destination"] == key).collect())
         .unwrap_or_default()
+}
+
+fn submit(worker: &Worker, body: &Value) -> String {
+    let response = worker.request(
+        "POST",
+        "/v1/submit",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", ALLOWED_ORIGIN),
+            ("CF-Connecting-IP", "203.0.113.92"),
+        ],
+        &body.to_string(),
+    );
+    assert_eq!(response.status, 202, "{}", response.body);
+    response.json()["lead_id"]
+        .as_str()
+        .expect("lead id")
+        .to_owned()
+}
+
+const PROCESS: &str =
+    "I agree that Acme stores and processes my personal data to answer my request.";
+const NEWS: &str = "Send me Acme's product news by email.";
+const CALLS: &str = "Acme may call me about offers at the number above.";
+
+#[test]
+fn hubspot_gets_each_consent_block_in_its_own_entry_on_the_secure_endpoint() {
+    let _guard = exclusive();
+    let destination = Destination::start();
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        ..Default::default()
+    });
+    let form = test_form("hubspot");
+    // (process, news, calls) ticked or not; the expected communications.
+    let cases = [
+        ((true, false, true), "calls-not-email"),
+        ((true, true, false), "email-not-calls"),
+        ((false, true, true), "marketing-not-processing"),
+        ((false, false, false), "nothing"),
+    ];
+    let mut leads = Vec::new();
+    for ((process, news, calls), name) in cases {
+        let mut fields = Map::new();
+        fields.insert("email".into(), json!(format!("{name}@example.com")));
+        fields.insert("phone".into(), json!("+1 415 555 2671"));
+        let mut body = envelope(&form, &format!("crm-hubspot-{name}"), fields);
+        for (consent, ticked) in body["consents"]
+            .as_array_mut()
+            .expect("consents")
+            .iter_mut()
+            .zip([process, news, calls])
+        {
+            consent["checked"] = json!(ticked);
+        }
+        leads.push((name, submit(&worker, &body), (process, news, calls)));
+    }
+    let received = destination.wait_for(
+        "two HubSpot submissions per lead",
+        Duration::from_secs(60),
+        |r| r.iter().filter(|r| r.answered == Some(200)).count() >= 2 * leads.len(),
+    );
+    let by_email = |secure: bool, name: &str| -> Received {
+        let prefix = if secure {
+            "/submissions/v3/integration/secure/submit/1234567/"
+        } else {
+            "/submissions/v3/integration/submit/1234567/"
+        };
+        received
+            .iter()
+            .find(|r| r.path.starts_with(prefix) && r.body.contains(&format!("{name}@example.com")))
+            .unwrap_or_else(|| panic!("no {prefix} submission for {name}"))
+            .clone()
+    };
+    for (name, lead_id, (process, news, calls)) in &leads {
+        let expected = json!({ "consent": {
+            "consentToProcess": process,
+            "text": PROCESS,
+            "communications": [
+                { "value": news, "subscriptionTypeId": 101, "text": NEWS },
+                { "value": calls, "subscriptionTypeId": 202, "text": CALLS },
+            ],
+        }});
+        for secure in [true, false] {
+            let request = by_email(secure, name);
+            // The stand-in checked the body against the v3 schema: 200.
+            assert_eq!(request.answered, Some(200), "{name}: {}", request.body);
+            let body: Value = serde_json::from_str(&request.body).expect("JSON");
+            assert_eq!(
+                body["legalConsentOptions"], expected,
+                "{name} secure={secure}"
+            );
+            assert!(body["fields"]
+                .as_array()
+                .expect("fields")
+                .iter()
+                .any(|f| f["name"] == "phone" && f["value"] == "+14155552671"));
+            assert_eq!(
+                request.headers.get("authorization").cloned(),
+                secure.then(|| format!("Bearer {HUBSPOT_TOKEN}")),
+                "{name}: the token goes to the secure endpoint only"
+            );
+        }
+        let lead = worker.owner("GET", &format!("/v1/leads/{lead_id}")).json();
+        for key in ["0:hubspot", "1:hubspot"] {
+            assert_eq!(delivery(&lead, key)["status"], "delivered", "{lead}");
+        }
+    }
+}
+
+#[test]
+fn a_hubspot_400_is_permanent_and_its_errors_are_kept() {
+    let _guard = exclusive();
+    let destination = Destination::start();
+    let refusal = r#"{"status":"error","message":"The request is not valid","correlationId":"2b3f8e1a","errors":[{"message":"Error in 'fields.email'. Invalid email address","errorType":"INVALID_EMAIL"}]}"#;
+    destination.script(
+        "/submissions/v3/integration/secure/",
+        vec![Canned::new(400, refusal)],
+    );
+    // The unauthenticated one is rate limited first, then takes it.
+    destination.script(
+        "/submissions/v3/integration/submit/",
+        vec![Canned::new(
+            429,
+            r#"{"status":"error","message":"You have reached your ten_secondly_rolling limit.","errorType":"RATE_LIMIT","correlationId":"c0ffee","policyName":"TEN_SECONDLY_ROLLING"}"#,
+        )
+        .header("Retry-After", "1")],
+    );
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        max_retries: 10,
+        ..Default::default()
+    });
+    let form = test_form("hubspot");
+    let lead_id = submit(
+        &worker,
+        &envelope(
+            &form,
+            "crm-hubspot-400",
+            Map::from_iter([
+                ("email".to_owned(), json!("hs.refused@example.com")),
+                ("phone".to_owned(), json!("+1 415 555 2671")),
+            ]),
+        ),
+    );
+    let lead = worker.wait_owner_json(
+        &format!("/v1/leads/{lead_id}"),
+        "the unauthenticated HubSpot delivery after its 429",
+        Duration::from_secs(120),
+        |lead| {
+            lead["deliveries"].as_array().is_some_and(|d| d.len() == 2)
+                && delivery(lead, "1:hubspot")["status"] == "delivered"
+        },
+    );
+    let secure = delivery(&lead, "0:hubspot");
+    assert_eq!(secure["status"], "rejected", "{lead}");
+    assert_eq!(secure["attempts"], 1.0);
+    assert_eq!(secure["last_http_status"], 400.0);
+    assert_eq!(
+        secure["last_answer"], refusal,
+        "kept whole: no personal data in it"
+    );
+    assert_eq!(
+        destination
+            .received_at("/submissions/v3/integration/secure/")
+            .len(),
+        1,
+        "a 400 is not retried"
+    );
+    let open = attempts(&lead, "1:hubspot");
+    assert_eq!(open.len(), 2, "{lead}");
+    assert_eq!(open[0]["http_status"], 429.0);
+    assert_eq!(open[0]["retry_after_s"], 1.0);
 }
 
 #[test]
