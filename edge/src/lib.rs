@@ -11,8 +11,8 @@
 //!   `cargo test -p leadform-edge`; they must not touch the Workers runtime, the
 //!   clock or the network (callers pass in time, ids and randomness);
 //! - `platform` (wasm32 only): the thin layer that uses `worker` for HTTP, D1,
-//!   Queues, the rate-limiter Durable Object, `fetch` and the static assets
-//!   binding. `worker` is a wasm32-only dependency, so native builds never see it.
+//!   Queues, the cron trigger (the quarantine's TTL purge), the rate-limiter
+//!   Durable Object, `fetch` and the static assets binding. `worker` is a wasm32-only dependency, so native builds never see it.
 
 pub mod antispam;
 pub mod auth;
