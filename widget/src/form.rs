@@ -568,17 +568,23 @@ impl Ctx {
     fn show_issues(&self, issues: &[(String, ErrorCode)], code: Option<ErrorCode>) {
         let mut field_errors = FieldMap::new();
         let mut consent_errors = FieldMap::new();
-        for (id, code) in issues {
+        // An issue of the whole form (`lead.not_contactable`, field "") is
+        // what the status line says, before the envelope's own code.
+        let mut form_issue = None;
+        for (id, issue) in issues {
             // The first issue of an id is the one shown.
             let errors = if self.spec.field(id).is_some() {
                 &mut field_errors
             } else if self.spec.consent(id).is_some() {
                 &mut consent_errors
             } else {
+                if id.is_empty() && form_issue.is_none() {
+                    form_issue = Some(*issue);
+                }
                 continue;
             };
             if !errors.contains_key(id) {
-                errors.insert(id.clone(), *code);
+                errors.insert(id.clone(), *issue);
             }
         }
         let first_field = self
@@ -593,6 +599,7 @@ impl Ctx {
             .consents
             .iter()
             .find(|b| consent_errors.contains_key(&b.id));
+        let code = form_issue.or(code);
         let generic = field_errors.is_empty() && consent_errors.is_empty();
         self.errors.set(field_errors);
         self.consent_errors.set(consent_errors);
