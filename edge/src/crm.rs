@@ -1,5 +1,7 @@
-//! Payloads for CRM destinations: HubSpot Forms Submission API v3 (JSON) and
-//! Salesforce Web-to-Lead (form-encoded).
+//! Payloads for CRM destinations: HubSpot Forms Submission API v3 (JSON),
+//! Salesforce Web-to-Lead (form-encoded) and the Salesforce REST API (a
+//! `Lead` as JSON, its OAuth 2.0 client-credentials token request, and how
+//! its answers read).
 //!
 //! Field ids are renamed through the destination's `field_map` (unmapped ids
 //! are kept). Multi-select values are joined with `;` (HubSpot's multiple
@@ -205,6 +207,141 @@ pub fn salesforce_fields(
         fields.push((name.clone(), previous.clone()));
     }
     fields
+}
+
+/// A full name split the way Salesforce stores one: the last word is
+/// `LastName`, the words before it `FirstName` (none for a single word).
+pub fn split_full_name(name: &str) -> (Option<String>, String) {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    match words.split_last() {
+        None => (None, String::new()),
+        Some((last, [])) => (None, (*last).to_owned()),
+        Some((last, first)) => (Some(first.join(" ")), (*last).to_owned()),
+    }
+}
+
+/// `{instance_url}/services/oauth2/token`.
+pub fn salesforce_token_url(instance_url: &str) -> String {
+    format!(
+        "{}/services/oauth2/token",
+        instance_url.trim_end_matches('/')
+    )
+}
+
+/// `{instance_url}/services/data/v{version}/sobjects/Lead`.
+pub fn salesforce_lead_url(instance_url: &str, api_version: &str) -> String {
+    format!(
+        "{}/services/data/v{api_version}/sobjects/Lead",
+        instance_url.trim_end_matches('/')
+    )
+}
+
+/// The client-credentials token request body.
+pub fn salesforce_token_body(client_id: &str, client_secret: &str) -> String {
+    form_urlencode(&[
+        ("grant_type".to_owned(), "client_credentials".to_owned()),
+        ("client_id".to_owned(), client_id.to_owned()),
+        ("client_secret".to_owned(), client_secret.to_owned()),
+    ])
+}
+
+/// The access token of a token answer, with its lifetime in seconds when
+/// the answer gives one (`expires_in`; client-credentials answers usually
+/// do not: the org's session timeout applies).
+pub fn salesforce_token(body: &str) -> Option<(String, Option<u64>)> {
+    let value: Value = serde_json::from_str(body).ok()?;
+    let token = value["access_token"].as_str().filter(|t| !t.is_empty())?;
+    Some((token.to_owned(), value["expires_in"].as_u64()))
+}
+
+/// A Lead's JSON body for the REST API: mapped fields under their Lead
+/// field names (booleans as JSON booleans, multi-selects joined with `;` as
+/// Salesforce multi-select picklists take them, phones as E.164 with
+/// ` x<ext>`), the `split_name` field as `FirstName`/`LastName` (a mapped
+/// field wins), and `default_company` when no `Company` value was given.
+pub fn salesforce_lead_body(
+    spec: &FormSpec,
+    lead: &LeadRecord,
+    field_map: &FieldMap<String>,
+    split_name: Option<&str>,
+    default_company: Option<&str>,
+) -> Value {
+    let mut body = serde_json::Map::new();
+    if let Some(FieldValue::Text(name)) = split_name.and_then(|id| lead.values.get(id)) {
+        let (first, last) = split_full_name(name);
+        if let Some(first) = first {
+            body.insert("FirstName".into(), json!(first));
+        }
+        if !last.is_empty() {
+            body.insert("LastName".into(), json!(last));
+        }
+    }
+    for (id, value) in &lead.values {
+        let Some(target) = field_map.get(id) else {
+            continue;
+        };
+        let value = match (phone_parts(spec, id, value), value) {
+            (Some(number), _) => match number.extension() {
+                Some(extension) => json!(format!("{} x{extension}", number.e164())),
+                None => json!(number.e164()),
+            },
+            (None, FieldValue::Bool(ticked)) => json!(ticked),
+            (None, other) => json!(crm_text(other)),
+        };
+        if value.as_str().is_some_and(str::is_empty) {
+            continue;
+        }
+        body.insert(target.clone(), value);
+    }
+    if let (Some(previous), Some(target)) =
+        (&lead.previous_lead_id, field_map.get(PREVIOUS_LEAD_KEY))
+    {
+        body.insert(target.clone(), json!(previous));
+    }
+    if let Some(company) = default_company {
+        body.entry("Company").or_insert_with(|| json!(company));
+    }
+    Value::Object(body)
+}
+
+/// What the REST API's answer to a Lead create means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeadAnswer {
+    /// 201 with the new record's id.
+    Created(String),
+    /// A duplicate rule blocked it: the existing record's id, when named.
+    Duplicate(Option<String>),
+    /// 401 `INVALID_SESSION_ID`: the token expired or was revoked.
+    SessionExpired,
+    /// Anything else: classified by status alone.
+    Other,
+}
+
+/// Reads a Lead create answer (`{"id", "success", "errors"}` on 201, a list
+/// of `{"errorCode", "message", ...}` on errors).
+pub fn salesforce_lead_answer(status: u16, body: &str) -> LeadAnswer {
+    let value: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    if status == 201 {
+        return match value["id"].as_str() {
+            Some(id) if !id.is_empty() => LeadAnswer::Created(id.to_owned()),
+            _ => LeadAnswer::Other,
+        };
+    }
+    let errors = value.as_array().cloned().unwrap_or_default();
+    let code = |wanted: &str| errors.iter().find(|e| e["errorCode"] == wanted);
+    if status == 401 {
+        return LeadAnswer::SessionExpired;
+    }
+    if let Some(duplicate) = code("DUPLICATES_DETECTED") {
+        let existing = duplicate["duplicateResult"]["matchResults"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|m| m["matchRecords"].as_array().cloned().unwrap_or_default())
+            .find_map(|r| r["record"]["Id"].as_str().map(str::to_owned));
+        return LeadAnswer::Duplicate(existing);
+    }
+    LeadAnswer::Other
 }
 
 /// `application/x-www-form-urlencoded` serialisation.
@@ -585,5 +722,117 @@ label = "Phone"
             "a;b"
         );
         assert_eq!(crm_text(&FieldValue::Bool(true)), "true");
+    }
+
+    #[test]
+    fn full_names_split_like_salesforce() {
+        let cases = [
+            ("Ann Lee", (Some("Ann"), "Lee")),
+            ("  Mary  Ann   van Lee ", (Some("Mary Ann van"), "Lee")),
+            ("Cher", (None, "Cher")),
+            ("", (None, "")),
+        ];
+        for (name, (first, last)) in cases {
+            assert_eq!(
+                split_full_name(name),
+                (first.map(str::to_owned), last.to_owned()),
+                "{name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn salesforce_api_lead_body_and_answers() {
+        let (spec, mut lead, _) = sample_lead();
+        lead.values.insert(
+            "first_name".to_owned(),
+            FieldValue::Text("Ann Marie Lee".to_owned()),
+        );
+        lead.values
+            .insert("agree".to_owned(), FieldValue::Bool(true));
+        lead.values.insert(
+            "topics".to_owned(),
+            FieldValue::List(vec!["a".into(), "b".into()]),
+        );
+        let map = FieldMap::from([
+            ("email".to_owned(), "Email".to_owned()),
+            ("agree".to_owned(), "Agree__c".to_owned()),
+            ("topics".to_owned(), "Topics__c".to_owned()),
+        ]);
+        let body = salesforce_lead_body(&spec, &lead, &map, Some("first_name"), Some("Unknown"));
+        assert_eq!(
+            body,
+            json!({
+                "FirstName": "Ann Marie",
+                "LastName": "Lee",
+                "Email": "Ann@Example.com",
+                "Agree__c": true,
+                "Topics__c": "a;b",
+                "Company": "Unknown",
+            })
+        );
+        // A mapped company wins over the default.
+        lead.values
+            .insert("company".to_owned(), FieldValue::Text("Acme".to_owned()));
+        let map = FieldMap::from([("company".to_owned(), "Company".to_owned())]);
+        let body = salesforce_lead_body(&spec, &lead, &map, None, Some("Unknown"));
+        assert_eq!(body, json!({ "Company": "Acme" }));
+
+        let cases = [
+            (
+                201,
+                r#"{"id":"00Q5g000004AbCdEAK","success":true,"errors":[]}"#,
+                LeadAnswer::Created("00Q5g000004AbCdEAK".into()),
+            ),
+            (201, r#"{"success":true}"#, LeadAnswer::Other),
+            (
+                401,
+                r#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#,
+                LeadAnswer::SessionExpired,
+            ),
+            (
+                400,
+                r#"[{"message":"Required fields are missing: [Company]","errorCode":"REQUIRED_FIELD_MISSING","fields":["Company"]}]"#,
+                LeadAnswer::Other,
+            ),
+            (
+                400,
+                r#"[{"duplicateResult":{"allowSave":false,"duplicateRule":"Standard_Lead_Duplicate_Rule","duplicateRuleEntityType":"Lead","errorMessage":"You're creating a duplicate record.","matchResults":[{"entityType":"Lead","errors":[],"matchEngine":"FuzzyMatchEngine","matchRecords":[{"additionalInformation":[],"fieldDiffs":[],"matchConfidence":100.0,"record":{"attributes":{"type":"Lead","url":"/services/data/v62.0/sobjects/Lead/00Q5g000004XyZaEAK"},"Id":"00Q5g000004XyZaEAK"}}],"rule":"Standard_Lead_Match_Rule_v1_0","size":1,"success":true}]},"errorCode":"DUPLICATES_DETECTED","message":"Use one of these records?"}]"#,
+                LeadAnswer::Duplicate(Some("00Q5g000004XyZaEAK".into())),
+            ),
+            (
+                400,
+                r#"[{"errorCode":"DUPLICATES_DETECTED","message":"Use one of these records?"}]"#,
+                LeadAnswer::Duplicate(None),
+            ),
+            (500, "<html>", LeadAnswer::Other),
+        ];
+        for (status, body, expected) in cases {
+            assert_eq!(salesforce_lead_answer(status, body), expected, "{body}");
+        }
+        assert_eq!(
+            salesforce_token(
+                r#"{"access_token":"00D!AQ","instance_url":"https://x","token_type":"Bearer"}"#
+            ),
+            Some(("00D!AQ".to_owned(), None))
+        );
+        assert_eq!(
+            salesforce_token(r#"{"access_token":"t","expires_in":7200}"#),
+            Some(("t".to_owned(), Some(7200)))
+        );
+        assert_eq!(
+            salesforce_token(
+                r#"{"error":"invalid_client","error_description":"invalid client credentials"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            salesforce_token_body("id 1", "s&2"),
+            "grant_type=client_credentials&client_id=id+1&client_secret=s%262"
+        );
+        assert_eq!(
+            salesforce_lead_url("https://acme.my.salesforce.com/", "62.0"),
+            "https://acme.my.salesforce.com/services/data/v62.0/sobjects/Lead"
+        );
     }
 }

@@ -41,6 +41,10 @@ pub enum BuildError {
     SecretMissing(String),
     /// The named webhook secret is not a `whsec_` secret.
     SecretInvalid(String),
+    /// A `salesforce_api` destination needs an access token first: its
+    /// requests come from [`salesforce_token_request`] and
+    /// [`salesforce_lead_request`].
+    TokenRequired,
 }
 
 impl std::fmt::Display for BuildError {
@@ -50,6 +54,7 @@ impl std::fmt::Display for BuildError {
             BuildError::SecretInvalid(name) => {
                 write!(f, "secret `{name}` is not a valid whsec_ secret")
             }
+            BuildError::TokenRequired => write!(f, "an access token is needed first"),
         }
     }
 }
@@ -179,12 +184,90 @@ pub fn build_request(
             ],
             body: crm::form_urlencode(&crm::salesforce_fields(spec, org_id, lead, field_map)),
         },
+        Destination::SalesforceApi { .. } => return Err(BuildError::TokenRequired),
     };
     Ok(OutboundRequest {
         url: rewrite_url(&request.url, rewrites),
         ..request
     })
 }
+
+/// The OAuth 2.0 client-credentials token request of a `salesforce_api`
+/// destination (consumer key and secret from the named Worker secrets).
+pub fn salesforce_token_request(
+    destination: &Destination,
+    secret: impl Fn(&str) -> Option<String>,
+    rewrites: &[(String, String)],
+) -> Result<OutboundRequest, BuildError> {
+    let Destination::SalesforceApi {
+        instance_url,
+        client_id_secret,
+        client_secret_secret,
+        ..
+    } = destination
+    else {
+        return Err(BuildError::TokenRequired);
+    };
+    let read = |name: &String| {
+        secret(name)
+            .map(|v| v.trim().to_owned())
+            .ok_or_else(|| BuildError::SecretMissing(name.clone()))
+    };
+    let (client_id, client_secret) = (read(client_id_secret)?, read(client_secret_secret)?);
+    Ok(OutboundRequest {
+        url: rewrite_url(&crm::salesforce_token_url(instance_url), rewrites),
+        headers: vec![(
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        body: crm::salesforce_token_body(&client_id, &client_secret),
+    })
+}
+
+/// The Lead create request of a `salesforce_api` destination with `token`.
+pub fn salesforce_lead_request(
+    spec: &FormSpec,
+    destination: &Destination,
+    lead: &LeadRecord,
+    token: &str,
+    rewrites: &[(String, String)],
+) -> Result<OutboundRequest, BuildError> {
+    let Destination::SalesforceApi {
+        instance_url,
+        api_version,
+        field_map,
+        split_name,
+        default_company,
+        ..
+    } = destination
+    else {
+        return Err(BuildError::TokenRequired);
+    };
+    let body = crm::salesforce_lead_body(
+        spec,
+        lead,
+        field_map,
+        split_name.as_deref(),
+        default_company.as_deref(),
+    );
+    Ok(OutboundRequest {
+        url: rewrite_url(
+            &crm::salesforce_lead_url(instance_url, api_version),
+            rewrites,
+        ),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("authorization".into(), format!("Bearer {token}")),
+        ],
+        body: body.to_string(),
+    })
+}
+
+/// How long a Salesforce access token is used when its answer gives no
+/// `expires_in` (client-credentials answers do not; the org's session
+/// timeout, 2 hours by default, applies): an hour, and a 401 refreshes it
+/// sooner.
+pub const SALESFORCE_TOKEN_TTL_S: u64 = 3_600;
 
 /// What an attempt's answer means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,9 +278,32 @@ pub enum Outcome {
     Retry,
     /// Other 4xx (or a request that cannot be built): retrying will not help.
     Rejected,
+    /// A duplicate rule matched an existing record (Salesforce
+    /// `DUPLICATES_DETECTED`): recorded against it, not sent again.
+    Duplicate,
+    /// Sent and answered 2xx by a destination that cannot confirm a record
+    /// was made (Salesforce Web-to-Lead): not sent again either.
+    SentUnconfirmed,
 }
 
 impl Outcome {
+    /// [`Outcome::classify`] for `destination`: a Web-to-Lead 2xx is only
+    /// `SentUnconfirmed` (Web-to-Lead answers 200 whether or not it made a Lead).
+    pub fn for_destination(destination: &Destination, status: Option<u16>) -> Outcome {
+        match (destination, Outcome::classify(status)) {
+            (Destination::Salesforce { .. }, Outcome::Delivered) => Outcome::SentUnconfirmed,
+            (_, outcome) => outcome,
+        }
+    }
+
+    /// Whether a delivery in stored status `status` is finished: never sent again.
+    pub fn is_final(status: &str) -> bool {
+        matches!(
+            status,
+            "delivered" | "rejected" | "duplicate" | "sent_unconfirmed"
+        )
+    }
+
     /// From an HTTP status; `None` = no answer (network error or timeout).
     pub fn classify(status: Option<u16>) -> Outcome {
         match status {
@@ -213,6 +319,8 @@ impl Outcome {
             Outcome::Delivered => "delivered",
             Outcome::Retry => "failed",
             Outcome::Rejected => "rejected",
+            Outcome::Duplicate => "duplicate",
+            Outcome::SentUnconfirmed => "sent_unconfirmed",
         }
     }
 }
@@ -396,9 +504,11 @@ pub fn retry_delay_s(backoff_s: u32, retry_after_s: Option<u32>) -> u32 {
 }
 
 /// Every status a delivery row can stand in.
-pub const DELIVERY_STATUSES: [&str; 6] = [
+pub const DELIVERY_STATUSES: [&str; 8] = [
     "pending",
     "delivered",
+    "sent_unconfirmed",
+    "duplicate",
     "failed",
     "rejected",
     "dead",
@@ -422,6 +532,20 @@ pub fn delivery_counts_json(rows: &[(String, String, u64)]) -> serde_json::Value
         entry[status.as_str()] = json!(count);
     }
     serde_json::Value::Object(out)
+}
+
+/// Salesforce's Web-to-Lead limit: requests a day per org (more wait in a
+/// pending queue, and past 50,000 pending are refused).
+pub const WEB_TO_LEAD_DAILY_LIMIT: u64 = 500;
+
+/// The health report's `web_to_lead` figures from the Web-to-Lead requests
+/// sent in the last 24 hours: `near_limit` from 80% of the daily limit.
+pub fn web_to_lead_json(sent_last_24h: u64) -> serde_json::Value {
+    json!({
+        "sent_last_24h": sent_last_24h,
+        "daily_limit": WEB_TO_LEAD_DAILY_LIMIT,
+        "near_limit": sent_last_24h * 5 >= WEB_TO_LEAD_DAILY_LIMIT * 4,
+    })
 }
 
 #[cfg(test)]
@@ -600,10 +724,20 @@ mod tests {
         assert_eq!(
             delivery_counts_json(&rows),
             json!({
-                "0:webhook": {"pending": 0, "delivered": 3, "failed": 0, "rejected": 1, "dead": 0, "erased": 0},
-                "1:hubspot": {"pending": 0, "delivered": 0, "failed": 2, "rejected": 0, "dead": 0, "erased": 0},
+                "0:webhook": {"pending": 0, "delivered": 3, "sent_unconfirmed": 0, "duplicate": 0, "failed": 0, "rejected": 1, "dead": 0, "erased": 0},
+                "1:hubspot": {"pending": 0, "delivered": 0, "sent_unconfirmed": 0, "duplicate": 0, "failed": 2, "rejected": 0, "dead": 0, "erased": 0},
             })
         );
         assert_eq!(delivery_counts_json(&[]), json!({}));
+    }
+
+    #[test]
+    fn web_to_lead_warns_near_its_daily_limit() {
+        for (sent, near) in [(0, false), (399, false), (400, true), (650, true)] {
+            let figures = web_to_lead_json(sent);
+            assert_eq!(figures["near_limit"], near, "{sent}");
+            assert_eq!(figures["sent_last_24h"], sent);
+            assert_eq!(figures["daily_limit"], 500);
+        }
     }
 }

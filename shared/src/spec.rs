@@ -562,7 +562,64 @@ pub enum Destination {
         #[serde(default, skip_serializing_if = "FieldMap::is_empty")]
         field_map: FieldMap<String>,
     },
+    /// Salesforce REST API: a `Lead` created with
+    /// `POST {instance_url}/services/data/v{api_version}/sobjects/Lead`,
+    /// authenticated by the OAuth 2.0 client-credentials flow.
+    SalesforceApi {
+        /// The org's My Domain URL, e.g. `https://acme.my.salesforce.com`.
+        instance_url: String,
+        /// Names of the Worker secrets holding the connected app's consumer
+        /// key and secret.
+        client_id_secret: String,
+        client_secret_secret: String,
+        /// REST API version, e.g. `62.0`.
+        #[serde(default = "default_salesforce_api_version")]
+        api_version: String,
+        /// Leadform field id → Lead field API name (`LastName`, `Company`, ...).
+        #[serde(default, skip_serializing_if = "FieldMap::is_empty")]
+        field_map: FieldMap<String>,
+        /// A full-name field split into `FirstName` (all but the last word)
+        /// and `LastName` (the last word).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        split_name: Option<String>,
+        /// The `Company` sent when no field is mapped to it (or it is empty).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        default_company: Option<String>,
+    },
 }
+
+fn default_salesforce_api_version() -> String {
+    SALESFORCE_API_VERSION.to_owned()
+}
+
+/// The Salesforce REST API version used unless a destination names one.
+pub const SALESFORCE_API_VERSION: &str = "62.0";
+
+/// Salesforce `Lead` standard text fields and their maximum lengths
+/// (Salesforce's Lead object reference): a form field mapped to one of them
+/// whose `max_length` is larger, or unset, fails the spec check.
+pub const SALESFORCE_LEAD_FIELD_LIMITS: &[(&str, u32)] = &[
+    ("FirstName", 40),
+    ("LastName", 80),
+    ("MiddleName", 40),
+    ("Suffix", 40),
+    ("Salutation", 40),
+    ("Company", 255),
+    ("Title", 128),
+    ("Email", 80),
+    ("Phone", 40),
+    ("MobilePhone", 40),
+    ("Fax", 40),
+    ("Website", 255),
+    ("Street", 255),
+    ("City", 40),
+    ("State", 80),
+    ("PostalCode", 20),
+    ("Country", 80),
+    ("Industry", 255),
+    ("LeadSource", 255),
+    ("Description", 32_000),
+];
 
 /// HubSpot's `legalBasis` for legitimate interest: an existing customer or a
 /// prospective one.
@@ -594,6 +651,7 @@ impl Destination {
             Destination::Webhook { .. } => "webhook",
             Destination::Hubspot { .. } => "hubspot",
             Destination::Salesforce { .. } => "salesforce",
+            Destination::SalesforceApi { .. } => "salesforce_api",
         }
     }
 }
@@ -716,6 +774,20 @@ pub enum SpecError {
     /// HubSpot takes either consent (with communications) or one
     /// legitimate interest per submission, not both or two.
     HubspotConsentMixed(String),
+    /// A `salesforce_api` destination sends no `LastName` (none mapped, no
+    /// `split_name`) or no `Company` (none mapped, no `default_company`):
+    /// Salesforce requires both on every Lead.
+    SalesforceRequiredFieldUnmapped(&'static str),
+    /// A `salesforce_api` destination's `field_map` or `split_name` names a
+    /// field the form does not have.
+    SalesforceUnknownField(String),
+    /// A form field mapped to a Salesforce Lead field may be longer than
+    /// that field's limit (its `max_length` is unset or larger).
+    SalesforceFieldTooLong {
+        field: String,
+        target: String,
+        limit: u32,
+    },
 }
 
 impl SpecError {
@@ -778,6 +850,11 @@ impl SpecError {
             }
             SpecError::HubspotProcessingConsentMissing => "spec.hubspot_processing_consent_missing",
             SpecError::HubspotConsentMixed(_) => "spec.hubspot_consent_mixed",
+            SpecError::SalesforceRequiredFieldUnmapped(_) => {
+                "spec.salesforce_required_field_unmapped"
+            }
+            SpecError::SalesforceUnknownField(_) => "spec.salesforce_unknown_field",
+            SpecError::SalesforceFieldTooLong { .. } => "spec.salesforce_field_too_long",
         }
     }
 }
@@ -943,6 +1020,19 @@ impl fmt::Display for SpecError {
                 f,
                 "consent `{id}`: HubSpot takes either consent blocks or one legitimate-interest block per form, not both or two"
             ),
+            SpecError::SalesforceRequiredFieldUnmapped(target) => write!(
+                f,
+                "the salesforce_api destination sends no `{target}`, which every Salesforce Lead needs: map a field to it{}",
+                if *target == "LastName" { " or set `split_name`" } else { " or set `default_company`" }
+            ),
+            SpecError::SalesforceUnknownField(id) => write!(
+                f,
+                "the salesforce_api destination names field `{id}`, which is not a field of this form"
+            ),
+            SpecError::SalesforceFieldTooLong { field, target, limit } => write!(
+                f,
+                "field `{field}` goes to Salesforce Lead.{target}, which holds at most {limit} characters: set `max_length` to {limit} or less"
+            ),
         }
     }
 }
@@ -1102,8 +1192,10 @@ impl FormSpec {
         }
         for destination in &self.destinations {
             self.check_hubspot_consent(destination, &mut errors);
+            self.check_salesforce_api(destination, &mut errors);
             let url = match destination {
                 Destination::Webhook { url, .. } => Some(url),
+                Destination::SalesforceApi { instance_url, .. } => Some(instance_url),
                 Destination::Hubspot { endpoint, .. }
                 | Destination::Salesforce { endpoint, .. } => endpoint.as_ref(),
             };
@@ -1164,6 +1256,63 @@ impl FormSpec {
             }
             if !processing && !subscription_types.contains_key(&block.id) {
                 errors.push(SpecError::HubspotSubscriptionTypeMissing(block.id.clone()));
+            }
+        }
+    }
+
+    /// A `salesforce_api` destination sends `LastName` and `Company`, names
+    /// only fields of the form, and maps no field longer than its target.
+    fn check_salesforce_api(&self, destination: &Destination, errors: &mut Vec<SpecError>) {
+        let Destination::SalesforceApi {
+            field_map,
+            split_name,
+            default_company,
+            ..
+        } = destination
+        else {
+            return;
+        };
+        let maps_to = |target: &str| field_map.iter().any(|(_, t)| t == target);
+        if !maps_to("LastName") && split_name.is_none() {
+            errors.push(SpecError::SalesforceRequiredFieldUnmapped("LastName"));
+        }
+        if !maps_to("Company") && default_company.is_none() {
+            errors.push(SpecError::SalesforceRequiredFieldUnmapped("Company"));
+        }
+        let mut targets: Vec<(&str, &str)> = field_map
+            .iter()
+            .map(|(id, target)| (id.as_str(), target.as_str()))
+            .collect();
+        if let Some(id) = split_name {
+            targets.push((id.as_str(), "LastName"));
+        }
+        for (id, target) in targets {
+            let Some(field) = self.fields.iter().find(|f| f.id == id) else {
+                // A phone's extension (`<id>_extension`) and the repeat
+                // lead's `previous_lead_id` are sent without being fields.
+                let extension = self.fields.iter().any(|f| {
+                    f.kind == FieldKind::Phone && crate::phone::extension_key(&f.id) == id
+                });
+                if !extension && id != "previous_lead_id" {
+                    errors.push(SpecError::SalesforceUnknownField(id.to_owned()));
+                }
+                continue;
+            };
+            let Some((_, limit)) = SALESFORCE_LEAD_FIELD_LIMITS
+                .iter()
+                .find(|(t, _)| *t == target)
+            else {
+                continue;
+            };
+            if !matches!(field.kind, FieldKind::Text | FieldKind::Textarea) {
+                continue;
+            }
+            if field.max_length.is_none_or(|max| max > *limit) {
+                errors.push(SpecError::SalesforceFieldTooLong {
+                    field: id.to_owned(),
+                    target: target.to_owned(),
+                    limit: *limit,
+                });
             }
         }
     }

@@ -338,6 +338,26 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         &["spec.hubspot_consent_mixed"],
     ),
     (
+        "salesforce_api: no LastName and no Company",
+        "[[destinations]]\ntype = \"salesforce_api\"\ninstance_url = \"https://acme.my.salesforce.com\"\nclient_id_secret = \"I\"\nclient_secret_secret = \"S\"\nfield_map = { email = \"Email\" }",
+        &["spec.salesforce_required_field_unmapped", "spec.salesforce_required_field_unmapped"],
+    ),
+    (
+        "salesforce_api: a field longer than its Lead field, a field that does not exist",
+        concat!(
+            "[[fields]]\nid = \"name\"\nkind = \"text\"\nlabel = \"Name\"\nmax_length = 100\n",
+            "[[fields]]\nid = \"org\"\nkind = \"text\"\nlabel = \"Org\"\n",
+            "[[destinations]]\ntype = \"salesforce_api\"\ninstance_url = \"https://acme.my.salesforce.com\"\nclient_id_secret = \"I\"\nclient_secret_secret = \"S\"\n",
+            "split_name = \"name\"\nfield_map = { org = \"Company\", nope = \"Title\" }",
+        ),
+        &["spec.salesforce_unknown_field", "spec.salesforce_field_too_long", "spec.salesforce_field_too_long"],
+    ),
+    (
+        "salesforce_api: a relative instance URL",
+        "[[destinations]]\ntype = \"salesforce_api\"\ninstance_url = \"/sf\"\nclient_id_secret = \"I\"\nclient_secret_secret = \"S\"\ndefault_company = \"C\"\nsplit_name = \"email\"",
+        &["spec.invalid_destination_url"],
+    ),
+    (
         "hubspot: an unknown legitimate-interest basis is a syntax error",
         "[[destinations]]\ntype = \"hubspot\"\nportal_id = \"1\"\nform_guid = \"g\"\nlegitimate_interest_basis = \"prospect\"",
         &["spec.syntax"],
@@ -345,7 +365,7 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
 ];
 
 #[test]
-fn hubspot_destinations_mapping_every_consent_block_pass() {
+fn crm_destinations_mapping_what_they_need_pass() {
     let block = |id: &str, basis: &str| {
         format!("[[consents]]\nid = \"{id}\"\ntext = \"T {id}\"\nversion = \"1\"\nchannels = [\"email\"]\nlegal_basis = \"{basis}\"\ncovers = [\"email\"]\n")
     };
@@ -364,6 +384,11 @@ fn hubspot_destinations_mapping_every_consent_block_pass() {
             block("li", "legitimate_interest")
         ),
     ];
+    let salesforce = "[[fields]]\nid = \"name\"\nkind = \"text\"\nlabel = \"Name\"\nmax_length = 80\n[[destinations]]\ntype = \"salesforce_api\"\ninstance_url = \"https://acme.my.salesforce.com\"\nclient_id_secret = \"I\"\nclient_secret_secret = \"S\"\n";
+    let cases = cases.into_iter().chain([
+        format!("{salesforce}split_name = \"name\"\ndefault_company = \"Unknown\""),
+        format!("{salesforce}field_map = {{ name = \"LastName\", topic = \"Company\", email = \"Email\" }}"),
+    ]);
     for addition in cases {
         let addition = if addition.is_empty() {
             hubspot.to_owned()

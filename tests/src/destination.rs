@@ -6,7 +6,8 @@
 //! `2x0000000000000000000000000000000AA` always fails). A test can also
 //! script the next answers of a path ([`Destination::script`]): a status,
 //! headers and body each, as a CRM's documented error shapes. While the mode
-//! is `Ok`, HubSpot's paths are answered by its stand-in ([`crate::crm`]).
+//! is `Ok`, HubSpot's and Salesforce's paths are answered by their
+//! stand-ins ([`crate::crm`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{Read, Write};
@@ -63,6 +64,7 @@ impl Canned {
 
 struct Shared {
     mode: Mutex<Mode>,
+    salesforce: crate::crm::Salesforce,
     /// Per path prefix, the answers still to give (then the mode answers).
     scripts: Mutex<Vec<(String, VecDeque<Canned>)>>,
     received: Mutex<Vec<Received>>,
@@ -91,6 +93,22 @@ impl Received {
     }
 }
 
+/// Whether a delivery row of `GET /v1/leads/{id}` finished as its
+/// destination documents success: `sent_unconfirmed` for Salesforce
+/// Web-to-Lead (which answers 200 whether or not it made a Lead),
+/// `delivered` for every other destination.
+pub fn delivered(delivery: &serde_json::Value) -> bool {
+    let web_to_lead = delivery["destination"]
+        .as_str()
+        .is_some_and(|d| d.ends_with(":salesforce"));
+    delivery["status"]
+        == if web_to_lead {
+            "sent_unconfirmed"
+        } else {
+            "delivered"
+        }
+}
+
 /// The running server; stops on drop.
 pub struct Destination {
     pub port: u16,
@@ -105,6 +123,7 @@ impl Destination {
         let port = listener.local_addr().expect("local addr").port();
         let shared = Arc::new(Shared {
             mode: Mutex::new(Mode::Ok),
+            salesforce: crate::crm::Salesforce::default(),
             scripts: Mutex::new(Vec::new()),
             received: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
@@ -134,6 +153,11 @@ impl Destination {
             Some((_, queue)) => queue.extend(answers),
             None => scripts.push((prefix.to_owned(), answers.into())),
         }
+    }
+
+    /// The Salesforce org stand-in behind [`crate::crm::SALESFORCE_PREFIX`].
+    pub fn salesforce(&self) -> &crate::crm::Salesforce {
+        &self.shared.salesforce
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -235,6 +259,12 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
             extra_headers.push_str(&format!("{name}: {value}\r\n"));
         }
         (canned.status, canned.body)
+    } else if path.starts_with(crate::crm::SALESFORCE_PREFIX) && mode == Mode::Ok {
+        shared.salesforce.answer(
+            &path,
+            headers.get("authorization").map(String::as_str),
+            &body,
+        )
     } else if path.starts_with(crate::crm::HUBSPOT_PREFIX) && mode == Mode::Ok {
         crate::crm::hubspot(
             &path,

@@ -303,7 +303,7 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
         fs::write(dir.join("wrangler.toml"), config).expect("write wrangler.toml");
         fs::write(
             dir.join(".dev.vars"),
-            format!("SEAL_KEY={SEAL_KEY}\nADMIN_TOKEN={ADMIN_TOKEN}\nQUARANTINE_TOKEN={QUARANTINE_TOKEN}\nTURNSTILE_SECRET={}\nWEBHOOK_SECRET={WEBHOOK_SECRET}\nHUBSPOT_TOKEN={}\n", options.turnstile_secret, crate::crm::HUBSPOT_TOKEN),
+            format!("SEAL_KEY={SEAL_KEY}\nADMIN_TOKEN={ADMIN_TOKEN}\nQUARANTINE_TOKEN={QUARANTINE_TOKEN}\nTURNSTILE_SECRET={}\nWEBHOOK_SECRET={WEBHOOK_SECRET}\nHUBSPOT_TOKEN={}\nSALESFORCE_CLIENT_ID={}\nSALESFORCE_CLIENT_SECRET={}\n", options.turnstile_secret, crate::crm::HUBSPOT_TOKEN, crate::crm::SALESFORCE_CLIENT_ID, crate::crm::SALESFORCE_CLIENT_SECRET),
         )
         .expect("write .dev.vars");
         let config_path = dir.join("wrangler.toml").display().to_string();

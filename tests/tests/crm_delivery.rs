@@ -5,7 +5,10 @@
 //! `Retry-After` the destination asked for; HubSpot gets each consent block
 //! in its own `legalConsentOptions` entry, on the token-checked secure
 //! endpoint when the form names a token, and its schema-checking stand-in
-//! accepts every body.
+//! accepts every body; Salesforce's REST API gets a Lead with a token it
+//! issued, cached and refreshed after a 401, the new record's id kept, a
+//! duplicate recorded against the existing record, a missing required field
+//! refused once; Web-to-Lead is logged as sent, unconfirmed.
 
 use std::time::Duration;
 
@@ -204,6 +207,121 @@ fn a_hubspot_400_is_permanent_and_its_errors_are_kept() {
     assert_eq!(open[0]["retry_after_s"], 1.0);
 }
 
+fn salesforce_lead(
+    worker: &Worker,
+    form: &leadform_shared::FormSpec,
+    n: &str,
+    email: &str,
+    name: &str,
+) -> Value {
+    let mut fields = Map::new();
+    fields.insert("email".into(), json!(email));
+    if !name.is_empty() {
+        fields.insert("full_name".into(), json!(name));
+    }
+    let lead_id = submit(worker, &envelope(form, &format!("crm-sf-{n}"), fields));
+    worker.wait_owner_json(
+        &format!("/v1/leads/{lead_id}"),
+        &format!("lead {n}: both Salesforce deliveries finished"),
+        Duration::from_secs(90),
+        |lead| {
+            lead["deliveries"].as_array().is_some_and(|d| {
+                d.len() == 2
+                    && d.iter().all(|d| {
+                        ["delivered", "duplicate", "rejected", "sent_unconfirmed"]
+                            .contains(&d["status"].as_str().unwrap_or(""))
+                    })
+            })
+        },
+    )
+}
+
+#[test]
+fn salesforce_api_tokens_are_cached_and_refreshed_and_every_answer_is_recorded() {
+    let _guard = exclusive();
+    let destination = Destination::start();
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        ..Default::default()
+    });
+    let form = test_form("salesforce");
+    let org = destination.salesforce();
+    let api = "0:salesforce_api";
+
+    // First lead: a token, then a Lead with the name split and the default company.
+    let first = salesforce_lead(&worker, &form, "1", "ann.lee@example.com", "Ann Marie Lee");
+    assert_eq!(org.tokens_issued(), 1);
+    let created = delivery(&first, api);
+    assert_eq!(created["status"], "delivered", "{first}");
+    assert_eq!(created["last_http_status"], 201.0);
+    assert_eq!(created["remote_id"], org.lead_ids()[0].as_str());
+    let sent = destination
+        .received_at("/sf/services/data/v62.0/sobjects/Lead")
+        .pop()
+        .expect("a Lead create");
+    assert_eq!(
+        serde_json::from_str::<Value>(&sent.body).expect("JSON"),
+        json!({ "FirstName": "Ann Marie", "LastName": "Lee", "Email": "ann.lee@example.com", "Company": "Not given" })
+    );
+    // Web-to-Lead answered 200, which confirms nothing.
+    let web_to_lead = delivery(&first, "1:salesforce");
+    assert_eq!(web_to_lead["status"], "sent_unconfirmed", "{first}");
+    assert_eq!(web_to_lead["attempts"], 1.0);
+
+    // Second: the cached token.
+    let second = salesforce_lead(&worker, &form, "2", "bo@example.com", "Bo");
+    assert_eq!(delivery(&second, api)["status"], "delivered", "{second}");
+    assert_eq!(org.tokens_issued(), 1, "the token is cached");
+
+    // The session expires: a 401, one new token, the same attempt succeeds.
+    org.expire_sessions();
+    let third = salesforce_lead(&worker, &form, "3", "cy@example.com", "Cy Young");
+    let refreshed = delivery(&third, api);
+    assert_eq!(refreshed["status"], "delivered", "{third}");
+    assert_eq!(refreshed["attempts"], 1.0);
+    assert_eq!(refreshed["remote_id"], org.lead_ids()[2].as_str());
+    assert_eq!(org.tokens_issued(), 2, "refreshed once after the 401");
+
+    // The same person again: Salesforce's duplicate rule names the record.
+    let again = salesforce_lead(&worker, &form, "4", "ann.lee@example.com", "Ann Lee");
+    let duplicate = delivery(&again, api);
+    assert_eq!(duplicate["status"], "duplicate", "{again}");
+    assert_eq!(duplicate["attempts"], 1.0);
+    assert_eq!(duplicate["remote_id"], org.lead_ids()[0].as_str());
+    assert!(duplicate["last_answer"]
+        .as_str()
+        .is_some_and(|a| a.contains("DUPLICATES_DETECTED")));
+
+    // No name: no LastName, refused once with Salesforce's own error.
+    let nameless = salesforce_lead(&worker, &form, "5", "dee@example.com", "");
+    let refused = delivery(&nameless, api);
+    assert_eq!(refused["status"], "rejected", "{nameless}");
+    assert_eq!(refused["attempts"], 1.0);
+    assert_eq!(refused["last_http_status"], 400.0);
+    assert!(refused["last_answer"]
+        .as_str()
+        .is_some_and(|a| a.contains("REQUIRED_FIELD_MISSING") && a.contains("LastName")));
+    assert_eq!(org.lead_ids().len(), 3, "three Leads created in all");
+
+    let health = worker.owner("GET", "/v1/forms/salesforce/health").json();
+    let counts = &health["deliveries"][api];
+    assert_eq!(
+        (
+            &counts["delivered"],
+            &counts["duplicate"],
+            &counts["rejected"]
+        ),
+        (&json!(3), &json!(1), &json!(1)),
+        "{health}"
+    );
+    assert_eq!(health["deliveries"]["1:salesforce"]["sent_unconfirmed"], 5);
+    // Each Web-to-Lead request counts toward the org's 500 a day.
+    assert_eq!(
+        health["web_to_lead"],
+        json!({ "sent_last_24h": 5, "daily_limit": 500, "near_limit": false })
+    );
+}
+
 #[test]
 fn a_refusal_is_tried_once_and_shown_redacted_and_a_429_waits_its_retry_after() {
     let _guard = exclusive();
@@ -287,7 +405,7 @@ fn a_refusal_is_tried_once_and_shown_redacted_and_a_429_waits_its_retry_after() 
         .is_some_and(|a| a.contains("RATE_LIMIT")));
     assert_eq!(hubspot[1]["outcome"], "delivered");
     assert_eq!(hubspot[1]["answer"], Value::Null);
-    assert_eq!(delivery(&lead, "2:salesforce")["status"], "delivered");
+    assert_eq!(delivery(&lead, "2:salesforce")["status"], "sent_unconfirmed");
 
     // The webhook was asked once only, though the message came back.
     let hooks = destination.received_at("/hooks/leads");

@@ -298,7 +298,7 @@ fn destination_down_during_a_browser_submit_then_up_gets_the_lead_exactly_once()
         |l| {
             l["deliveries"]
                 .as_array()
-                .is_some_and(|d| d.iter().all(|x| x["status"] == "delivered"))
+                .is_some_and(|d| d.iter().all(leadform_tests::destination::delivered))
         },
     );
     std::thread::sleep(Duration::from_secs(3));

@@ -175,9 +175,9 @@ fn valid_submission_is_stored_sealed_and_delivered_to_every_destination() {
         "all deliveries delivered",
         Duration::from_secs(30),
         |l| {
-            l["deliveries"]
-                .as_array()
-                .is_some_and(|d| d.len() == 3 && d.iter().all(|x| x["status"] == "delivered"))
+            l["deliveries"].as_array().is_some_and(|d| {
+                d.len() == 3 && d.iter().all(leadform_tests::destination::delivered)
+            })
         },
     );
     assert_eq!(lead["attempts"].as_array().map(Vec::len), Some(3), "{lead}");
@@ -536,7 +536,7 @@ fn destination_down_then_up_is_delivered_exactly_once_and_dead_letters_after_max
         |l| {
             l["deliveries"]
                 .as_array()
-                .is_some_and(|d| d.iter().all(|x| x["status"] == "delivered"))
+                .is_some_and(|d| d.iter().all(leadform_tests::destination::delivered))
         },
     );
     std::thread::sleep(Duration::from_secs(3));
@@ -585,7 +585,7 @@ fn destination_down_then_up_is_delivered_exactly_once_and_dead_letters_after_max
         |l| {
             l["deliveries"]
                 .as_array()
-                .is_some_and(|d| d.iter().all(|x| x["status"] == "delivered"))
+                .is_some_and(|d| d.iter().all(leadform_tests::destination::delivered))
         },
     );
 }
@@ -681,7 +681,7 @@ fn destination_that_times_out_is_retried_and_delivered_once() {
         |l| {
             l["deliveries"]
                 .as_array()
-                .is_some_and(|d| d.iter().all(|x| x["status"] == "delivered"))
+                .is_some_and(|d| d.iter().all(leadform_tests::destination::delivered))
         },
     );
     let answered = destination

@@ -95,9 +95,9 @@ fn leads_survive_a_destination_that_fails_times_out_and_goes_down_each_delivered
             "delivered after recovery",
             Duration::from_secs(120),
             |l| {
-                l["deliveries"]
-                    .as_array()
-                    .is_some_and(|d| d.len() == 3 && d.iter().all(|x| x["status"] == "delivered"))
+                l["deliveries"].as_array().is_some_and(|d| {
+                    d.len() == 3 && d.iter().all(leadform_tests::destination::delivered)
+                })
             },
         );
     }

@@ -3,10 +3,12 @@
 //! `leadform-deliveries-dlq`: messages that ran out of retries; their
 //! undelivered destinations are marked `dead` (replayable by the owner).
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::pin_mut;
+use leadform_shared::spec::Destination;
 use leadform_shared::FormSpec;
 use wasm_bindgen::JsValue;
 use worker::{
@@ -76,11 +78,18 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
     for (index, destination) in form.spec.destinations.iter().enumerate() {
         let key = delivery::destination_key(index, destination);
         let state = states.iter().find(|s| s.destination == key);
-        if state.is_some_and(|s| s.status == "delivered" || s.status == "rejected") {
+        if state.is_some_and(|s| Outcome::is_final(&s.status)) {
             continue;
         }
         let attempt = state.map(|s| s.attempts as u32).unwrap_or(0) + 1;
-        let tried = attempt_once(env, &form.spec, destination, &lead, &rewrites).await;
+        let tried = match destination {
+            Destination::SalesforceApi { .. } => {
+                let cache_key = format!("{}/{key}", lead.form_id);
+                salesforce_api_attempt(env, &form.spec, destination, &lead, &rewrites, &cache_key)
+                    .await
+            }
+            _ => attempt_once(env, &form.spec, destination, &lead, &rewrites).await,
+        };
         let at = time::rfc3339_ms(now_ms());
         store::record_attempt(
             &db,
@@ -94,7 +103,7 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
                 error: tried.error,
                 answer: tried.answer,
                 retry_after_s: tried.retry_after_s,
-                remote_id: None,
+                remote_id: tried.remote_id,
                 at: &at,
             },
         )
@@ -140,13 +149,193 @@ struct Tried {
     /// The answer body of an undelivered attempt, redacted of personal data.
     answer: Option<String>,
     retry_after_s: Option<u32>,
+    /// The id the destination gave the record (created, or the duplicate found).
+    remote_id: Option<String>,
+}
+
+impl Tried {
+    /// A request that could not be made: rejected, with why.
+    fn unbuildable(error: String) -> Tried {
+        Tried {
+            outcome: Outcome::Rejected,
+            http_status: None,
+            latency_ms: 0,
+            error: Some(error),
+            answer: None,
+            retry_after_s: None,
+            remote_id: None,
+        }
+    }
+
+    /// `answer` (or its absence: `error`) read as `outcome`.
+    fn from_answer(
+        outcome: Outcome,
+        result: &std::result::Result<Answer, String>,
+        lead: &LeadRecord,
+        latency_ms: u64,
+        what: &str,
+    ) -> Tried {
+        match result {
+            Ok(answer) => {
+                let done = matches!(outcome, Outcome::Delivered | Outcome::SentUnconfirmed);
+                Tried {
+                    outcome,
+                    http_status: Some(answer.status),
+                    latency_ms,
+                    error: (!done).then(|| format!("{what}HTTP {}", answer.status)),
+                    answer: (!done && !answer.body.is_empty())
+                        .then(|| delivery::redact_answer(&answer.body, lead)),
+                    retry_after_s: answer
+                        .retry_after
+                        .as_deref()
+                        .and_then(|v| delivery::retry_after_s(v, now_ms() / 1000)),
+                    remote_id: None,
+                }
+            }
+            Err(error) => Tried {
+                outcome: Outcome::Retry,
+                http_status: None,
+                latency_ms,
+                error: Some(format!("{what}{error}")),
+                answer: None,
+                retry_after_s: None,
+                remote_id: None,
+            },
+        }
+    }
+}
+
+thread_local! {
+    /// Salesforce access tokens per form and destination: (key, token,
+    /// expiry in Unix ms). Lives as long as the isolate; a 401 drops one.
+    static SALESFORCE_TOKENS: RefCell<Vec<(String, String, u64)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn cached_token(key: &str, now: u64) -> Option<String> {
+    SALESFORCE_TOKENS.with(|tokens| {
+        tokens
+            .borrow()
+            .iter()
+            .find(|(k, _, expires)| k == key && *expires > now)
+            .map(|(_, token, _)| token.clone())
+    })
+}
+
+fn cache_token(key: &str, token: Option<(String, u64)>) {
+    SALESFORCE_TOKENS.with(|tokens| {
+        let mut tokens = tokens.borrow_mut();
+        tokens.retain(|(k, _, _)| k != key);
+        if let Some((token, expires)) = token {
+            tokens.push((key.to_owned(), token, expires));
+        }
+    });
+}
+
+/// A new access token by the client-credentials flow, cached; or the
+/// attempt that failed getting it.
+async fn fetch_token(
+    env: &Env,
+    destination: &Destination,
+    lead: &LeadRecord,
+    rewrites: &[(String, String)],
+    cache_key: &str,
+    timeout_ms: u32,
+) -> std::result::Result<String, Tried> {
+    let started = now_ms();
+    let request = delivery::salesforce_token_request(destination, |n| config(env, n), rewrites)
+        .map_err(|e| Tried::unbuildable(e.to_string()))?;
+    let result = send(&request, timeout_ms).await;
+    let latency = now_ms().saturating_sub(started);
+    if let Ok(answer) = &result {
+        if (200..300).contains(&answer.status) {
+            if let Some((token, expires_in)) = crate::crm::salesforce_token(&answer.body) {
+                let ttl_s = expires_in.unwrap_or(delivery::SALESFORCE_TOKEN_TTL_S);
+                cache_token(cache_key, Some((token.clone(), now_ms() + ttl_s * 1000)));
+                return Ok(token);
+            }
+        }
+    }
+    let outcome = match &result {
+        // A 2xx without a token is as broken as a refusal.
+        Ok(answer) if (200..300).contains(&answer.status) => Outcome::Rejected,
+        Ok(answer) => Outcome::classify(Some(answer.status)),
+        Err(_) => Outcome::Retry,
+    };
+    Err(Tried::from_answer(
+        outcome, &result, lead, latency, "token: ",
+    ))
+}
+
+/// One Lead create through the Salesforce REST API: a cached token (or a
+/// new one), the create, and on a 401 one new token and one more try.
+async fn salesforce_api_attempt(
+    env: &Env,
+    spec: &FormSpec,
+    destination: &Destination,
+    lead: &LeadRecord,
+    rewrites: &[(String, String)],
+    cache_key: &str,
+) -> Tried {
+    let started = now_ms();
+    let timeout_ms = config_u32(env, names::DELIVERY_TIMEOUT_MS, 10_000);
+    let mut fresh = false;
+    let mut token = match cached_token(cache_key, started) {
+        Some(token) => token,
+        None => {
+            fresh = true;
+            match fetch_token(env, destination, lead, rewrites, cache_key, timeout_ms).await {
+                Ok(token) => token,
+                Err(tried) => return tried,
+            }
+        }
+    };
+    loop {
+        let request =
+            match delivery::salesforce_lead_request(spec, destination, lead, &token, rewrites) {
+                Ok(request) => request,
+                Err(error) => return Tried::unbuildable(error.to_string()),
+            };
+        let result = send(&request, timeout_ms).await;
+        let latency = now_ms().saturating_sub(started);
+        let Ok(answer) = &result else {
+            return Tried::from_answer(Outcome::Retry, &result, lead, latency, "");
+        };
+        match crate::crm::salesforce_lead_answer(answer.status, &answer.body) {
+            crate::crm::LeadAnswer::Created(id) => {
+                let mut tried = Tried::from_answer(Outcome::Delivered, &result, lead, latency, "");
+                tried.remote_id = Some(id);
+                return tried;
+            }
+            crate::crm::LeadAnswer::Duplicate(existing) => {
+                let mut tried = Tried::from_answer(Outcome::Duplicate, &result, lead, latency, "");
+                tried.error = Some("duplicate of an existing record".to_owned());
+                tried.remote_id = existing;
+                return tried;
+            }
+            crate::crm::LeadAnswer::SessionExpired if !fresh => {
+                // Expired or revoked: one new token, one more try.
+                cache_token(cache_key, None);
+                fresh = true;
+                token = match fetch_token(env, destination, lead, rewrites, cache_key, timeout_ms)
+                    .await
+                {
+                    Ok(token) => token,
+                    Err(tried) => return tried,
+                };
+            }
+            crate::crm::LeadAnswer::SessionExpired | crate::crm::LeadAnswer::Other => {
+                let outcome = Outcome::classify(Some(answer.status));
+                return Tried::from_answer(outcome, &result, lead, latency, "");
+            }
+        }
+    }
 }
 
 /// One request to one destination, classified.
 async fn attempt_once(
     env: &Env,
     spec: &FormSpec,
-    destination: &leadform_shared::spec::Destination,
+    destination: &Destination,
     lead: &LeadRecord,
     rewrites: &[(String, String)],
 ) -> Tried {
@@ -160,47 +349,16 @@ async fn attempt_once(
         rewrites,
     ) {
         Ok(request) => request,
-        Err(error) => {
-            return Tried {
-                outcome: Outcome::Rejected,
-                http_status: None,
-                latency_ms: 0,
-                error: Some(error.to_string()),
-                answer: None,
-                retry_after_s: None,
-            }
-        }
+        Err(error) => return Tried::unbuildable(error.to_string()),
     };
     let timeout_ms = config_u32(env, names::DELIVERY_TIMEOUT_MS, 10_000);
     let result = send(&request, timeout_ms).await;
-    let finished = now_ms();
-    let latency_ms = finished.saturating_sub(started);
-    match result {
-        Ok(answer) => {
-            let outcome = Outcome::classify(Some(answer.status));
-            let delivered = outcome == Outcome::Delivered;
-            Tried {
-                outcome,
-                http_status: Some(answer.status),
-                latency_ms,
-                error: (!delivered).then(|| format!("HTTP {}", answer.status)),
-                answer: (!delivered && !answer.body.is_empty())
-                    .then(|| delivery::redact_answer(&answer.body, lead)),
-                retry_after_s: answer
-                    .retry_after
-                    .as_deref()
-                    .and_then(|v| delivery::retry_after_s(v, finished / 1000)),
-            }
-        }
-        Err(error) => Tried {
-            outcome: Outcome::Retry,
-            http_status: None,
-            latency_ms,
-            error: Some(error),
-            answer: None,
-            retry_after_s: None,
-        },
-    }
+    let latency_ms = now_ms().saturating_sub(started);
+    let outcome = match &result {
+        Ok(answer) => Outcome::for_destination(destination, Some(answer.status)),
+        Err(_) => Outcome::Retry,
+    };
+    Tried::from_answer(outcome, &result, lead, latency_ms, "")
 }
 
 /// A destination's answer: status, `Retry-After` and body text.

@@ -153,6 +153,16 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 .map(|r| (r.destination, r.status, r.count as u64))
                 .collect();
             body["deliveries"] = crate::delivery::delivery_counts_json(&deliveries);
+            let web_to_lead = form
+                .spec
+                .destinations
+                .iter()
+                .any(|d| matches!(d, leadform_shared::spec::Destination::Salesforce { .. }));
+            if web_to_lead {
+                let since = crate::time::rfc3339_ms(super::now_ms().saturating_sub(86_400_000));
+                let sent = store::web_to_lead_sent_since(&db, &since).await?;
+                body["web_to_lead"] = crate::delivery::web_to_lead_json(sent);
+            }
             json_response(200, &body, None).map_err(internal)
         }
         Route::ListQuarantine => list_quarantine(&db, &query).await,

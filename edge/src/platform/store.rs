@@ -355,7 +355,12 @@ pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) 
         .http_status
         .map(|s| number(u64::from(s)))
         .unwrap_or(JsValue::NULL);
-    let delivered_at = if result.outcome == "delivered" {
+    // Sent and finished: delivered, sent unconfirmed (Web-to-Lead) or
+    // recorded against an existing record (duplicate).
+    let delivered_at = if matches!(
+        result.outcome,
+        "delivered" | "sent_unconfirmed" | "duplicate"
+    ) {
         text(result.at)
     } else {
         JsValue::NULL
@@ -408,7 +413,7 @@ pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) 
 pub(crate) async fn mark_dead(db: &D1Database, lead_id: &str, at: &str) -> StoreResult<()> {
     statement(
         db,
-        "UPDATE deliveries SET status = 'dead', updated_at = ?2 WHERE lead_id = ?1 AND status NOT IN ('delivered', 'rejected')",
+        "UPDATE deliveries SET status = 'dead', updated_at = ?2 WHERE lead_id = ?1 AND status NOT IN ('delivered', 'rejected', 'duplicate', 'sent_unconfirmed')",
         &[text(lead_id), text(at)],
     )?
     .run()
@@ -427,7 +432,7 @@ pub(crate) async fn reset_for_replay(
     let sql = if all {
         "UPDATE deliveries SET status = 'pending', updated_at = ?2 WHERE lead_id = ?1"
     } else {
-        "UPDATE deliveries SET status = 'pending', updated_at = ?2 WHERE lead_id = ?1 AND status != 'delivered'"
+        "UPDATE deliveries SET status = 'pending', updated_at = ?2 WHERE lead_id = ?1 AND status NOT IN ('delivered', 'sent_unconfirmed', 'duplicate')"
     };
     statement(db, sql, &[text(lead_id), text(at)])?
         .run()
@@ -561,6 +566,27 @@ pub(crate) async fn delivery_counts(
     .map_err(storage)?
     .results()
     .map_err(storage)
+}
+
+#[derive(Debug, Deserialize)]
+struct CountRow {
+    count: f64,
+}
+
+/// How many Web-to-Lead requests (`:salesforce` destinations, answered
+/// `sent_unconfirmed`) were sent since `since` (RFC 3339), across every
+/// form: Salesforce's daily limit is per org.
+pub(crate) async fn web_to_lead_sent_since(db: &D1Database, since: &str) -> StoreResult<u64> {
+    let row: Option<CountRow> = statement(
+        db,
+        "SELECT COUNT(*) AS count FROM delivery_attempts \
+         WHERE destination LIKE '%:salesforce' AND outcome = 'sent_unconfirmed' AND at >= ?1",
+        &[text(since)],
+    )?
+    .first(None)
+    .await
+    .map_err(storage)?;
+    Ok(row.map(|r| r.count as u64).unwrap_or(0))
 }
 
 /// One row of `quarantine` (migration 0004): a submission a soft spam
