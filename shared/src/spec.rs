@@ -13,7 +13,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::consent::{ConsentBlock, LegalBasis};
+use crate::consent::ConsentBlock;
 use crate::fieldmap::FieldMap;
 use crate::Country;
 
@@ -1191,8 +1191,13 @@ impl FormSpec {
             }
         }
         for destination in &self.destinations {
-            self.check_hubspot_consent(destination, &mut errors);
-            self.check_salesforce_api(destination, &mut errors);
+            // Only owner specs carry destinations: the widget (feature off)
+            // leaves these checks out of its wasm.
+            #[cfg(feature = "destinations")]
+            {
+                self.check_hubspot_consent(destination, &mut errors);
+                self.check_salesforce_api(destination, &mut errors);
+            }
             let url = match destination {
                 Destination::Webhook { url, .. } => Some(url),
                 Destination::SalesforceApi { instance_url, .. } => Some(instance_url),
@@ -1222,6 +1227,7 @@ impl FormSpec {
     /// A HubSpot destination maps every consent block: the processing one
     /// to `consentToProcess`, each other to a subscription type; a
     /// legitimate-interest block alone, with its subscription type.
+    #[cfg(feature = "destinations")]
     fn check_hubspot_consent(&self, destination: &Destination, errors: &mut Vec<SpecError>) {
         let Destination::Hubspot {
             processing_consent,
@@ -1237,7 +1243,8 @@ impl FormSpec {
                 errors.push(SpecError::HubspotUnknownConsent(id.clone()));
             }
         }
-        let interest = |c: &&ConsentBlock| c.legal_basis == LegalBasis::LegitimateInterest;
+        let interest =
+            |c: &&ConsentBlock| c.legal_basis == crate::consent::LegalBasis::LegitimateInterest;
         let interests: Vec<&ConsentBlock> = self.consents.iter().filter(interest).collect();
         let consents: Vec<&ConsentBlock> = self.consents.iter().filter(|c| !interest(c)).collect();
         if let Some(extra) = interests
@@ -1262,6 +1269,7 @@ impl FormSpec {
 
     /// A `salesforce_api` destination sends `LastName` and `Company`, names
     /// only fields of the form, and maps no field longer than its target.
+    #[cfg(feature = "destinations")]
     fn check_salesforce_api(&self, destination: &Destination, errors: &mut Vec<SpecError>) {
         let Destination::SalesforceApi {
             field_map,
