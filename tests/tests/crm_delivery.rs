@@ -405,7 +405,10 @@ fn a_refusal_is_tried_once_and_shown_redacted_and_a_429_waits_its_retry_after() 
         .is_some_and(|a| a.contains("RATE_LIMIT")));
     assert_eq!(hubspot[1]["outcome"], "delivered");
     assert_eq!(hubspot[1]["answer"], Value::Null);
-    assert_eq!(delivery(&lead, "2:salesforce")["status"], "sent_unconfirmed");
+    assert_eq!(
+        delivery(&lead, "2:salesforce")["status"],
+        "sent_unconfirmed"
+    );
 
     // The webhook was asked once only, though the message came back.
     let hooks = destination.received_at("/hooks/leads");
