@@ -740,4 +740,30 @@ mod tests {
             assert_eq!(figures["daily_limit"], 500);
         }
     }
+
+    #[test]
+    fn web_to_lead_success_is_unconfirmed_and_finished_statuses_stay_finished() {
+        let spec = FormSpec::parse_toml(
+            "id = \"f\"\n[[fields]]\nid = \"email\"\nkind = \"email\"\nlabel = \"E\"\n\
+             [[destinations]]\ntype = \"salesforce\"\norg_id = \"00D\"\n\
+             [[destinations]]\ntype = \"webhook\"\nurl = \"https://h.example/\"\nsecret = \"S\"",
+        )
+        .unwrap();
+        let (web_to_lead, webhook) = (&spec.destinations[0], &spec.destinations[1]);
+        let cases = [
+            (web_to_lead, Some(200), Outcome::SentUnconfirmed),
+            (web_to_lead, Some(500), Outcome::Retry),
+            (web_to_lead, Some(400), Outcome::Rejected),
+            (webhook, Some(200), Outcome::Delivered),
+            (webhook, None, Outcome::Retry),
+        ];
+        for (destination, status, outcome) in cases {
+            assert_eq!(Outcome::for_destination(destination, status), outcome);
+        }
+        for status in DELIVERY_STATUSES {
+            let finished =
+                ["delivered", "rejected", "duplicate", "sent_unconfirmed"].contains(&status);
+            assert_eq!(Outcome::is_final(status), finished, "{status}");
+        }
+    }
 }
