@@ -541,3 +541,40 @@ fn the_browsers_json_parse_reads_served_numbers_exactly() {
         assert_eq!(read.to_bits(), number.to_bits(), "{text}");
     }
 }
+
+#[wasm_bindgen_test]
+fn spec_bodies_of_the_wrong_shape_are_refused_as_syntax() {
+    use leadform_widget::{parse_spec, MountError};
+    for (body, detail) in [
+        ("{", "spec.syntax (not JSON)"),
+        ("[]", "spec.syntax ("),
+        (r#"{"id":"contact"}"#, "spec.syntax ("),
+    ] {
+        match parse_spec(body) {
+            Err(MountError::Spec(message)) => {
+                assert!(message.starts_with(detail), "{body}: {message}")
+            }
+            other => panic!("{body} must be refused as spec.syntax, got {other:?}"),
+        }
+    }
+    // The checks are the edge's: the widget reads any spec of the right shape.
+    assert!(parse_spec(r#"{"id":"Bad id","fields":[]}"#).is_ok());
+    let container: HtmlElement = document()
+        .create_element("div")
+        .expect("container")
+        .dyn_into()
+        .expect("div");
+    let served = serde_json::to_string(&spec(QUOTE).public()).expect("public JSON");
+    assert!(leadform_widget::mount(
+        container.clone(),
+        "{",
+        "http://127.0.0.1:9/v1/submit",
+        "",
+        ""
+    )
+    .is_err());
+    assert!(
+        leadform_widget::mount(container, &served, "", "", "").is_err(),
+        "no submit URL"
+    );
+}
