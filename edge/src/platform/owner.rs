@@ -223,9 +223,11 @@ fn lead_json(row: &LeadRow, seal_key: &str) -> Value {
     })
 }
 
-async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Served {
+/// The page an owner listing asks for: `form` (known), `since`, `limit`,
+/// `cursor`, each refused with its name when malformed.
+fn page_query(query: &str) -> Result<store::Page, EdgeError> {
     let form_id = query_param(query, "form").ok_or(EdgeError::BadQuery("form"))?;
-    let form = forms::find(&form_id).ok_or(EdgeError::FormNotFound)?;
+    forms::find(&form_id).ok_or(EdgeError::FormNotFound)?;
     let since_ms = match query_param(query, "since") {
         Some(since) => time::parse_rfc3339(&since).ok_or(EdgeError::BadQuery("since"))?,
         None => 0,
@@ -242,13 +244,31 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
         Some(cursor) => Some(parse_cursor(&cursor).ok_or(EdgeError::BadQuery("cursor"))?),
         None => None,
     };
-    let rows = store::list_leads(db, &form_id, since_ms, after, limit).await?;
-    let next_cursor = (rows.len() as u32 == limit)
-        .then(|| {
-            rows.last()
-                .map(|r| format!("{}_{}", r.received_at_ms as u64, r.lead_id))
-        })
-        .flatten();
+    Ok(store::Page {
+        form_id,
+        since_ms,
+        after,
+        limit,
+    })
+}
+
+/// The cursor of the page after `rows` (`<received_at_ms>_<id>` of the last
+/// row), when the page was full.
+fn next_cursor<T>(
+    rows: &[T],
+    page: &store::Page,
+    key: impl Fn(&T) -> (f64, &str),
+) -> Option<String> {
+    let last = rows.last().filter(|_| rows.len() as u32 == page.limit)?;
+    let (received_at_ms, id) = key(last);
+    Some(format!("{}_{}", received_at_ms as u64, id))
+}
+
+async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Served {
+    let page = page_query(query)?;
+    let form = forms::find(&page.form_id).ok_or(EdgeError::FormNotFound)?;
+    let rows = store::list_leads(db, &page).await?;
+    let next_cursor = next_cursor(&rows, &page, |r| (r.received_at_ms, r.lead_id.as_str()));
     let wants_csv = query_param(query, "format").is_some_and(|f| f == "csv")
         || accept.is_some_and(|a| a.contains("text/csv"));
     if wants_csv {
@@ -296,7 +316,7 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
         headers
             .set(
                 "Content-Disposition",
-                &format!("attachment; filename=\"leads-{form_id}.csv\""),
+                &format!("attachment; filename=\"leads-{}.csv\"", page.form_id),
             )
             .map_err(internal)?;
         if let Some(cursor) = &next_cursor {
@@ -365,31 +385,11 @@ fn quarantined_json(row: &store::QuarantineRow, seal_key: &str) -> Value {
 }
 
 async fn list_quarantine(db: &worker::D1Database, query: &str) -> Served {
-    let form_id = query_param(query, "form").ok_or(EdgeError::BadQuery("form"))?;
-    forms::find(&form_id).ok_or(EdgeError::FormNotFound)?;
-    let since_ms = match query_param(query, "since") {
-        Some(since) => time::parse_rfc3339(&since).ok_or(EdgeError::BadQuery("since"))?,
-        None => 0,
-    };
-    let limit = match query_param(query, "limit") {
-        Some(limit) => limit
-            .parse::<u32>()
-            .ok()
-            .filter(|l| (1..=PAGE_LIMIT_MAX).contains(l))
-            .ok_or(EdgeError::BadQuery("limit"))?,
-        None => 100,
-    };
-    let after = match query_param(query, "cursor") {
-        Some(cursor) => Some(parse_cursor(&cursor).ok_or(EdgeError::BadQuery("cursor"))?),
-        None => None,
-    };
-    let rows = store::list_quarantine(db, &form_id, since_ms, after, limit).await?;
-    let next_cursor = (rows.len() as u32 == limit)
-        .then(|| {
-            rows.last()
-                .map(|r| format!("{}_{}", r.received_at_ms as u64, r.quarantine_id))
-        })
-        .flatten();
+    let page = page_query(query)?;
+    let rows = store::list_quarantine(db, &page).await?;
+    let next_cursor = next_cursor(&rows, &page, |r| {
+        (r.received_at_ms, r.quarantine_id.as_str())
+    });
     let items: Vec<Value> = rows.iter().map(|row| quarantined_json(row, "")).collect();
     json_response(
         200,

@@ -221,35 +221,53 @@ pub(crate) async fn lead(db: &D1Database, lead_id: &str) -> StoreResult<Option<L
 }
 
 /// One page of leads, oldest first, after the `(received_at_ms, lead_id)` cursor.
-pub(crate) async fn list_leads(
-    db: &D1Database,
-    form_id: &str,
-    since_ms: u64,
-    after: Option<(u64, String)>,
-    limit: u32,
-) -> StoreResult<Vec<LeadRow>> {
-    let (after_ms, after_id) = after.unwrap_or((0, String::new()));
-    let sql = format!(
-        "SELECT {LEAD_COLUMNS} FROM leads WHERE form_id = ?1 AND received_at_ms >= ?2 \
-         AND (received_at_ms > ?3 OR (received_at_ms = ?3 AND lead_id > ?4)) \
-         ORDER BY received_at_ms, lead_id LIMIT ?5"
-    );
-    statement(
-        db,
-        &sql,
-        &[
-            text(form_id),
-            number(since_ms),
-            number(after_ms),
-            text(&after_id),
-            number(u64::from(limit)),
-        ],
-    )?
-    .all()
-    .await
-    .map_err(storage)?
-    .results()
-    .map_err(storage)
+pub(crate) async fn list_leads(db: &D1Database, page: &Page) -> StoreResult<Vec<LeadRow>> {
+    page.rows(db, LEAD_COLUMNS, "leads", "lead_id").await
+}
+
+/// Which page of a form's rows an owner listing asks for (leads or
+/// quarantine, both keyed by `(received_at_ms, <id>)`): received at or after
+/// `since_ms`, after the `(received_at_ms, id)` cursor, oldest first.
+pub(crate) struct Page {
+    pub form_id: String,
+    pub since_ms: u64,
+    pub after: Option<(u64, String)>,
+    pub limit: u32,
+}
+
+impl Page {
+    /// `columns` of `table`, whose rows are ordered by `received_at_ms` and
+    /// then `id_column` (all three are this module's constants, never input).
+    async fn rows<T: serde::de::DeserializeOwned>(
+        &self,
+        db: &D1Database,
+        columns: &str,
+        table: &str,
+        id_column: &str,
+    ) -> StoreResult<Vec<T>> {
+        let (after_ms, after_id) = self.after.clone().unwrap_or((0, String::new()));
+        let sql = format!(
+            "SELECT {columns} FROM {table} WHERE form_id = ?1 AND received_at_ms >= ?2 \
+             AND (received_at_ms > ?3 OR (received_at_ms = ?3 AND {id_column} > ?4)) \
+             ORDER BY received_at_ms, {id_column} LIMIT ?5"
+        );
+        statement(
+            db,
+            &sql,
+            &[
+                text(&self.form_id),
+                number(self.since_ms),
+                number(after_ms),
+                text(&after_id),
+                number(u64::from(self.limit)),
+            ],
+        )?
+        .all()
+        .await
+        .map_err(storage)?
+        .results()
+        .map_err(storage)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -707,33 +725,10 @@ pub(crate) async fn quarantined(db: &D1Database, id: &str) -> StoreResult<Option
 /// the `(received_at_ms, quarantine_id)` cursor.
 pub(crate) async fn list_quarantine(
     db: &D1Database,
-    form_id: &str,
-    since_ms: u64,
-    after: Option<(u64, String)>,
-    limit: u32,
+    page: &Page,
 ) -> StoreResult<Vec<QuarantineRow>> {
-    let (after_ms, after_id) = after.unwrap_or((0, String::new()));
-    let sql = format!(
-        "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE form_id = ?1 AND received_at_ms >= ?2 \
-         AND (received_at_ms > ?3 OR (received_at_ms = ?3 AND quarantine_id > ?4)) \
-         ORDER BY received_at_ms, quarantine_id LIMIT ?5"
-    );
-    statement(
-        db,
-        &sql,
-        &[
-            text(form_id),
-            number(since_ms),
-            number(after_ms),
-            text(&after_id),
-            number(u64::from(limit)),
-        ],
-    )?
-    .all()
-    .await
-    .map_err(storage)?
-    .results()
-    .map_err(storage)
+    page.rows(db, QUARANTINE_COLUMNS, "quarantine", "quarantine_id")
+        .await
 }
 
 /// Turns a held row into a lead, in one batch: the lead row with the same id,
