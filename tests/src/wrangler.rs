@@ -42,7 +42,8 @@ fn tools() -> PathBuf {
 
 /// Builds the Worker once per process (cargo makes rebuilds incremental): a
 /// dev build into `edge/build-test/`, or with `LEADFORM_WORKER_RELEASE=1` (the
-/// benchmarks) a release build into `edge/build-bench/`.
+/// benchmarks) a release build into `edge/build-bench/`;
+/// `LEADFORM_WORKER_OUT_DIR` (relative to `edge/`) names another directory.
 pub fn build_worker() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -50,18 +51,21 @@ pub fn build_worker() -> PathBuf {
             let edge = edge_dir();
             let home = env::var("HOME").unwrap_or_default();
             let release = env::var("LEADFORM_WORKER_RELEASE").is_ok_and(|v| v == "1");
-            let (profile, out_dir) = if release {
+            let (profile, default_out_dir) = if release {
                 ("--release", "build-bench")
             } else {
                 ("--dev", "build-test")
             };
+            // Several checkouts' test runs at once each keep their own build.
+            let out_dir = env::var("LEADFORM_WORKER_OUT_DIR")
+                .unwrap_or_else(|_| default_out_dir.to_owned());
             eprintln!(
                 "[leadform-tests] building the Worker (worker-build {profile}) in {} ...",
                 edge.display()
             );
             let started = Instant::now();
             let status = Command::new(format!("{home}/.cargo/bin/worker-build"))
-                .args([profile, "--out-dir", out_dir])
+                .args([profile, "--out-dir", &out_dir])
                 .current_dir(&edge)
                 .env(
                     "LEADFORM_FORMS_DIR",
