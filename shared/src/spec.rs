@@ -56,6 +56,10 @@ pub struct FormSpec {
     pub contact: ContactRules,
     #[serde(default)]
     pub anti_spam: AntiSpam,
+    /// How long leads keep their personal data and consent evidence
+    /// (`[retention]`); server-side only, like destinations.
+    #[serde(default, skip_serializing_if = "Retention::is_default")]
+    pub retention: Retention,
     /// Origins (`scheme://host[:port]`) whose pages may submit this form.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
@@ -438,6 +442,61 @@ fn default_quarantine_retention_days() -> u32 {
     30
 }
 
+/// Most days any `[retention]` period may be (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
+/// A form's retention (`[retention]`), in days from a lead's receipt: after
+/// `personal_data_days` the edge's cron erases the lead's personal data (the
+/// record and its values; an audit stub stays), after `evidence_days` its
+/// consent evidence (the certificates' contents; their ids and seals stay).
+/// Evidence is kept at least as long as personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    /// 1 to [`MAX_RETENTION_DAYS`]; 730 (two years) by default.
+    #[serde(default = "default_personal_data_days")]
+    pub personal_data_days: u32,
+    /// `personal_data_days` to [`MAX_RETENTION_DAYS`]; 1825 (five years) by default.
+    #[serde(default = "default_evidence_days")]
+    pub evidence_days: u32,
+}
+
+fn default_personal_data_days() -> u32 {
+    730
+}
+fn default_evidence_days() -> u32 {
+    1825
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            personal_data_days: default_personal_data_days(),
+            evidence_days: default_evidence_days(),
+        }
+    }
+}
+
+impl Retention {
+    pub fn is_default(&self) -> bool {
+        *self == Retention::default()
+    }
+
+    fn check(&self, errors: &mut Vec<SpecError>) {
+        for (key, days) in [
+            ("personal_data_days", self.personal_data_days),
+            ("evidence_days", self.evidence_days),
+        ] {
+            if !(1..=MAX_RETENTION_DAYS).contains(&days) {
+                errors.push(SpecError::RetentionOutOfRange(key, days));
+            }
+        }
+        if self.evidence_days < self.personal_data_days {
+            errors.push(SpecError::RetentionEvidenceShorter);
+        }
+    }
+}
+
 impl Default for QuarantineRules {
     fn default() -> Self {
         QuarantineRules {
@@ -762,6 +821,10 @@ pub enum SpecError {
     QuarantineCapZero(&'static str),
     /// `retention_days` is 0 or above [`MAX_QUARANTINE_RETENTION_DAYS`].
     QuarantineRetentionOutOfRange(u32),
+    /// A `[retention]` period (named) is 0 or above [`MAX_RETENTION_DAYS`].
+    RetentionOutOfRange(&'static str, u32),
+    /// `[retention] evidence_days` is shorter than `personal_data_days`.
+    RetentionEvidenceShorter,
     /// A HubSpot destination's `processing_consent` or `subscription_types`
     /// names a consent block the form does not have.
     HubspotUnknownConsent(String),
@@ -844,6 +907,8 @@ impl SpecError {
             SpecError::QuarantineSignalTwice(_) => "spec.quarantine_signal_twice",
             SpecError::QuarantineCapZero(_) => "spec.quarantine_cap_zero",
             SpecError::QuarantineRetentionOutOfRange(_) => "spec.quarantine_retention_out_of_range",
+            SpecError::RetentionOutOfRange(..) => "spec.retention_out_of_range",
+            SpecError::RetentionEvidenceShorter => "spec.retention_evidence_shorter",
             SpecError::HubspotUnknownConsent(_) => "spec.hubspot_unknown_consent",
             SpecError::HubspotSubscriptionTypeMissing(_) => {
                 "spec.hubspot_subscription_type_missing"
@@ -1004,6 +1069,14 @@ impl fmt::Display for SpecError {
                 f,
                 "anti_spam.quarantine.retention_days is {days}; it must be 1 to {MAX_QUARANTINE_RETENTION_DAYS}"
             ),
+            SpecError::RetentionOutOfRange(key, days) => write!(
+                f,
+                "retention.{key} is {days}; it must be 1 to {MAX_RETENTION_DAYS}"
+            ),
+            SpecError::RetentionEvidenceShorter => write!(
+                f,
+                "retention.evidence_days is shorter than retention.personal_data_days (consent evidence outlives the personal data)"
+            ),
             SpecError::HubspotUnknownConsent(id) => write!(
                 f,
                 "the HubSpot destination names consent `{id}`, which is not a consent block of this form"
@@ -1105,6 +1178,7 @@ impl FormSpec {
     pub fn public(&self) -> FormSpec {
         FormSpec {
             destinations: Vec::new(),
+            retention: Retention::default(),
             anti_spam: AntiSpam {
                 quarantine: QuarantineRules::default(),
                 ..self.anti_spam.clone()
@@ -1185,6 +1259,7 @@ impl FormSpec {
         }
         self.check_contact(&mut errors);
         self.anti_spam.quarantine.check(&mut errors);
+        self.retention.check(&mut errors);
         for origin in &self.allowed_origins {
             if !is_valid_origin(origin) {
                 errors.push(SpecError::InvalidOrigin(origin.clone()));

@@ -289,6 +289,26 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         &["spec.quarantine_retention_out_of_range"],
     ),
     (
+        "retention: personal data kept zero days",
+        "[retention]\npersonal_data_days = 0",
+        &["spec.retention_out_of_range"],
+    ),
+    (
+        "retention: evidence over ten years",
+        "[retention]\nevidence_days = 3651",
+        &["spec.retention_out_of_range"],
+    ),
+    (
+        "retention: evidence kept shorter than personal data",
+        "[retention]\npersonal_data_days = 400\nevidence_days = 365",
+        &["spec.retention_evidence_shorter"],
+    ),
+    (
+        "retention: unknown key",
+        "[retention]\npersonal_days = 30",
+        &["spec.syntax"],
+    ),
+    (
         "quarantine: negative cap is a syntax error",
         "[anti_spam.quarantine]\nper_ip_per_hour = -1",
         &["spec.syntax"],
