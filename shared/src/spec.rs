@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::consent::ConsentBlock;
 use crate::fieldmap::FieldMap;
+use crate::scoring::{ClosedLoop, Grading, Scoring, Tier};
 use crate::Country;
 
 /// Upper bounds that keep a spec (and therefore every submission) small.
@@ -69,6 +70,25 @@ pub struct FormSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
     pub destinations: Vec<Destination>,
+    /// `[scoring]`: point rules and caps ([`crate::scoring`]). Server-side
+    /// only, like `destinations`: not read without that feature, reset by
+    /// [`FormSpec::public`].
+    #[serde(default, skip_serializing_if = "Scoring::is_empty")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
+    pub scoring: Scoring,
+    /// `[[tiers]]`: score thresholds and their MQL/SQL marks (server-side only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
+    pub tiers: Vec<Tier>,
+    /// `[grading]`: fit criteria moving a grade (server-side only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
+    pub grading: Option<Grading>,
+    /// `[closed_loop]`: the secret a CRM signs status updates with
+    /// (server-side only).
+    #[serde(default, skip_serializing_if = "ClosedLoop::is_empty")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
+    pub closed_loop: ClosedLoop,
 }
 
 fn default_submit_label() -> String {
@@ -851,6 +871,9 @@ pub enum SpecError {
         target: String,
         limit: u32,
     },
+    /// A `[scoring]`, `[[tiers]]`, `[grading]` or `[closed_loop]` problem
+    /// (or one in a [`crate::scoring::Match`] used elsewhere).
+    Scoring(crate::scoring::ScoringError),
 }
 
 impl SpecError {
@@ -920,6 +943,7 @@ impl SpecError {
             }
             SpecError::SalesforceUnknownField(_) => "spec.salesforce_unknown_field",
             SpecError::SalesforceFieldTooLong { .. } => "spec.salesforce_field_too_long",
+            SpecError::Scoring(error) => error.code(),
         }
     }
 }
@@ -1106,6 +1130,7 @@ impl fmt::Display for SpecError {
                 f,
                 "field `{field}` goes to Salesforce Lead.{target}, which holds at most {limit} characters: set `max_length` to {limit} or less"
             ),
+            SpecError::Scoring(error) => error.fmt(f),
         }
     }
 }
@@ -1173,11 +1198,16 @@ impl FormSpec {
         }
     }
 
-    /// The part of the spec a browser may see: everything but destinations
-    /// and the quarantine rules (`[anti_spam.quarantine]`).
+    /// The part of the spec a browser may see: everything but destinations,
+    /// the quarantine rules (`[anti_spam.quarantine]`) and the scoring
+    /// sections (`[scoring]`, `[[tiers]]`, `[grading]`, `[closed_loop]`).
     pub fn public(&self) -> FormSpec {
         FormSpec {
             destinations: Vec::new(),
+            scoring: Scoring::default(),
+            tiers: Vec::new(),
+            grading: None,
+            closed_loop: ClosedLoop::default(),
             retention: Retention::default(),
             anti_spam: AntiSpam {
                 quarantine: QuarantineRules::default(),
@@ -1258,6 +1288,9 @@ impl FormSpec {
             self.check_covers(consent, &mut errors);
         }
         self.check_contact(&mut errors);
+        // Scoring is server-side: the widget (feature off) never reads it.
+        #[cfg(feature = "destinations")]
+        crate::scoring::check(self, &mut errors);
         self.anti_spam.quarantine.check(&mut errors);
         self.retention.check(&mut errors);
         for origin in &self.allowed_origins {
