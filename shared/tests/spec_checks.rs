@@ -382,6 +382,81 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         "[[destinations]]\ntype = \"hubspot\"\nportal_id = \"1\"\nform_guid = \"g\"\nlegitimate_interest_basis = \"prospect\"",
         &["spec.syntax"],
     ),
+    (
+        "scoring: a rule on a field the form does not have",
+        "[[scoring.rules]]\nid = \"r\"\npoints = 5\nwhen = { field = \"budget\", present = true }",
+        &["spec.scoring_unknown_field"],
+    ),
+    (
+        "scoring: a rule with two tests, and one with none",
+        "[[scoring.rules]]\nid = \"two\"\npoints = 5\nwhen = { field = \"topic\", equals = \"sales\", present = true }\n[[scoring.rules]]\nid = \"none\"\npoints = 5\nwhen = {}",
+        &["spec.scoring_ambiguous_test", "spec.scoring_ambiguous_test"],
+    ),
+    (
+        "scoring: an answer test without its field",
+        "[[scoring.rules]]\nid = \"r\"\npoints = 5\nwhen = { equals = \"sales\" }",
+        &["spec.scoring_ambiguous_test"],
+    ),
+    (
+        "scoring: an impossible range (min above max), and one outside the field's own bounds",
+        "[[fields]]\nid = \"size\"\nkind = \"number\"\nlabel = \"Size\"\nmin = 1\nmax = 500\n[[scoring.rules]]\nid = \"a\"\npoints = 5\nwhen = { field = \"size\", min = 50, max = 10 }\n[[scoring.rules]]\nid = \"b\"\npoints = 5\nwhen = { field = \"size\", min = 1000 }",
+        &["spec.scoring_impossible_range", "spec.scoring_impossible_range"],
+    ),
+    (
+        "scoring: a range on a select, a value the select cannot hold",
+        "[[scoring.rules]]\nid = \"a\"\npoints = 5\nwhen = { field = \"topic\", min = 1 }\n[[scoring.rules]]\nid = \"b\"\npoints = 5\nwhen = { field = \"topic\", one_of = [\"sales\", \"billing\"] }",
+        &["spec.scoring_test_not_applicable", "spec.scoring_value_not_an_option"],
+    ),
+    (
+        "scoring: an unknown consent, 0 points, a rule id twice",
+        "[[scoring.rules]]\nid = \"a\"\npoints = 5\nwhen = { consent = \"nope\" }\n[[scoring.rules]]\nid = \"a\"\npoints = 0\nwhen = { gclid = true }",
+        &["spec.scoring_unknown_consent", "spec.scoring_duplicate_id", "spec.scoring_zero_points"],
+    ),
+    (
+        "scoring: caps: an unknown group, a cap of 0, min_total above max_total",
+        "[scoring]\nmax_total = 10\nmin_total = 20\ngroup_caps = { fit = 0 }\n[[scoring.rules]]\nid = \"a\"\npoints = 5\nwhen = { gclid = true }",
+        &["spec.scoring_cap_unknown_group", "spec.scoring_cap_not_positive", "spec.scoring_inverted_total"],
+    ),
+    (
+        "scoring: fill_ms_min above fill_ms_max",
+        "[[scoring.rules]]\nid = \"a\"\npoints = -5\nwhen = { fill_ms_min = 5000, fill_ms_max = 100 }",
+        &["spec.scoring_impossible_range"],
+    ),
+    (
+        "tiers: two with the same threshold, two fallbacks",
+        "[[scoring.rules]]\nid = \"a\"\npoints = 50\nwhen = { gclid = true }\n[[tiers]]\nid = \"hot\"\nmin_score = 40\n[[tiers]]\nid = \"warm\"\nmin_score = 40\n[[tiers]]\nid = \"cold\"\n[[tiers]]\nid = \"ice\"",
+        &["spec.tier_overlap", "spec.tier_overlap"],
+    ),
+    (
+        "tiers: a threshold above the most the rules can give",
+        "[scoring]\nmax_total = 60\n[[scoring.rules]]\nid = \"a\"\npoints = 50\nwhen = { gclid = true }\n[[scoring.rules]]\nid = \"b\"\npoints = 50\nwhen = { field = \"topic\", equals = \"sales\" }\n[[tiers]]\nid = \"hot\"\nmin_score = 70",
+        &["spec.tier_unreachable"],
+    ),
+    (
+        "tiers: mark_min_grade without [grading]; an unknown mark is a syntax error elsewhere",
+        "[[tiers]]\nid = \"cold\"\nmark = \"mql\"\nmark_min_grade = \"B\"",
+        &["spec.tier_mark_grade_unused"],
+    ),
+    (
+        "tiers: an unknown mark",
+        "[[tiers]]\nid = \"cold\"\nmark = \"hot\"",
+        &["spec.syntax"],
+    ),
+    (
+        "grading: an unknown start grade",
+        "[grading]\nstart = \"E\"",
+        &["spec.syntax"],
+    ),
+    (
+        "grading: a criterion on an unknown field, one with 0 thirds, an empty prefix",
+        "[grading]\n[[grading.criteria]]\nid = \"a\"\nthirds = 3\nwhen = { field = \"size\", present = true }\n[[grading.criteria]]\nid = \"b\"\nthirds = 0\nwhen = { gclid = true }\n[[grading.criteria]]\nid = \"c\"\nthirds = 1\nwhen = { utm_source = [\"\"] }",
+        &["spec.scoring_unknown_field", "spec.scoring_zero_points", "spec.scoring_empty_value"],
+    ),
+    (
+        "closed loop: an empty secret name",
+        "[closed_loop]\nsecret = \" \"",
+        &["spec.closed_loop_empty_secret"],
+    ),
 ];
 
 #[test]
