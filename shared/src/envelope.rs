@@ -188,6 +188,14 @@ impl SubmissionEnvelope {
                 format!("{} bytes; at most {MAX_ENVELOPE_BYTES}", bytes.len()),
             ));
         }
+        // The common case in one pass: a well-formed envelope of this version.
+        // Anything else takes the two-pass path below, which decides the error.
+        if let Ok(envelope) = serde_json::from_slice::<SubmissionEnvelope>(bytes) {
+            if envelope.version == ENVELOPE_VERSION {
+                envelope.check_limits()?;
+                return Ok(envelope);
+            }
+        }
         let probe: VersionProbe = serde_json::from_slice(bytes)
             .map_err(|e| EnvelopeError::new(ErrorCode::EnvelopeMalformed, e.to_string()))?;
         match probe.version {
