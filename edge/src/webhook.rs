@@ -5,6 +5,12 @@
 //! `v1,` + base64(HMAC-SHA256(key, content)). The webhook id is the lead id, so
 //! receivers can deduplicate retries. This module signs and verifies; sending
 //! is the delivery layer's job.
+//!
+//! Rotation: a secret's value may hold several space-separated `whsec_`
+//! secrets ([`decode_secrets`]); during the overlap every one of them signs
+//! and the header carries one space-separated `v1,<sig>` per secret
+//! ([`sign_all`]), so a receiver holding either the old or the new secret
+//! accepts the delivery ([`check_delivery_any`]).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -48,6 +54,33 @@ pub fn decode_secret(secret: &str) -> Result<Vec<u8>, WebhookSecretError> {
         return Err(WebhookSecretError::TooShort);
     }
     Ok(key)
+}
+
+/// Decodes a secret value holding one or more space-separated `whsec_...`
+/// secrets (newest first, during a rotation's overlap).
+pub fn decode_secrets(value: &str) -> Result<Vec<Vec<u8>>, WebhookSecretError> {
+    let keys = value
+        .split_whitespace()
+        .map(decode_secret)
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(WebhookSecretError::Malformed);
+    }
+    Ok(keys)
+}
+
+/// The `webhook-signature` header value with one `v1,<base64>` per key,
+/// space-separated, in the keys' order.
+pub fn sign_all<K: AsRef<[u8]>>(
+    keys: &[K],
+    webhook_id: &str,
+    timestamp_s: u64,
+    body: &str,
+) -> String {
+    keys.iter()
+        .map(|key| sign(key.as_ref(), webhook_id, timestamp_s, body))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The `webhook-signature` header value (`v1,<base64>`).
@@ -154,6 +187,17 @@ pub fn check_delivery<'a>(
     body: &str,
     now_s: u64,
 ) -> Result<VerifiedDelivery<'a>, WebhookRejection> {
+    check_delivery_any(&[key], headers, body, now_s)
+}
+
+/// [`check_delivery`] for a receiver that holds several secrets (its side
+/// of a rotation): one valid signature under any of `keys` is enough.
+pub fn check_delivery_any<'a, K: AsRef<[u8]>>(
+    keys: &[K],
+    headers: DeliveryHeaders<'a>,
+    body: &str,
+    now_s: u64,
+) -> Result<VerifiedDelivery<'a>, WebhookRejection> {
     let id = headers
         .id
         .ok_or(WebhookRejection::HeaderMissing("webhook-id"))?;
@@ -169,7 +213,10 @@ pub fn check_delivery<'a>(
     if timestamp_s.abs_diff(now_s) > TIMESTAMP_TOLERANCE_S {
         return Err(WebhookRejection::TimestampOutOfTolerance);
     }
-    if !verify(key, id, timestamp_s, body, signature) {
+    if !keys
+        .iter()
+        .any(|key| verify(key.as_ref(), id, timestamp_s, body, signature))
+    {
         return Err(WebhookRejection::SignatureMismatch);
     }
     Ok(VerifiedDelivery { id, timestamp_s })
@@ -250,6 +297,90 @@ mod tests {
             r#"{"test": 2432232314}"#,
             &signature
         ));
+    }
+
+    #[test]
+    fn rotation_overlap_signs_with_both_secrets() {
+        // The old secret is the specification's; the new one another 24 bytes.
+        let old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let new = "whsec_bmV3LXNlY3JldC1mb3Itcm90YXRpb24h";
+        let keys = decode_secrets(&format!("{new}  {old}\n")).unwrap();
+        assert_eq!(keys.len(), 2);
+        let (id, at, body) = (
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            1_614_265_330,
+            r#"{"test": 2432232314}"#,
+        );
+        let header = sign_all(&keys, id, at, body);
+        let signatures: Vec<&str> = header.split(' ').collect();
+        assert_eq!(signatures.len(), 2);
+        assert_eq!(
+            signatures[1],
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        assert_eq!(signatures[0], sign(&keys[0], id, at, body));
+        let at_text = at.to_string();
+        let headers = DeliveryHeaders {
+            id: Some(id),
+            timestamp: Some(&at_text),
+            signature: Some(&header),
+        };
+        // A receiver still on the old secret, one already on the new, one on both.
+        for receiver in [vec![keys[1].clone()], vec![keys[0].clone()], keys.clone()] {
+            assert!(check_delivery_any(&receiver, headers, body, at).is_ok());
+        }
+        let stranger = decode_secret("whsec_c3RyYW5nZXItc2VjcmV0LTI0LWJ5dGVz").unwrap();
+        assert_eq!(
+            check_delivery(&stranger, headers, body, at),
+            Err(WebhookRejection::SignatureMismatch)
+        );
+        assert_eq!(decode_secrets("  "), Err(WebhookSecretError::Malformed));
+        assert_eq!(
+            decode_secrets(&format!("{new} whsec_c2hvcnQ=")),
+            Err(WebhookSecretError::TooShort)
+        );
+    }
+
+    #[test]
+    fn timestamp_tolerance_edges() {
+        let key = decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let (id, sent, body) = ("lead_1", 1_700_000_000u64, "{}");
+        let signature = sign(&key, id, sent, body);
+        let sent_text = sent.to_string();
+        let headers = DeliveryHeaders {
+            id: Some(id),
+            timestamp: Some(&sent_text),
+            signature: Some(&signature),
+        };
+        let tolerance = TIMESTAMP_TOLERANCE_S;
+        assert_eq!(tolerance, 300);
+        // (receiver's clock, accepted): exactly 300 s either side is inside.
+        let cases = [
+            (sent, true),
+            (sent + tolerance, true),
+            (sent - tolerance, true),
+            (sent + tolerance + 1, false),
+            (sent - tolerance - 1, false),
+            (sent + 86_400, false),
+            (0, false),
+        ];
+        for (now, accepted) in cases {
+            let got = check_delivery(&key, headers, body, now);
+            if accepted {
+                assert_eq!(
+                    got.map(|d| d.timestamp_s),
+                    Ok(sent),
+                    "now = sent {:+}",
+                    now as i64 - sent as i64
+                );
+            } else {
+                assert_eq!(
+                    got,
+                    Err(WebhookRejection::TimestampOutOfTolerance),
+                    "now = {now}"
+                );
+            }
+        }
     }
 
     #[test]
