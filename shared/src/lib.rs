@@ -17,6 +17,7 @@ pub mod nfc;
 pub mod phone;
 pub mod postal;
 pub mod profiling;
+pub mod routing;
 pub mod scoring;
 pub mod spec;
 pub mod text;

@@ -70,6 +70,20 @@ pub struct FormSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
     pub destinations: Vec<Destination>,
+    /// `[[routes]]`: ordered routing rules ([`crate::routing`]). Server-side
+    /// only, like `destinations`: not read without that feature, reset by
+    /// [`FormSpec::public`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
+    pub routes: Vec<crate::routing::Route>,
+    /// `[[recipients]]`: destinations as route recipients, with caps and hours.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
+    pub recipients: Vec<crate::routing::Recipient>,
+    /// `[[channels]]`: where speed-to-lead notifications and escalations go.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
+    pub channels: Vec<crate::routing::Channel>,
     /// `[scoring]`: point rules and caps ([`crate::scoring`]). Server-side
     /// only, like `destinations`: not read without that feature, reset by
     /// [`FormSpec::public`].
@@ -871,6 +885,8 @@ pub enum SpecError {
         target: String,
         limit: u32,
     },
+    /// A `[[routes]]`, `[[recipients]]` or `[[channels]]` problem.
+    Routing(crate::routing::RoutingError),
     /// A `[scoring]`, `[[tiers]]`, `[grading]` or `[closed_loop]` problem
     /// (or one in a [`crate::scoring::Match`] used elsewhere).
     Scoring(crate::scoring::ScoringError),
@@ -943,6 +959,7 @@ impl SpecError {
             }
             SpecError::SalesforceUnknownField(_) => "spec.salesforce_unknown_field",
             SpecError::SalesforceFieldTooLong { .. } => "spec.salesforce_field_too_long",
+            SpecError::Routing(error) => error.code(),
             SpecError::Scoring(error) => error.code(),
         }
     }
@@ -1130,6 +1147,7 @@ impl fmt::Display for SpecError {
                 f,
                 "field `{field}` goes to Salesforce Lead.{target}, which holds at most {limit} characters: set `max_length` to {limit} or less"
             ),
+            SpecError::Routing(error) => error.fmt(f),
             SpecError::Scoring(error) => error.fmt(f),
         }
     }
@@ -1204,6 +1222,9 @@ impl FormSpec {
     pub fn public(&self) -> FormSpec {
         FormSpec {
             destinations: Vec::new(),
+            routes: Vec::new(),
+            recipients: Vec::new(),
+            channels: Vec::new(),
             scoring: Scoring::default(),
             tiers: Vec::new(),
             grading: None,
@@ -1298,6 +1319,8 @@ impl FormSpec {
                 errors.push(SpecError::InvalidOrigin(origin.clone()));
             }
         }
+        #[cfg(feature = "destinations")]
+        crate::routing::check(self, &mut errors);
         for destination in &self.destinations {
             // Only owner specs carry destinations: the widget (feature off)
             // leaves these checks out of its wasm.

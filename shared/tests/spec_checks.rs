@@ -457,6 +457,51 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         "[closed_loop]\nsecret = \" \"",
         &["spec.closed_loop_empty_secret"],
     ),
+    (
+        "routing: a route to an unknown recipient, a route without recipients",
+        "[[routes]]\nid = \"r\"\nto = [\"nobody\"]\n[[routes]]\nid = \"s\"\nto = []",
+        &["spec.route_unknown_recipient", "spec.route_no_recipients"],
+    ),
+    (
+        "routing: a recipient of a missing destination, an unknown zone, a cap of 0, windows without days or with a bad time",
+        "[[recipients]]\nid = \"a\"\ndestination = 3\ntime_zone = \"Mars/Olympus\"\ncaps = [{ max = 0, per = \"day\" }]\nhours = [{ days = [], from = \"09:00\", to = \"17:00\" }, { days = [\"mon\"], from = \"9:00\", to = \"17:00\" }]",
+        &["spec.route_unknown_destination", "spec.route_unknown_time_zone", "spec.route_invalid_cap", "spec.route_invalid_window", "spec.route_invalid_window"],
+    ),
+    (
+        "routing: a recipient id twice, one destination for two recipients, one period capped twice",
+        "[[destinations]]\ntype = \"webhook\"\nurl = \"https://x.example/h\"\nsecret = \"S\"\n[[recipients]]\nid = \"a\"\ndestination = 0\n[[recipients]]\nid = \"a\"\ndestination = 0\ncaps = [{ max = 1, per = \"day\" }, { max = 5, per = \"day\" }]",
+        &["spec.route_duplicate_id", "spec.route_destination_twice", "spec.route_invalid_cap"],
+    ),
+    (
+        "routing: a postal rule on an unknown field; an inverted range, a bad country, score_min above score_max",
+        "[[destinations]]\ntype = \"webhook\"\nurl = \"https://x.example/h\"\nsecret = \"S\"\n[[recipients]]\nid = \"a\"\ndestination = 0\n[[routes]]\nid = \"r\"\nto = [\"a\"]\nwhen = { postal_code = { field = \"zip\", prefixes = [\"1\"] } }\n[[routes]]\nid = \"s\"\nto = [\"a\"]\nwhen = { postal_code = { field = \"email\", ranges = [{ from = \"200\", to = \"100\" }] }, countries = [\"usa\"], score_min = 5, score_max = 1 }",
+        &["spec.route_unknown_field", "spec.route_impossible_condition", "spec.route_impossible_condition", "spec.route_impossible_condition"],
+    ),
+    (
+        "routing: an answer the select cannot hold (the scoring Match check), an unknown tier, a local time in an unknown zone",
+        "[[destinations]]\ntype = \"webhook\"\nurl = \"https://x.example/h\"\nsecret = \"S\"\n[[recipients]]\nid = \"a\"\ndestination = 0\n[[routes]]\nid = \"r\"\nto = [\"a\"]\nwhen = { answers = [{ field = \"topic\", equals = \"billing\" }], tiers = [\"hot\"], local_time = { time_zone = \"Nowhere\", hours = [{ days = [\"mon\"], from = \"09:00\", to = \"17:00\" }] } }",
+        &["spec.scoring_value_not_an_option", "spec.route_unknown_tier", "spec.route_unknown_time_zone"],
+    ),
+    (
+        "routing: overflow default without overflow_to, an unknown channel, an SLA without escalation",
+        "[[destinations]]\ntype = \"webhook\"\nurl = \"https://x.example/h\"\nsecret = \"S\"\n[[recipients]]\nid = \"a\"\ndestination = 0\n[[routes]]\nid = \"r\"\nto = [\"a\"]\noverflow = \"default\"\nnotify = [\"slack\"]\nsla_minutes = 5",
+        &["spec.route_overflow_mismatch", "spec.route_unknown_channel", "spec.route_sla_mismatch"],
+    ),
+    (
+        "routing: a weighted route over a recipient of weight 0",
+        "[[destinations]]\ntype = \"webhook\"\nurl = \"https://x.example/h\"\nsecret = \"S\"\n[[recipients]]\nid = \"a\"\ndestination = 0\nweight = 0\n[[routes]]\nid = \"r\"\nto = [\"a\"]\nmethod = \"weighted\"",
+        &["spec.route_zero_weight"],
+    ),
+    (
+        "routing: an unknown method",
+        "[[destinations]]\ntype = \"webhook\"\nurl = \"https://x.example/h\"\nsecret = \"S\"\n[[recipients]]\nid = \"a\"\ndestination = 0\n[[routes]]\nid = \"r\"\nto = [\"a\"]\nmethod = \"lottery\"",
+        &["spec.syntax"],
+    ),
+    (
+        "channels: an SMS sender not in E.164, an email recipient without @",
+        "[[channels]]\ntype = \"twilio_sms\"\nid = \"sms\"\naccount_sid = \"AC1\"\nauth_token_secret = \"T\"\nfrom = \"5551234\"\nto = [\"+15550001111\"]\n[[channels]]\ntype = \"email\"\nid = \"mail\"\napi_key_secret = \"K\"\nfrom = \"leads@example.com\"\nto = [\"nobody\"]",
+        &["spec.channel_invalid_address", "spec.channel_invalid_address"],
+    ),
 ];
 
 #[test]
