@@ -118,10 +118,11 @@ pub fn build_request(
         } => {
             let value = secret(secret_name)
                 .ok_or_else(|| BuildError::SecretMissing(secret_name.clone()))?;
-            let key = webhook::decode_secret(&value)
+            // Several space-separated secrets during a rotation: each signs.
+            let keys = webhook::decode_secrets(&value)
                 .map_err(|_| BuildError::SecretInvalid(secret_name.clone()))?;
             let body = webhook_body(spec, lead);
-            let signature = webhook::sign(&key, &lead.lead_id, now_s, &body);
+            let signature = webhook::sign_all(&keys, &lead.lead_id, now_s, &body);
             OutboundRequest {
                 url: url.clone(),
                 headers: vec![
