@@ -28,6 +28,7 @@ pub mod forms;
 pub mod ids;
 pub mod record;
 pub mod routes;
+pub mod routing;
 pub mod seal;
 pub mod time;
 pub mod webhook;
