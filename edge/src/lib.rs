@@ -26,6 +26,7 @@ pub mod events;
 pub mod export;
 pub mod forms;
 pub mod ids;
+pub mod keys;
 pub mod record;
 pub mod routes;
 pub mod routing;
