@@ -75,6 +75,9 @@ pub enum EdgeError {
     StorageUnavailable(String),
     /// A required secret is not configured (names the secret).
     SecretMissing(&'static str),
+    /// A secret or var is set but cannot be used (names it; the value never
+    /// reaches the answer or the log).
+    SecretInvalid(&'static str),
 }
 
 impl EdgeError {
@@ -114,6 +117,7 @@ impl EdgeError {
             EdgeError::BadQuery(_) => "query.invalid",
             EdgeError::StorageUnavailable(_) => "storage.unavailable",
             EdgeError::SecretMissing(_) => "config.secret_missing",
+            EdgeError::SecretInvalid(_) => "config.secret_invalid",
         }
     }
 
@@ -157,7 +161,8 @@ impl EdgeError {
             EdgeError::TurnstileUnavailable
             | EdgeError::AuthNotConfigured
             | EdgeError::StorageUnavailable(_)
-            | EdgeError::SecretMissing(_) => 503,
+            | EdgeError::SecretMissing(_)
+            | EdgeError::SecretInvalid(_) => 503,
         }
     }
 
@@ -225,6 +230,7 @@ impl EdgeError {
                 "The submission could not be stored right now. Please try again.".into()
             }
             EdgeError::SecretMissing(name) => format!("The secret `{name}` is not configured."),
+            EdgeError::SecretInvalid(name) => format!("The setting `{name}` is not usable."),
         }
     }
 
