@@ -18,6 +18,9 @@
 //!
 //! A repeat lead's `previous_lead_id` goes to either CRM only when the
 //! `field_map` maps it ([`PREVIOUS_LEAD_KEY`]) to a property of the owner's.
+//! So do a scoring form's `score`, `tier`, `mark`, `grade` and `fired`
+//! (`leadform_shared::scoring::QUALIFICATION_KEYS`): HubSpot and Web-to-Lead
+//! as text, the REST API's `score` as a number.
 //!
 //! HubSpot's `legalConsentOptions` is built per consent block
 //! ([`legal_consent_options`]): the destination's `processing_consent`
@@ -56,6 +59,24 @@ pub fn crm_text(value: &FieldValue) -> String {
 
 fn mapped<'a>(field_map: &'a FieldMap<String>, id: &'a str) -> &'a str {
     field_map.get(id).map(String::as_str).unwrap_or(id)
+}
+
+/// The lead's qualification values whose key the `field_map` maps and no
+/// form field takes: `(key, CRM name, text)`.
+pub fn qualification_fields<'a>(
+    spec: &FormSpec,
+    lead: &LeadRecord,
+    field_map: &'a FieldMap<String>,
+) -> Vec<(&'static str, &'a str, String)> {
+    let Some(qualification) = &lead.qualification else {
+        return Vec::new();
+    };
+    qualification
+        .crm_values()
+        .into_iter()
+        .filter(|(key, _)| spec.field(key).is_none())
+        .filter_map(|(key, text)| field_map.get(key).map(|name| (key, name.as_str(), text)))
+        .collect()
 }
 
 /// `{base}/{portal_id}/{form_guid}`; `base` defaults to [`HUBSPOT_SECURE_BASE`]
@@ -161,6 +182,9 @@ pub fn hubspot_payload(
     {
         fields.push(field(property, previous.clone()));
     }
+    for (_, property, text) in qualification_fields(spec, lead, field_map) {
+        fields.push(field(property, text));
+    }
     let mut context = serde_json::Map::new();
     context.insert("pageUri".into(), json!(lead.evidence.page_url));
     if let Some(title) = &spec.title {
@@ -205,6 +229,9 @@ pub fn salesforce_fields(
     if let (Some(previous), Some(name)) = (&lead.previous_lead_id, field_map.get(PREVIOUS_LEAD_KEY))
     {
         fields.push((name.clone(), previous.clone()));
+    }
+    for (_, name, text) in qualification_fields(spec, lead, field_map) {
+        fields.push((name.to_owned(), text));
     }
     fields
 }
@@ -297,6 +324,13 @@ pub fn salesforce_lead_body(
         (&lead.previous_lead_id, field_map.get(PREVIOUS_LEAD_KEY))
     {
         body.insert(target.clone(), json!(previous));
+    }
+    for (key, target, text) in qualification_fields(spec, lead, field_map) {
+        let value = match (key, text.parse::<i64>()) {
+            ("score", Ok(score)) => json!(score),
+            _ => json!(text),
+        };
+        body.insert(target.to_owned(), value);
     }
     if let Some(company) = default_company {
         body.entry("Company").or_insert_with(|| json!(company));

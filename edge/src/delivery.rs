@@ -61,7 +61,9 @@ impl std::fmt::Display for BuildError {
 
 /// The webhook body: an event envelope around the lead. `data.values` holds
 /// the values as [`export::payload_values`] gives them: a phone field as its
-/// E.164 number, its extension (if any) beside it as `<id>_extension`.
+/// E.164 number, its extension (if any) beside it as `<id>_extension`;
+/// `data.qualification` the lead's score, tier, mark, grade and fired rules
+/// (null when the form does not score).
 pub fn webhook_body(spec: &FormSpec, lead: &LeadRecord) -> String {
     let body = json!({
         "type": "lead.created",
@@ -73,6 +75,8 @@ pub fn webhook_body(spec: &FormSpec, lead: &LeadRecord) -> String {
             "values": export::payload_values(spec, &lead.values),
             "consents": lead.consents,
             "previous_lead_id": lead.previous_lead_id,
+            // Score, tier, mark, grade, the rules that fired (scoring forms).
+            "qualification": lead.qualification,
             "page_url": lead.evidence.page_url,
             "visitor_id": lead.visitor_id,
             "attribution": lead.attribution,

@@ -11,6 +11,7 @@
 //! them.
 
 use leadform_shared::envelope::{Attribution, Timings};
+use leadform_shared::scoring::{self, Qualification};
 use leadform_shared::{
     CleanSubmission, ConsentChannel, ConsentRecord, FieldMap, FieldValue, FormSpec, LegalBasis,
     SubmissionEnvelope,
@@ -67,6 +68,11 @@ pub struct LeadRecord {
     /// asking twice, not two strangers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_lead_id: Option<String>,
+    /// Score, tier, MQL/SQL mark, grade and the rules that fired, by the
+    /// form's `[scoring]`, `[[tiers]]` and `[grading]` at submit
+    /// (`leadform_shared::scoring::qualify`); absent when the form has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<Qualification>,
 }
 
 /// Proof of one consent: what the visitor saw and chose, and the server's evidence.
@@ -168,6 +174,7 @@ pub fn build_lead(
         attribution: envelope.attribution.clone(),
         timings: envelope.timings,
         previous_lead_id,
+        qualification: scoring::qualify(spec, &scoring::Facts::of(envelope, clean)),
     };
     (lead, certificates)
 }

@@ -592,6 +592,33 @@ pub struct Qualification {
     pub graded: Vec<Graded>,
 }
 
+/// The `field_map` keys that send a lead's qualification to a CRM
+/// destination (`field_map = { score = "lead_score", tier = "lead_tier" }`):
+/// each goes only when mapped (a HubSpot form refuses a property it lacks),
+/// and a form field of the same id is sent as the field instead.
+pub const QUALIFICATION_KEYS: &[&str] = &["score", "tier", "mark", "grade", "fired"];
+
+impl Qualification {
+    /// The qualification as CRM text by [`QUALIFICATION_KEYS`] key: `score`
+    /// as a number, `tier`, `mark` (`mql`/`sql`), `grade` (`B+`) when set,
+    /// `fired` the fired rules' ids joined with `;`.
+    pub fn crm_values(&self) -> Vec<(&'static str, String)> {
+        let mut values = vec![("score", self.score.to_string())];
+        if let Some(tier) = &self.tier {
+            values.push(("tier", tier.clone()));
+        }
+        if let Some(mark) = self.mark {
+            values.push(("mark", mark.as_str().to_owned()));
+        }
+        if let Some(grade) = self.grade {
+            values.push(("grade", grade.as_str().to_owned()));
+        }
+        let fired: Vec<&str> = self.fired.iter().map(|f| f.rule.as_str()).collect();
+        values.push(("fired", fired.join(";")));
+        values
+    }
+}
+
 /// Whether the spec scores, tiers or grades its leads at all.
 pub fn qualifies(spec: &FormSpec) -> bool {
     !spec.scoring.rules.is_empty() || !spec.tiers.is_empty() || spec.grading.is_some()

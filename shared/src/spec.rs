@@ -1432,7 +1432,9 @@ impl FormSpec {
                 let extension = self.fields.iter().any(|f| {
                     f.kind == FieldKind::Phone && crate::phone::extension_key(&f.id) == id
                 });
-                if !extension && id != "previous_lead_id" {
+                // So are the lead's score, tier, mark, grade and fired rules.
+                let qualification = crate::scoring::QUALIFICATION_KEYS.contains(&id);
+                if !extension && id != "previous_lead_id" && !qualification {
                     errors.push(SpecError::SalesforceUnknownField(id.to_owned()));
                 }
                 continue;

@@ -62,6 +62,13 @@ pub(crate) struct LeadRow {
     pub seal: Option<String>,
     pub certificate_ids: String,
     pub erased_at: Option<String>,
+    /// The closed loop's latest status and first contact (migration 0009).
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub status_at_ms: Option<f64>,
+    #[serde(default)]
+    pub first_contact_at_ms: Option<f64>,
 }
 
 impl LeadRow {
@@ -75,8 +82,33 @@ impl LeadRow {
     }
 }
 
-const LEAD_COLUMNS: &str =
-    "lead_id, form_id, received_at, received_at_ms, record_json, seal, certificate_ids, erased_at";
+const LEAD_COLUMNS: &str = "lead_id, form_id, received_at, received_at_ms, record_json, seal, certificate_ids, erased_at, \
+     status, status_at_ms, first_contact_at_ms";
+
+/// Writes a scoring lead's score, tier, mark and grade into their columns
+/// (migration 0009), in the batch that inserts the lead.
+fn qualification_update(
+    db: &D1Database,
+    lead_id: &str,
+    lead: &LeadRecord,
+) -> StoreResult<Option<D1PreparedStatement>> {
+    let Some(q) = &lead.qualification else {
+        return Ok(None);
+    };
+    let score = JsValue::from_f64(f64::from(q.score));
+    let statement = statement(
+        db,
+        "UPDATE leads SET score = ?2, tier = ?3, mark = ?4, grade = ?5 WHERE lead_id = ?1",
+        &[
+            text(lead_id),
+            score,
+            opt_text(q.tier.as_deref()),
+            opt_text(q.mark.map(|m| m.as_str())),
+            opt_text(q.grade.map(|g| g.as_str())),
+        ],
+    )?;
+    Ok(Some(statement))
+}
 
 pub(crate) async fn receipt_by_submission(
     db: &D1Database,
@@ -171,6 +203,7 @@ pub(crate) async fn insert_lead(
             opt_text(lead.previous_lead_id.as_deref()),
         ],
     )?];
+    statements.extend(qualification_update(db, &lead.lead_id, lead)?);
     for key in &sealed.contact_keys {
         statements.push(statement(
             db,
@@ -775,6 +808,7 @@ pub(crate) async fn release_quarantined(
             opt_text(lead.previous_lead_id.as_deref()),
         ],
     )?];
+    statements.extend(qualification_update(db, &row.quarantine_id, lead)?);
     for key in &contact_keys {
         statements.push(statement(
             db,
