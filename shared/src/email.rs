@@ -83,6 +83,10 @@ pub fn email_dedup_key(normalised: &str) -> String {
 
 /// Lower-cases the domain and maps the ideographic full stops to `.`.
 fn normalise_domain(domain: &str) -> String {
+    if domain.is_ascii() {
+        // No ideographic full stop to map and nothing to compose.
+        return domain.to_ascii_lowercase();
+    }
     let dotted: String = domain
         .chars()
         .map(|c| match c {
@@ -134,6 +138,10 @@ fn is_contextual(prev: Option<char>, c: char, next: Option<char>) -> bool {
 /// Checks a run of characters (one atom or one label) for the shared
 /// Unicode rules: word characters, contextual dots, no leading mark.
 fn unicode_run_ok(run: &str, ascii_ok: impl Fn(char) -> bool) -> bool {
+    if run.is_ascii() {
+        // Word and contextual characters are all non-ASCII.
+        return run.bytes().all(|byte| ascii_ok(char::from(byte)));
+    }
     let mut prev = None;
     let mut chars = run.chars().peekable();
     while let Some(c) = chars.next() {

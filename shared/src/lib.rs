@@ -39,12 +39,13 @@ pub use validate::{validate_field, validate_submission, CleanSubmission, FieldVa
 pub fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(64);
+    let mut hex = Vec::with_capacity(64);
     for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        hex.push(HEX[usize::from(byte >> 4)]);
+        hex.push(HEX[usize::from(byte & 0x0f)]);
     }
-    hex
+    // Only ASCII hex digits were pushed.
+    String::from_utf8(hex).unwrap_or_default()
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -428,7 +428,11 @@ fn digits_value(digits: &str) -> u16 {
 /// extension's digits when one was typed. `default_country` applies to
 /// numbers written without an international prefix.
 pub fn normalise_phone(input: &str, default_country: Country) -> Result<String, ErrorCode> {
-    normalise_phone_number(input, default_country).map(|number| number.to_normalised())
+    // `to_normalised` without copying the number when there is no extension.
+    normalise_phone_number(input, default_country).map(|number| match number.extension {
+        Some(extension) => crate::concat(&[&number.e164, EXTENSION_PARAMETER, &extension]),
+        None => number.e164,
+    })
 }
 
 /// [`normalise_phone`], split: the E.164 number and the extension apart.
