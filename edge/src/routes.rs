@@ -39,6 +39,8 @@ pub enum Route {
     DiscardQuarantined(String),
     /// `POST /v1/quarantine/{id}/release`: turn it into a delivered lead.
     ReleaseQuarantined(String),
+    /// `GET /.well-known/leadform-keys.json`: the certificate public keys (JWKS, public).
+    PublicKeys,
     /// A known API path with the wrong method.
     MethodNotAllowed,
     /// Not an API path: serve from static assets.
@@ -82,6 +84,7 @@ pub fn route(method: &str, path: &str) -> Route {
         ["v1", "quarantine", id, "release"] if !id.is_empty() => {
             Some(("POST", Route::ReleaseQuarantined((*id).to_owned())))
         }
+        [".well-known", "leadform-keys.json"] => Some(("GET", Route::PublicKeys)),
         _ => None,
     };
     match api {
@@ -229,6 +232,10 @@ mod tests {
                 Route::MethodNotAllowed,
             ),
             ("OPTIONS", "/v1/quarantine", Route::Preflight),
+            ("GET", "/.well-known/leadform-keys.json", Route::PublicKeys),
+            ("HEAD", "/.well-known/leadform-keys.json", Route::PublicKeys),
+            ("POST", "/.well-known/leadform-keys.json", Route::MethodNotAllowed),
+            ("GET", "/.well-known/other.json", Route::Asset),
             ("GET", "/v1/leadform.js", Route::Asset),
             ("GET", "/v1/forms/", Route::Asset),
             ("GET", "/", Route::Asset),

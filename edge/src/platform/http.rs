@@ -9,7 +9,7 @@ use crate::error::EdgeError;
 use crate::routes::{route, Route};
 use crate::{cors, forms};
 
-use super::{events, names, owner, submit};
+use super::{events, keys, names, owner, submit};
 
 pub(crate) async fn handle(req: Request, env: Env) -> Result<Response> {
     let method = req.method().to_string();
@@ -24,6 +24,7 @@ pub(crate) async fn handle(req: Request, env: Env) -> Result<Response> {
         Route::Catalog(tag) => catalog(&tag),
         Route::FormEvent(id) => events::handle(req, env, &id).await,
         Route::Submit => submit::handle(req, env).await,
+        Route::PublicKeys => keys::public_keys(&env),
         Route::MethodNotAllowed => error_response(&EdgeError::MethodNotAllowed, None),
         owner_route => owner::handle(req, env, owner_route).await,
     }

@@ -9,6 +9,7 @@ mod consumer;
 mod cron;
 mod events;
 mod http;
+mod keys;
 mod owner;
 mod rate_limiter;
 mod store;

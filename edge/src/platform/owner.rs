@@ -14,7 +14,8 @@ use crate::delivery::DeliveryJob;
 use crate::error::EdgeError;
 use crate::record::LeadRecord;
 use crate::routes::{query_param, Route};
-use crate::{antispam, csv, events, export, forms, seal, time};
+use crate::seal::{self, SealKeys};
+use crate::{antispam, csv, events, export, forms, keys, time};
 
 use super::http::{error_response, header, json_response};
 use super::store::{self, LeadRow};
@@ -51,7 +52,8 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
         .url()
         .map(|u| u.query().unwrap_or("").to_owned())
         .unwrap_or_default();
-    let seal_key = config(env, names::SEAL_KEY).unwrap_or_default();
+    // Unset or unusable seal keys verify nothing (shown as not verified).
+    let seal_keys = super::keys::seal_keys(env).ok();
     match route {
         Route::ListLeads => list(&db, &query, header(req, "Accept").as_deref()).await,
         Route::GetLead(id) => {
@@ -60,7 +62,7 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 .ok_or(EdgeError::LeadNotFound)?;
             let deliveries = store::deliveries(&db, &id).await?;
             let attempts = store::attempts(&db, &id).await?;
-            let mut body = lead_json(&row, &seal_key);
+            let mut body = lead_json(&row, seal_keys.as_ref());
             body["deliveries"] = json!(deliveries);
             body["attempts"] = json!(attempts);
             json_response(200, &body, None).map_err(internal)
@@ -69,24 +71,7 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
             let row = store::certificate(&db, &id)
                 .await?
                 .ok_or(EdgeError::CertificateNotFound)?;
-            let certificate: Option<Value> = row
-                .certificate_json
-                .as_deref()
-                .and_then(|j| serde_json::from_str(j).ok());
-            let verified = match (&row.certificate_json, &row.seal) {
-                (Some(json), Some(seal_hex)) => {
-                    seal::verify(seal_key.as_bytes(), json.as_bytes(), seal_hex)
-                }
-                _ => false,
-            };
-            let body = json!({
-                "certificate_id": row.certificate_id,
-                "lead_id": row.lead_id,
-                "certificate": certificate,
-                "erased_at": row.erased_at,
-                "seal": { "algorithm": seal::SEAL_ALGORITHM, "value": row.seal, "verified": verified },
-            });
-            json_response(200, &body, None).map_err(internal)
+            certificate(env, &row, seal_keys.as_ref(), &query)
         }
         Route::EraseLead(id) => {
             let row = store::lead(&db, &id)
@@ -170,7 +155,8 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
             let row = store::quarantined(&db, &id)
                 .await?
                 .ok_or(EdgeError::QuarantineNotFound)?;
-            json_response(200, &quarantined_json(&row, &seal_key), None).map_err(internal)
+            json_response(200, &quarantined_json(&row, seal_keys.as_ref()), None)
+                .map_err(internal)
         }
         Route::DiscardQuarantined(id) => {
             let row = store::quarantined(&db, &id)
@@ -189,7 +175,85 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
     }
 }
 
-fn lead_json(row: &LeadRow, seal_key: &str) -> Value {
+/// One certificate as the owner sees it: the certificate, its HMAC seal
+/// (checked with the seal keys, naming the key) and its Ed25519 signature
+/// (checked against the published keys, as a buyer would). With
+/// `?format=document`, the self-contained document a buyer or an auditor
+/// verifies offline (`cargo xtask verify-certificate`); none for an erased
+/// or unsigned certificate.
+fn certificate(
+    env: &Env,
+    row: &store::CertificateRow,
+    seal_keys: Option<&SealKeys>,
+    query: &str,
+) -> Served {
+    let signature = row
+        .signature
+        .as_deref()
+        .and_then(keys::StoredSignature::from_stored);
+    if query_param(query, "format").is_some_and(|f| f == "document") {
+        let (Some(json), Some(signature)) = (&row.certificate_json, &signature) else {
+            return Err(EdgeError::CertificateNotFound);
+        };
+        let mut response = Response::ok(signature.document(json)).map_err(internal)?;
+        let headers = response.headers_mut();
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(internal)?;
+        headers
+            .set(
+                "Content-Disposition",
+                &format!("attachment; filename=\"{}.json\"", row.certificate_id),
+            )
+            .map_err(internal)?;
+        return Ok(response);
+    }
+    let certificate: Option<Value> = row
+        .certificate_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    let seal_check = match (&row.certificate_json, &row.seal, seal_keys) {
+        (Some(json), Some(stored), Some(keys)) => Some(keys.check(json.as_bytes(), stored)),
+        _ => None,
+    };
+    let seal_kid = row.seal.as_deref().map(|s| seal::split_seal(s).0);
+    let signature_json = match (&signature, &row.certificate_json) {
+        (Some(signature), json) => {
+            let verified = json.as_deref().is_some_and(|json| {
+                super::keys::published(env).is_ok_and(|keys| {
+                    leadform_verify::verify_document(signature.document(json).as_bytes(), &keys)
+                        .is_ok()
+                })
+            });
+            json!({
+                "algorithm": keys::SIGNATURE_ALGORITHM,
+                "key_id": signature.kid,
+                "value": signature.value,
+                "verified": verified,
+                "keys_url": "/.well-known/leadform-keys.json",
+                "document_url": format!("/v1/certificates/{}?format=document", row.certificate_id),
+            })
+        }
+        (None, _) => Value::Null,
+    };
+    let body = json!({
+        "certificate_id": row.certificate_id,
+        "lead_id": row.lead_id,
+        "certificate": certificate,
+        "erased_at": row.erased_at,
+        "seal": {
+            "algorithm": seal::SEAL_ALGORITHM,
+            "key_id": seal_kid,
+            "value": row.seal,
+            "verified": seal_check.as_ref().is_some_and(seal::SealCheck::is_verified),
+            "key_unknown": matches!(seal_check, Some(seal::SealCheck::KeyUnknown { .. })),
+        },
+        "signature": signature_json,
+    });
+    json_response(200, &body, None).map_err(internal)
+}
+
+fn lead_json(row: &LeadRow, seal_keys: Option<&SealKeys>) -> Value {
     let record: Option<Value> = row
         .record_json
         .as_deref()
@@ -204,10 +268,8 @@ fn lead_json(row: &LeadRow, seal_key: &str) -> Value {
     let values = lead
         .zip(forms::find(&row.form_id))
         .map(|(lead, form)| export::payload_values(&form.spec, &lead.values));
-    let verified = match (&row.record_json, &row.seal) {
-        (Some(json), Some(seal_hex)) => {
-            seal::verify(seal_key.as_bytes(), json.as_bytes(), seal_hex)
-        }
+    let verified = match (&row.record_json, &row.seal, seal_keys) {
+        (Some(json), Some(stored), Some(keys)) => keys.verify(json.as_bytes(), stored),
         _ => false,
     };
     json!({
@@ -328,7 +390,7 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
     }
     let leads: Vec<Value> = rows
         .iter()
-        .map(|row| lead_json(row, ""))
+        .map(|row| lead_json(row, None))
         .map(|mut v| {
             if let Some(object) = v.as_object_mut() {
                 object.remove("seal_verified");
@@ -351,7 +413,7 @@ fn parse_cursor(cursor: &str) -> Option<(u64, String)> {
 
 /// One quarantined submission as the owner sees it: the signals that fired,
 /// its status, and (while held) the sealed record and its values.
-fn quarantined_json(row: &store::QuarantineRow, seal_key: &str) -> Value {
+fn quarantined_json(row: &store::QuarantineRow, seal_keys: Option<&SealKeys>) -> Value {
     let record: Option<Value> = row
         .record_json
         .as_deref()
@@ -362,10 +424,8 @@ fn quarantined_json(row: &store::QuarantineRow, seal_key: &str) -> Value {
         .and_then(|j| serde_json::from_str::<LeadRecord>(j).ok())
         .zip(forms::find(&row.form_id))
         .map(|(lead, form)| export::payload_values(&form.spec, &lead.values));
-    let verified = match (&row.record_json, &row.seal) {
-        (Some(json), Some(seal_hex)) if !seal_key.is_empty() => {
-            Some(seal::verify(seal_key.as_bytes(), json.as_bytes(), seal_hex))
-        }
+    let verified = match (&row.record_json, &row.seal, seal_keys) {
+        (Some(json), Some(stored), Some(keys)) => Some(keys.verify(json.as_bytes(), stored)),
         _ => None,
     };
     json!({
@@ -390,7 +450,7 @@ async fn list_quarantine(db: &worker::D1Database, query: &str) -> Served {
     let next_cursor = next_cursor(&rows, &page, |r| {
         (r.received_at_ms, r.quarantine_id.as_str())
     });
-    let items: Vec<Value> = rows.iter().map(|row| quarantined_json(row, "")).collect();
+    let items: Vec<Value> = rows.iter().map(|row| quarantined_json(row, None)).collect();
     json_response(
         200,
         &json!({ "quarantined": items, "next_cursor": next_cursor }),

@@ -50,6 +50,11 @@ pub(crate) struct SealedCertificate {
     pub consent_id: String,
     pub certificate_json: String,
     pub seal: String,
+    /// Ed25519 signature, `<kid>:<base64url>` (`keys::StoredSignature`);
+    /// absent when no signing key was configured (and in quarantined rows
+    /// stored before signatures existed).
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -219,13 +224,14 @@ pub(crate) async fn insert_lead(
     for certificate in &sealed.certificates {
         statements.push(statement(
             db,
-            "INSERT INTO certificates (certificate_id, lead_id, consent_id, certificate_json, seal) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO certificates (certificate_id, lead_id, consent_id, certificate_json, seal, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             &[
                 text(&certificate.certificate_id),
                 text(&lead.lead_id),
                 text(&certificate.consent_id),
                 text(&certificate.certificate_json),
                 text(&certificate.seal),
+                opt_text(certificate.signature.as_deref()),
             ],
         )?);
     }
@@ -309,6 +315,8 @@ pub(crate) struct CertificateRow {
     pub lead_id: String,
     pub certificate_json: Option<String>,
     pub seal: Option<String>,
+    /// `<kid>:<base64url>` Ed25519 signature (migration 0007).
+    pub signature: Option<String>,
     pub erased_at: Option<String>,
 }
 
@@ -318,7 +326,7 @@ pub(crate) async fn certificate(
 ) -> StoreResult<Option<CertificateRow>> {
     statement(
         db,
-        "SELECT certificate_id, lead_id, certificate_json, seal, erased_at FROM certificates WHERE certificate_id = ?1",
+        "SELECT certificate_id, lead_id, certificate_json, seal, signature, erased_at FROM certificates WHERE certificate_id = ?1",
         &[text(certificate_id)],
     )?
     .first(None)
@@ -824,13 +832,14 @@ pub(crate) async fn release_quarantined(
     for certificate in &certificates {
         statements.push(statement(
             db,
-            "INSERT INTO certificates (certificate_id, lead_id, consent_id, certificate_json, seal) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO certificates (certificate_id, lead_id, consent_id, certificate_json, seal, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             &[
                 text(&certificate.certificate_id),
                 text(&row.quarantine_id),
                 text(&certificate.consent_id),
                 text(&certificate.certificate_json),
                 text(&certificate.seal),
+                opt_text(certificate.signature.as_deref()),
             ],
         )?);
     }
