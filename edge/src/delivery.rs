@@ -2,15 +2,20 @@
 //! destination, how a destination's answer is classified, and URL rewrites.
 //!
 //! The lead id is the idempotency key: the queue message carries only the lead
-//! id, the consumer skips destinations already marked delivered, and the
-//! webhook id is the lead id so receivers can deduplicate too. This module
-//! builds requests and classifies answers; it does no I/O.
+//! id, the consumer claims each destination in the delivery ledger
+//! (`platform::ledger`) before sending and settles it before acknowledging
+//! the message, and the webhook id (Standard Webhooks `webhook-id`) is the
+//! lead id so receivers can deduplicate too. Every URL a request goes to is
+//! either produced by one of the deployment's rewrites or checked
+//! ([`crate::destination_url`]: https to a public host). This module builds
+//! requests and classifies answers; it does no I/O.
 
 use leadform_shared::spec::Destination;
 use leadform_shared::{FieldValue, FormSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::destination_url::{self, UrlRefusal};
 use crate::record::LeadRecord;
 use crate::webhook;
 use crate::{crm, export};
@@ -45,6 +50,8 @@ pub enum BuildError {
     /// requests come from [`salesforce_token_request`] and
     /// [`salesforce_lead_request`].
     TokenRequired,
+    /// The URL is not https to a public host (and no rewrite produced it).
+    UrlRefused(UrlRefusal),
 }
 
 impl std::fmt::Display for BuildError {
@@ -55,6 +62,7 @@ impl std::fmt::Display for BuildError {
                 write!(f, "secret `{name}` is not a valid whsec_ secret")
             }
             BuildError::TokenRequired => write!(f, "an access token is needed first"),
+            BuildError::UrlRefused(refusal) => write!(f, "{refusal}"),
         }
     }
 }
@@ -99,6 +107,21 @@ pub fn rewrite_url(url: &str, rewrites: &[(String, String)]) -> String {
                 .map(|rest| format!("{to}{rest}"))
         })
         .unwrap_or_else(|| url.to_owned())
+}
+
+/// The URL a request goes to: rewritten by the first matching
+/// `DESTINATION_URL_REWRITES` prefix (the deployment's own configuration,
+/// trusted as it is), else `url` itself once [`destination_url::check`]
+/// accepts it (https to a public host).
+pub fn resolve_url(url: &str, rewrites: &[(String, String)]) -> Result<String, BuildError> {
+    if rewrites
+        .iter()
+        .any(|(from, _)| url.starts_with(from.as_str()))
+    {
+        return Ok(rewrite_url(url, rewrites));
+    }
+    destination_url::check(url).map_err(BuildError::UrlRefused)?;
+    Ok(url.to_owned())
 }
 
 /// Parses the `DESTINATION_URL_REWRITES` var; an empty or malformed var means none.
@@ -192,7 +215,7 @@ pub fn build_request(
         Destination::SalesforceApi { .. } => return Err(BuildError::TokenRequired),
     };
     Ok(OutboundRequest {
-        url: rewrite_url(&request.url, rewrites),
+        url: resolve_url(&request.url, rewrites)?,
         ..request
     })
 }
@@ -220,7 +243,7 @@ pub fn salesforce_token_request(
     };
     let (client_id, client_secret) = (read(client_id_secret)?, read(client_secret_secret)?);
     Ok(OutboundRequest {
-        url: rewrite_url(&crm::salesforce_token_url(instance_url), rewrites),
+        url: resolve_url(&crm::salesforce_token_url(instance_url), rewrites)?,
         headers: vec![(
             "content-type".into(),
             "application/x-www-form-urlencoded".into(),
@@ -256,10 +279,10 @@ pub fn salesforce_lead_request(
         default_company.as_deref(),
     );
     Ok(OutboundRequest {
-        url: rewrite_url(
+        url: resolve_url(
             &crm::salesforce_lead_url(instance_url, api_version),
             rewrites,
-        ),
+        )?,
         headers: vec![
             ("content-type".into(), "application/json".into()),
             ("authorization".into(), format!("Bearer {token}")),
@@ -289,6 +312,11 @@ pub enum Outcome {
     /// Sent and answered 2xx by a destination that cannot confirm a record
     /// was made (Salesforce Web-to-Lead): not sent again either.
     SentUnconfirmed,
+    /// An earlier send was interrupted (its ledger claim expired without an
+    /// answer) to a destination that cannot deduplicate: it may have
+    /// arrived, so it is not sent again automatically; the owner's replay
+    /// sends it.
+    InDoubt,
 }
 
 impl Outcome {
@@ -305,8 +333,23 @@ impl Outcome {
     pub fn is_final(status: &str) -> bool {
         matches!(
             status,
-            "delivered" | "rejected" | "duplicate" | "sent_unconfirmed"
+            "delivered" | "rejected" | "duplicate" | "sent_unconfirmed" | "in_doubt"
         )
+    }
+
+    /// Whether a destination can recognise the same lead sent twice: a
+    /// webhook receiver by its `webhook-id` (the lead id). HubSpot's Forms
+    /// API and Salesforce (Web-to-Lead, and the REST API without a
+    /// duplicate rule) make a second record, so an interrupted send to them
+    /// is [`Outcome::InDoubt`] rather than sent again.
+    pub fn can_deduplicate(destination: &Destination) -> bool {
+        matches!(destination, Destination::Webhook { .. })
+    }
+
+    /// Whether an answer disables the destination (410 Gone: the endpoint
+    /// is no more), until the owner enables it again.
+    pub fn disables(status: Option<u16>) -> bool {
+        status == Some(410)
     }
 
     /// From an HTTP status; `None` = no answer (network error or timeout).
@@ -326,6 +369,7 @@ impl Outcome {
             Outcome::Rejected => "rejected",
             Outcome::Duplicate => "duplicate",
             Outcome::SentUnconfirmed => "sent_unconfirmed",
+            Outcome::InDoubt => "in_doubt",
         }
     }
 }
@@ -501,21 +545,36 @@ fn imf_fixdate(value: &str) -> Option<u64> {
     crate::time::parse_rfc3339(&rfc3339).map(|ms| ms / 1000)
 }
 
-/// How long to wait before the next try: the backoff's delay, or longer when
-/// a destination asked for it with `Retry-After` (bounded by
-/// [`RETRY_AFTER_MAX_S`]).
-pub fn retry_delay_s(backoff_s: u32, retry_after_s: Option<u32>) -> u32 {
-    backoff_s.max(retry_after_s.unwrap_or(0).min(RETRY_AFTER_MAX_S))
+/// When the next try is due (Unix ms) after a failure at `now_ms`: the
+/// schedule's next time (from `from_ms`, the first failure), or later when
+/// the destination asked for it with `Retry-After` (bounded by
+/// [`RETRY_AFTER_MAX_S`], and never past the schedule's end). `None`: the
+/// schedule is over, the delivery is given up.
+pub fn next_try_ms(
+    schedule: &crate::backoff::Schedule,
+    from_ms: u64,
+    now_ms: u64,
+    retry_after_s: Option<u32>,
+    jitter: f64,
+) -> Option<u64> {
+    let scheduled = schedule.next_attempt_ms(from_ms, now_ms, jitter)?;
+    let asked = now_ms + u64::from(retry_after_s.unwrap_or(0).min(RETRY_AFTER_MAX_S)) * 1000;
+    Some(
+        scheduled
+            .max(asked)
+            .min(from_ms.saturating_add(schedule.span_ms()).max(scheduled)),
+    )
 }
 
 /// Every status a delivery row can stand in.
-pub const DELIVERY_STATUSES: [&str; 8] = [
+pub const DELIVERY_STATUSES: [&str; 9] = [
     "pending",
     "delivered",
     "sent_unconfirmed",
     "duplicate",
     "failed",
     "rejected",
+    "in_doubt",
     "dead",
     "erased",
 ];
@@ -683,10 +742,24 @@ mod tests {
         for (header, expected) in cases {
             assert_eq!(retry_after_s(header, now), expected, "{header:?}");
         }
-        assert_eq!(retry_delay_s(4, None), 4);
-        assert_eq!(retry_delay_s(4, Some(30)), 30);
-        assert_eq!(retry_delay_s(40, Some(30)), 40);
-        assert_eq!(retry_delay_s(1, Some(u32::MAX)), RETRY_AFTER_MAX_S);
+        let schedule = crate::backoff::Schedule::default();
+        // (now, Retry-After, next try): first failure at 0.
+        let cases = [
+            (0, None, Some(5_000)),
+            (0, Some(30), Some(30_000)),
+            (5_000, Some(30), Some(305_000)),
+            (0, Some(u32::MAX), Some(u64::from(RETRY_AFTER_MAX_S) * 1000)),
+            // Near the end a Retry-After cannot stretch the schedule.
+            (617_000_000, Some(43_200), Some(617_705_000)),
+            (617_705_000, Some(1), None),
+        ];
+        for (now, asked, next) in cases {
+            assert_eq!(
+                next_try_ms(&schedule, 0, now, asked, 0.0),
+                next,
+                "{now} {asked:?}"
+            );
+        }
     }
 
     #[test]
@@ -729,8 +802,8 @@ mod tests {
         assert_eq!(
             delivery_counts_json(&rows),
             json!({
-                "0:webhook": {"pending": 0, "delivered": 3, "sent_unconfirmed": 0, "duplicate": 0, "failed": 0, "rejected": 1, "dead": 0, "erased": 0},
-                "1:hubspot": {"pending": 0, "delivered": 0, "sent_unconfirmed": 0, "duplicate": 0, "failed": 2, "rejected": 0, "dead": 0, "erased": 0},
+                "0:webhook": {"pending": 0, "delivered": 3, "sent_unconfirmed": 0, "duplicate": 0, "failed": 0, "rejected": 1, "in_doubt": 0, "dead": 0, "erased": 0},
+                "1:hubspot": {"pending": 0, "delivered": 0, "sent_unconfirmed": 0, "duplicate": 0, "failed": 2, "rejected": 0, "in_doubt": 0, "dead": 0, "erased": 0},
             })
         );
         assert_eq!(delivery_counts_json(&[]), json!({}));
@@ -766,8 +839,14 @@ mod tests {
             assert_eq!(Outcome::for_destination(destination, status), outcome);
         }
         for status in DELIVERY_STATUSES {
-            let finished =
-                ["delivered", "rejected", "duplicate", "sent_unconfirmed"].contains(&status);
+            let finished = [
+                "delivered",
+                "rejected",
+                "duplicate",
+                "sent_unconfirmed",
+                "in_doubt",
+            ]
+            .contains(&status);
             assert_eq!(Outcome::is_final(status), finished, "{status}");
         }
     }

@@ -21,6 +21,7 @@ pub mod cors;
 pub mod crm;
 pub mod csv;
 pub mod delivery;
+pub mod destination_url;
 pub mod error;
 pub mod events;
 pub mod export;

@@ -111,8 +111,11 @@ pub struct WorkerOptions {
     pub turnstile_secret: &'static str,
     pub turnstile_verify_url: Option<String>,
     pub max_retries: u32,
-    pub backoff_base_s: u32,
-    pub backoff_max_s: u32,
+    /// `DELIVERY_SCHEDULE_SCALE`: the retry week compressed (the default
+    /// 0.0003 makes it about 3 minutes, its first retries a second apart).
+    pub schedule_scale: f64,
+    /// `FAULT_POINT`: where the Worker aborts (tests of crash safety).
+    pub fault_point: Option<&'static str>,
     pub timeout_ms: u32,
     /// Static assets to serve (the built widget's `dist/assets`); a
     /// placeholder `v1/leadform.js` when `None`.
@@ -126,8 +129,8 @@ impl Default for WorkerOptions {
             turnstile_secret: TURNSTILE_PASS_SECRET,
             turnstile_verify_url: None,
             max_retries: 3,
-            backoff_base_s: 1,
-            backoff_max_s: 2,
+            schedule_scale: 0.0003,
+            fault_point: None,
             timeout_ms: 2_000,
             assets_dir: None,
         }
@@ -248,8 +251,8 @@ compatibility_date = "2025-09-01"
 
 [vars]
 TURNSTILE_VERIFY_URL = "{turnstile}"
-DELIVERY_BACKOFF_BASE_S = "{base}"
-DELIVERY_BACKOFF_MAX_S = "{max}"
+DELIVERY_SCHEDULE_SCALE = "{scale}"
+FAULT_POINT = "{fault}"
 DELIVERY_TIMEOUT_MS = "{timeout}"
 DESTINATION_URL_REWRITES = '{rewrites}'
 
@@ -293,8 +296,8 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
                 .turnstile_verify_url
                 .clone()
                 .unwrap_or_else(|| "http://127.0.0.1:9/turnstile/siteverify".into()),
-            base = options.backoff_base_s,
-            max = options.backoff_max_s,
+            scale = options.schedule_scale,
+            fault = options.fault_point.unwrap_or(""),
             timeout = options.timeout_ms,
             migrations = edge_dir().join("migrations").display(),
             retries = options.max_retries,

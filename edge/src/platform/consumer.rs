@@ -1,7 +1,15 @@
 //! Queue consumers. `leadform-deliveries`: deliver each lead to every
-//! destination not yet delivered, log each attempt, retry with backoff.
-//! `leadform-deliveries-dlq`: messages that ran out of retries; their
-//! undelivered destinations are marked `dead` (replayable by the owner).
+//! destination whose try is due, through the delivery ledger
+//! ([`super::ledger`]: claim, send, settle, then acknowledge), and send the
+//! message back to the queue (at most 12 hours at a time) until the next
+//! try is due. `leadform-deliveries-dlq`: messages the queue gave up on;
+//! their unfinished destinations are marked `dead` (the cron sweeper revives
+//! them once the destination delivers again; the owner can replay them).
+//!
+//! Requests follow no redirects (a 3xx is a refusal) and go only to URLs
+//! [`crate::delivery::resolve_url`] accepts. A 410 disables the destination.
+//! With the test var `FAULT_POINT=after_destination_2xx` the batch is
+//! aborted after a destination's 2xx is settled and before the ack.
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -13,28 +21,38 @@ use leadform_shared::FormSpec;
 use wasm_bindgen::JsValue;
 use worker::{
     Delay, Env, Fetch, Headers, Message, MessageBatch, MessageExt, Method,
-    QueueRetryOptionsBuilder, Request, RequestInit, Result,
+    QueueRetryOptionsBuilder, Request, RequestInit, RequestRedirect, Result,
 };
 
-use crate::backoff::Backoff;
+use crate::backoff::{self, Schedule};
 use crate::delivery::{self, DeliveryJob, Outcome};
 use crate::record::LeadRecord;
 use crate::{forms, time};
 
-use super::store::{self, AttemptResult};
-use super::{config, config_u32, names, now_ms};
+use super::ledger::{self, Settlement};
+use super::{config, config_u32, fault, names, now_ms, store};
 
 pub(crate) async fn handle(batch: MessageBatch<DeliveryJob>, env: Env) -> Result<()> {
     let dead_letters = batch.queue() == names::DLQ_NAME;
     for message in batch.messages()? {
         let handled = if dead_letters {
-            dead_letter(&env, &message).await
+            dead_letter(&env, &message).await.map(|_| false)
         } else {
             deliver(&env, &message).await
         };
-        if let Err(error) = handled {
-            worker::console_error!("delivery of {} failed: {error}", message.body().lead_id);
-            message.retry();
+        match handled {
+            // A fault point: abort the whole batch, as a crash would.
+            Ok(true) => {
+                return Err(worker::Error::RustError(format!(
+                    "fault point {} reached",
+                    fault::AFTER_DESTINATION_2XX
+                )))
+            }
+            Ok(false) => {}
+            Err(error) => {
+                worker::console_error!("delivery of {} failed: {error}", message.body().lead_id);
+                message.retry();
+            }
         }
     }
     Ok(())
@@ -49,54 +67,105 @@ async fn dead_letter(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
     Ok(())
 }
 
-async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
+/// The lease a sender holds on a destination: long enough for a token
+/// request, the send and one retried token (three timeouts), and a margin.
+fn lease_ms(timeout_ms: u32) -> u64 {
+    3 * u64::from(timeout_ms) + 10_000
+}
+
+/// Delivers what is due; `Ok(true)` when a fault point asks to abort.
+async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<bool> {
     let db = env.d1(names::DB)?;
     let lead_id = &message.body().lead_id;
     let to_rust = |e: crate::EdgeError| worker::Error::RustError(e.to_string());
     let Some(row) = store::lead(&db, lead_id).await.map_err(to_rust)? else {
         message.ack();
-        return Ok(());
+        return Ok(false);
     };
     let (Some(record_json), None) = (&row.record_json, &row.erased_at) else {
         // Erased: nothing may be sent any more.
         message.ack();
-        return Ok(());
+        return Ok(false);
     };
     let lead: LeadRecord =
         serde_json::from_str(record_json).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let Some(form) = forms::find(&lead.form_id) else {
         message.ack();
-        return Ok(());
+        return Ok(false);
     };
-    let states = store::deliveries(&db, lead_id).await.map_err(to_rust)?;
+    let slots = ledger::slots(&db, lead_id).await.map_err(to_rust)?;
+    let disabled = ledger::disabled(&db, &lead.form_id)
+        .await
+        .map_err(to_rust)?;
     let rewrites = config(env, names::DESTINATION_URL_REWRITES)
         .map(|v| delivery::parse_rewrites(&v))
         .unwrap_or_default();
-    let mut retry_attempt = None;
-    // The longest wait a retried destination asked for.
-    let mut retry_after_s: Option<u32> = None;
+    let schedule = Schedule::from_var(config(env, names::DELIVERY_SCHEDULE_SCALE).as_deref());
+    let timeout_ms = config_u32(env, names::DELIVERY_TIMEOUT_MS, 10_000);
+    let now = now_ms();
+    let due: Vec<&ledger::Slot> = slots
+        .iter()
+        .filter(|s| !s.finished() && !s.stopped() && s.free_at_ms() <= now)
+        .collect();
+    let token = crate::ids::new_id("claim_")
+        .ok_or_else(|| worker::Error::RustError("no randomness".into()))?;
+    let claimed = ledger::claim(&db, lead_id, &due, &token, now, lease_ms(timeout_ms))
+        .await
+        .map_err(to_rust)?;
+    let mut crash = false;
+    // When each claimed destination is due next (None: finished or given up).
+    let mut next_due: Vec<(String, Option<u64>)> = Vec::new();
     for (index, destination) in form.spec.destinations.iter().enumerate() {
         let key = delivery::destination_key(index, destination);
-        let state = states.iter().find(|s| s.destination == key);
-        if state.is_some_and(|s| Outcome::is_final(&s.status)) {
+        let Some(claim) = claimed.iter().find(|c| c.destination == key) else {
             continue;
-        }
-        let attempt = state.map(|s| s.attempts as u32).unwrap_or(0) + 1;
-        let tried = match destination {
-            Destination::SalesforceApi { .. } => {
-                let cache_key = format!("{}/{key}", lead.form_id);
-                salesforce_api_attempt(env, &form.spec, destination, &lead, &rewrites, &cache_key)
-                    .await
-            }
-            _ => attempt_once(env, &form.spec, destination, &lead, &rewrites).await,
         };
-        let at = time::rfc3339_ms(now_ms());
-        store::record_attempt(
+        let tried = if claim.interrupted && !Outcome::can_deduplicate(destination) {
+            Tried::in_doubt()
+        } else if disabled.contains(&key) {
+            Tried::unbuildable("destination disabled after a 410 Gone answer".to_owned())
+        } else {
+            match destination {
+                Destination::SalesforceApi { .. } => {
+                    let cache_key = format!("{}/{key}", lead.form_id);
+                    salesforce_api_attempt(
+                        env,
+                        &form.spec,
+                        destination,
+                        &lead,
+                        &rewrites,
+                        &cache_key,
+                    )
+                    .await
+                }
+                _ => attempt_once(env, &form.spec, destination, &lead, &rewrites).await,
+            }
+        };
+        let at_ms = now_ms();
+        let at = time::rfc3339_ms(at_ms);
+        let retry_from = claim.retry_from_ms.unwrap_or(at_ms);
+        let (status, next) = match tried.outcome {
+            Outcome::Retry => match delivery::next_try_ms(
+                &schedule,
+                retry_from,
+                at_ms,
+                tried.retry_after_s,
+                js_sys::Math::random(),
+            ) {
+                Some(next) => ("failed", Some(next)),
+                None => ("dead", None),
+            },
+            outcome => (outcome.as_str(), None),
+        };
+        ledger::settle(
             &db,
-            &AttemptResult {
+            &Settlement {
                 lead_id,
+                form_id: &lead.form_id,
                 destination: &key,
-                attempt,
+                token: &token,
+                attempt: claim.attempt,
+                status,
                 outcome: tried.outcome.as_str(),
                 http_status: tried.http_status,
                 latency_ms: tried.latency_ms,
@@ -104,39 +173,47 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
                 answer: tried.answer,
                 retry_after_s: tried.retry_after_s,
                 remote_id: tried.remote_id,
+                next_attempt_at_ms: next,
+                retry_from_ms: (tried.outcome == Outcome::Retry).then_some(retry_from),
+                disables: Outcome::disables(tried.http_status),
                 at: &at,
             },
         )
         .await
         .map_err(to_rust)?;
-        if tried.outcome == Outcome::Retry {
-            retry_attempt = Some(retry_attempt.map_or(attempt, |a: u32| a.max(attempt)));
-            retry_after_s = retry_after_s.max(tried.retry_after_s);
+        if matches!(
+            tried.outcome,
+            Outcome::Delivered | Outcome::SentUnconfirmed | Outcome::Duplicate
+        ) && fault::hit(env, fault::AFTER_DESTINATION_2XX)
+        {
+            crash = true;
         }
+        next_due.push((key, next));
     }
-    match retry_attempt {
-        Some(attempt) => {
-            let backoff = Backoff {
-                base_s: config_u32(
-                    env,
-                    names::DELIVERY_BACKOFF_BASE_S,
-                    Backoff::default().base_s,
-                ),
-                max_s: config_u32(env, names::DELIVERY_BACKOFF_MAX_S, Backoff::default().max_s),
-            };
-            let delay = delivery::retry_delay_s(
-                backoff.delay_s(attempt, js_sys::Math::random()),
-                retry_after_s,
-            );
-            message.retry_with_options(
-                &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(delay)
-                    .build(),
-            );
-        }
+    if crash {
+        return Ok(true);
+    }
+    // The next time anything of this lead is due: the tries just scheduled,
+    // and rows not claimed now (not yet due, or held by another sender).
+    let later = slots
+        .iter()
+        .filter(|s| !s.finished() && !s.stopped())
+        .filter_map(
+            |s| match next_due.iter().find(|(key, _)| *key == s.destination) {
+                Some((_, next)) => *next,
+                None => Some(s.free_at_ms().max(now + 1_000)),
+            },
+        )
+        .min();
+    match later {
+        Some(due_ms) => message.retry_with_options(
+            &QueueRetryOptionsBuilder::new()
+                .with_delay_seconds(backoff::queue_hop_s(due_ms, now_ms()))
+                .build(),
+        ),
         None => message.ack(),
     }
-    Ok(())
+    Ok(false)
 }
 
 /// What one request to one destination came to.
@@ -154,6 +231,22 @@ struct Tried {
 }
 
 impl Tried {
+    /// An earlier send was interrupted: not sent again.
+    fn in_doubt() -> Tried {
+        Tried {
+            outcome: Outcome::InDoubt,
+            http_status: None,
+            latency_ms: 0,
+            error: Some(
+                "an earlier send was interrupted; not sent again (the destination cannot deduplicate; replay sends it)"
+                    .to_owned(),
+            ),
+            answer: None,
+            retry_after_s: None,
+            remote_id: None,
+        }
+    }
+
     /// A request that could not be made: rejected, with why.
     fn unbuildable(error: String) -> Tried {
         Tried {
@@ -378,6 +471,7 @@ async fn send(
     }
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
+        .with_redirect(RequestRedirect::Manual)
         .with_headers(headers)
         .with_body(Some(JsValue::from_str(&request.body)));
     let outbound = Request::new_with_init(&request.url, &init).map_err(|e| e.to_string())?;

@@ -10,6 +10,7 @@ mod cron;
 mod events;
 mod http;
 mod keys;
+mod ledger;
 mod owner;
 mod rate_limiter;
 mod store;
@@ -32,11 +33,31 @@ pub(crate) mod names {
     pub const QUARANTINE_TOKEN: &str = "QUARANTINE_TOKEN";
     pub const TURNSTILE_SECRET: &str = "TURNSTILE_SECRET";
     pub const TURNSTILE_VERIFY_URL: &str = "TURNSTILE_VERIFY_URL";
-    pub const DELIVERY_BACKOFF_BASE_S: &str = "DELIVERY_BACKOFF_BASE_S";
-    pub const DELIVERY_BACKOFF_MAX_S: &str = "DELIVERY_BACKOFF_MAX_S";
+    /// Multiplies every delay of the retry schedule (tests compress the week).
+    pub const DELIVERY_SCHEDULE_SCALE: &str = "DELIVERY_SCHEDULE_SCALE";
+    /// Test only: the name of one [`super::fault`] point where the Worker aborts.
+    pub const FAULT_POINT: &str = "FAULT_POINT";
     pub const DELIVERY_TIMEOUT_MS: &str = "DELIVERY_TIMEOUT_MS";
     pub const DESTINATION_URL_REWRITES: &str = "DESTINATION_URL_REWRITES";
     pub const DLQ_NAME: &str = "leadform-deliveries-dlq";
+}
+
+/// Crash points for the fault tests, enabled only by the `FAULT_POINT` var
+/// (never set in production): the Worker aborts there (the request or the
+/// queue batch throws), as if the isolate died.
+pub(crate) mod fault {
+    /// After the lead's D1 batch, before the enqueue (`POST /v1/submit`).
+    pub const AFTER_D1_WRITE: &str = "after_d1_write";
+    /// After the enqueue, before the 202 (`POST /v1/submit`).
+    pub const AFTER_ENQUEUE: &str = "after_enqueue";
+    /// After a destination's 2xx is settled in the ledger, before the
+    /// queue message is acknowledged (the consumer).
+    pub const AFTER_DESTINATION_2XX: &str = "after_destination_2xx";
+
+    /// Whether the Worker should abort at `point`.
+    pub(crate) fn hit(env: &worker::Env, point: &str) -> bool {
+        super::config(env, super::names::FAULT_POINT).is_some_and(|v| v.trim() == point)
+    }
 }
 
 /// A secret or var as text, if set and non-empty.

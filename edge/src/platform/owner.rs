@@ -138,6 +138,9 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 .map(|r| (r.destination, r.status, r.count as u64))
                 .collect();
             body["deliveries"] = crate::delivery::delivery_counts_json(&deliveries);
+            // Destinations a 410 Gone disabled: nothing is sent to them.
+            body["disabled_destinations"] =
+                serde_json::Value::Array(super::ledger::disabled_report(&db, &form.spec.id).await?);
             let web_to_lead = form
                 .spec
                 .destinations

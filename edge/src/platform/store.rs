@@ -392,82 +392,6 @@ pub(crate) async fn attempts(db: &D1Database, lead_id: &str) -> StoreResult<Vec<
     .map_err(storage)
 }
 
-/// One finished attempt: appended to the log and folded into the delivery row.
-pub(crate) struct AttemptResult<'a> {
-    pub lead_id: &'a str,
-    pub destination: &'a str,
-    pub attempt: u32,
-    pub outcome: &'a str,
-    pub http_status: Option<u16>,
-    pub latency_ms: u64,
-    pub error: Option<String>,
-    /// The answer body, already redacted ([`crate::delivery::redact_answer`]).
-    pub answer: Option<String>,
-    pub retry_after_s: Option<u32>,
-    /// The destination's id for the record (kept once known).
-    pub remote_id: Option<String>,
-    pub at: &'a str,
-}
-
-pub(crate) async fn record_attempt(db: &D1Database, result: &AttemptResult<'_>) -> StoreResult<()> {
-    let status = result
-        .http_status
-        .map(|s| number(u64::from(s)))
-        .unwrap_or(JsValue::NULL);
-    // Sent and finished: delivered, sent unconfirmed (Web-to-Lead) or
-    // recorded against an existing record (duplicate).
-    let delivered_at = if matches!(
-        result.outcome,
-        "delivered" | "sent_unconfirmed" | "duplicate"
-    ) {
-        text(result.at)
-    } else {
-        JsValue::NULL
-    };
-    let statements = vec![
-        statement(
-            db,
-            "INSERT INTO delivery_attempts (lead_id, destination, attempt, outcome, http_status, latency_ms, error, at, \
-             answer, retry_after_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            &[
-                text(result.lead_id),
-                text(result.destination),
-                number(u64::from(result.attempt)),
-                text(result.outcome),
-                status.clone(),
-                number(result.latency_ms),
-                opt_text(result.error.as_deref()),
-                text(result.at),
-                opt_text(result.answer.as_deref()),
-                result
-                    .retry_after_s
-                    .map(|s| number(u64::from(s)))
-                    .unwrap_or(JsValue::NULL),
-            ],
-        )?,
-        statement(
-            db,
-            "UPDATE deliveries SET status = ?3, attempts = ?4, last_http_status = ?5, last_error = ?6, updated_at = ?7, \
-             delivered_at = COALESCE(?8, delivered_at), last_answer = ?9, remote_id = COALESCE(?10, remote_id) \
-             WHERE lead_id = ?1 AND destination = ?2",
-            &[
-                text(result.lead_id),
-                text(result.destination),
-                text(result.outcome),
-                number(u64::from(result.attempt)),
-                status,
-                opt_text(result.error.as_deref()),
-                text(result.at),
-                delivered_at,
-                opt_text(result.answer.as_deref()),
-                opt_text(result.remote_id.as_deref()),
-            ],
-        )?,
-    ];
-    db.batch(statements).await.map_err(storage)?;
-    Ok(())
-}
-
 /// Marks every undelivered destination of a lead as dead (after the DLQ).
 pub(crate) async fn mark_dead(db: &D1Database, lead_id: &str, at: &str) -> StoreResult<()> {
     statement(
@@ -488,10 +412,13 @@ pub(crate) async fn reset_for_replay(
     all: bool,
     at: &str,
 ) -> StoreResult<()> {
+    // The ledger's claim and schedule start again too (migration 0006).
     let sql = if all {
-        "UPDATE deliveries SET status = 'pending', updated_at = ?2 WHERE lead_id = ?1"
+        "UPDATE deliveries SET status = 'pending', updated_at = ?2, next_attempt_at_ms = NULL, retry_from_ms = NULL, \
+         claim_token = NULL, claim_until_ms = NULL WHERE lead_id = ?1"
     } else {
-        "UPDATE deliveries SET status = 'pending', updated_at = ?2 WHERE lead_id = ?1 AND status NOT IN ('delivered', 'sent_unconfirmed', 'duplicate')"
+        "UPDATE deliveries SET status = 'pending', updated_at = ?2, next_attempt_at_ms = NULL, retry_from_ms = NULL, \
+         claim_token = NULL, claim_until_ms = NULL WHERE lead_id = ?1 AND status NOT IN ('delivered', 'sent_unconfirmed', 'duplicate')"
     };
     statement(db, sql, &[text(lead_id), text(at)])?
         .run()

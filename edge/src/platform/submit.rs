@@ -14,16 +14,20 @@ use crate::antispam::{self, Signal};
 use crate::delivery::DeliveryJob;
 use crate::error::EdgeError;
 use crate::record::{self, Receipt, RequestEvidence};
-use crate::{cors, forms, ids, time};
+use crate::{cors, forms, ids, seal, time};
 
 use super::http::{error_response, header, json_response};
-use super::{config, names, now_ms, rate_limiter, store};
+use super::{config, fault, names, now_ms, rate_limiter, store};
 
 pub(crate) async fn handle(mut req: Request, env: Env) -> Result<Response> {
     let origin = header(&req, "Origin");
     // Until the form is known, no origin is echoed.
     let mut allow_origin: Option<String> = None;
     match accept(&mut req, &env, origin.as_deref(), &mut allow_origin).await {
+        // A fault point (tests only): abort, as a crash would.
+        Err(EdgeError::StorageUnavailable(why)) if why.starts_with(FAULT) => {
+            Err(worker::Error::RustError(why))
+        }
         Ok(receipt) => json_response(202, &receipt, allow_origin.as_deref()),
         Err(error) => error_response(&error, allow_origin.as_deref()),
     }
@@ -148,10 +152,7 @@ async fn accept(
     let previous_lead_id = store::previous_lead_id(&db, &spec.id, &contact_keys).await?;
 
     // 6. Timestamp and seal.
-    // The newest seal key seals; the Ed25519 key (when set) signs each
-    // certificate's exact bytes for offline verification.
-    let seal_keys = super::keys::seal_keys(env)?;
-    let signer = super::keys::certificate_signer(env)?;
+    let seal_key = config(env, names::SEAL_KEY).ok_or(EdgeError::SecretMissing(names::SEAL_KEY))?;
     let lead_id = ids::new_id(ids::LEAD_PREFIX)
         .ok_or_else(|| EdgeError::StorageUnavailable("no randomness".into()))?;
     let certificate_ids = clean
@@ -178,7 +179,7 @@ async fn accept(
     let lead_json =
         serde_json::to_string(&lead).map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
     let sealed_lead = store::SealedLead {
-        seal: seal_keys.seal(lead_json.as_bytes()),
+        seal: seal::seal(seal_key.as_bytes(), lead_json.as_bytes()),
         record_json: lead_json,
         email: record::primary_email(spec, &lead.values),
         dedup_key,
@@ -190,8 +191,7 @@ async fn accept(
                 store::SealedCertificate {
                     certificate_id: certificate.certificate_id.clone(),
                     consent_id: certificate.consent.consent_id.clone(),
-                    seal: seal_keys.seal(json.as_bytes()),
-                    signature: signer.as_ref().map(|s| s.sign(&json).to_stored()),
+                    seal: seal::seal(seal_key.as_bytes(), json.as_bytes()),
                     certificate_json: json,
                 }
             })
@@ -225,13 +225,20 @@ async fn accept(
         .enumerate()
         .map(|(i, d)| crate::delivery::destination_key(i, d))
         .collect::<Vec<_>>();
-    if let Some(earlier) = store::insert_lead(&db, &lead, &sealed_lead, &destinations).await? {
+    // Idempotent (a repeat finds the stored submission): transient D1 errors are retried.
+    let stored = super::ledger::retry_transient(|| {
+        store::insert_lead(&db, &lead, &sealed_lead, &destinations)
+    })
+    .await?;
+    if let Some(earlier) = stored {
         // A concurrent retry of the same submission won the insert.
         return Ok(earlier);
     }
 
+    fault_point(env, fault::AFTER_D1_WRITE)?;
+
     // 8. Enqueue. The lead is already durable; a failed enqueue leaves its
-    // deliveries pending for the owner's replay endpoint.
+    // deliveries pending, and the cron sweeper enqueues them.
     if !destinations.is_empty() {
         let job = DeliveryJob {
             lead_id: lead.lead_id.clone(),
@@ -244,7 +251,19 @@ async fn accept(
             worker::console_error!("enqueue of {} failed: {e}", lead.lead_id);
         }
     }
+    fault_point(env, fault::AFTER_ENQUEUE)?;
     Ok(receipt)
+}
+
+/// What a fault point's abort says (tests only).
+const FAULT: &str = "fault point ";
+
+/// `Err` at `point` when the `FAULT_POINT` var names it (tests only).
+fn fault_point(env: &Env, point: &str) -> std::result::Result<(), EdgeError> {
+    if fault::hit(env, point) {
+        return Err(EdgeError::StorageUnavailable(format!("{FAULT}{point}")));
+    }
+    Ok(())
 }
 
 async fn verify_turnstile(
