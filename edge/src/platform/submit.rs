@@ -14,7 +14,7 @@ use crate::antispam::{self, Signal};
 use crate::delivery::DeliveryJob;
 use crate::error::EdgeError;
 use crate::record::{self, Receipt, RequestEvidence};
-use crate::{cors, forms, ids, seal, time};
+use crate::{cors, forms, ids, time};
 
 use super::http::{error_response, header, json_response};
 use super::{config, fault, names, now_ms, rate_limiter, store};
@@ -152,7 +152,10 @@ async fn accept(
     let previous_lead_id = store::previous_lead_id(&db, &spec.id, &contact_keys).await?;
 
     // 6. Timestamp and seal.
-    let seal_key = config(env, names::SEAL_KEY).ok_or(EdgeError::SecretMissing(names::SEAL_KEY))?;
+    // The newest seal key seals; the Ed25519 key (when set) signs each
+    // certificate's exact bytes for offline verification.
+    let seal_keys = super::keys::seal_keys(env)?;
+    let signer = super::keys::certificate_signer(env)?;
     let lead_id = ids::new_id(ids::LEAD_PREFIX)
         .ok_or_else(|| EdgeError::StorageUnavailable("no randomness".into()))?;
     let certificate_ids = clean
@@ -179,7 +182,7 @@ async fn accept(
     let lead_json =
         serde_json::to_string(&lead).map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
     let sealed_lead = store::SealedLead {
-        seal: seal::seal(seal_key.as_bytes(), lead_json.as_bytes()),
+        seal: seal_keys.seal(lead_json.as_bytes()),
         record_json: lead_json,
         email: record::primary_email(spec, &lead.values),
         dedup_key,
@@ -191,7 +194,8 @@ async fn accept(
                 store::SealedCertificate {
                     certificate_id: certificate.certificate_id.clone(),
                     consent_id: certificate.consent.consent_id.clone(),
-                    seal: seal::seal(seal_key.as_bytes(), json.as_bytes()),
+                    seal: seal_keys.seal(json.as_bytes()),
+                    signature: signer.as_ref().map(|s| s.sign(&json).to_stored()),
                     certificate_json: json,
                 }
             })
