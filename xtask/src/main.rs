@@ -289,6 +289,15 @@ fn demo(port: u16) -> Result<()> {
     let mut command = setup::wrangler();
     command
         .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        // The example specs deliver to the local inbox over plain http: a
+        // rewrite (to itself) is what lets the Worker send there, since
+        // destination URLs must otherwise be https to a public host.
+        .args([
+            "--var",
+            &format!(
+                "DESTINATION_URL_REWRITES:[[\"http://127.0.0.1:{DEMO_INBOX_PORT}/\",\"http://127.0.0.1:{DEMO_INBOX_PORT}/\"]]"
+            ),
+        ])
         .current_dir(&edge);
     // Ctrl-C in a terminal reaches wrangler directly (same process group);
     // when only xtask is stopped (kill, a closed session), wrangler gets
