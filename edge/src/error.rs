@@ -78,6 +78,9 @@ pub enum EdgeError {
     /// A secret or var is set but cannot be used (names it; the value never
     /// reaches the answer or the log).
     SecretInvalid(&'static str),
+    /// A closed-loop status update was refused (`status.*`, see
+    /// [`crate::status::StatusError`]).
+    Status(crate::status::StatusError),
 }
 
 impl EdgeError {
@@ -118,6 +121,7 @@ impl EdgeError {
             EdgeError::StorageUnavailable(_) => "storage.unavailable",
             EdgeError::SecretMissing(_) => "config.secret_missing",
             EdgeError::SecretInvalid(_) => "config.secret_invalid",
+            EdgeError::Status(error) => error.code(),
         }
     }
 
@@ -163,6 +167,7 @@ impl EdgeError {
             | EdgeError::StorageUnavailable(_)
             | EdgeError::SecretMissing(_)
             | EdgeError::SecretInvalid(_) => 503,
+            EdgeError::Status(error) => error.status(),
         }
     }
 
@@ -231,6 +236,7 @@ impl EdgeError {
             }
             EdgeError::SecretMissing(name) => format!("The secret `{name}` is not configured."),
             EdgeError::SecretInvalid(name) => format!("The setting `{name}` is not usable."),
+            EdgeError::Status(error) => error.to_string(),
         }
     }
 

@@ -32,6 +32,7 @@ pub mod record;
 pub mod routes;
 pub mod routing;
 pub mod seal;
+pub mod status;
 pub mod time;
 pub mod webhook;
 

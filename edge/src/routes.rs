@@ -29,6 +29,9 @@ pub enum Route {
     EraseLead(String),
     /// `POST /v1/leads/{id}/replay`
     ReplayLead(String),
+    /// `POST /v1/leads/{id}/status`: the closed loop (owner token, or a
+    /// CRM's signed request).
+    LeadStatus(String),
     /// `GET /v1/certificates/{id}`
     Certificate(String),
     /// `GET /v1/quarantine?form=&since=`: held and closed quarantined submissions.
@@ -72,6 +75,9 @@ pub fn route(method: &str, path: &str) -> Route {
         },
         ["v1", "leads", id, "replay"] if !id.is_empty() => {
             Some(("POST", Route::ReplayLead((*id).to_owned())))
+        }
+        ["v1", "leads", id, "status"] if !id.is_empty() => {
+            Some(("POST", Route::LeadStatus((*id).to_owned())))
         }
         ["v1", "certificates", id] if !id.is_empty() => {
             Some(("GET", Route::Certificate((*id).to_owned())))
@@ -204,6 +210,12 @@ mod tests {
                 Route::ReplayLead("lead_1".into()),
             ),
             ("GET", "/v1/leads/lead_1/replay", Route::MethodNotAllowed),
+            (
+                "POST",
+                "/v1/leads/lead_1/status",
+                Route::LeadStatus("lead_1".into()),
+            ),
+            ("GET", "/v1/leads/lead_1/status", Route::MethodNotAllowed),
             (
                 "GET",
                 "/v1/certificates/cert_1",

@@ -25,6 +25,10 @@ pub(crate) async fn handle(req: Request, env: Env) -> Result<Response> {
         Route::FormEvent(id) => events::handle(req, env, &id).await,
         Route::Submit => submit::handle(req, env).await,
         Route::PublicKeys => keys::public_keys(&env),
+        // A CRM's signed status update; with a bearer token it is an owner route.
+        Route::LeadStatus(id) if super::lead_status::is_signed(&req) => {
+            super::lead_status::handle_signed(req, env, id).await
+        }
         Route::MethodNotAllowed => error_response(&EdgeError::MethodNotAllowed, None),
         owner_route => owner::handle(req, env, owner_route).await,
     }

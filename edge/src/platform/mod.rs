@@ -9,6 +9,7 @@ mod consumer;
 mod cron;
 mod events;
 mod http;
+mod lead_status;
 mod keys;
 mod ledger;
 mod owner;

@@ -65,6 +65,7 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
             let mut body = lead_json(&row, seal_keys.as_ref());
             body["deliveries"] = json!(deliveries);
             body["attempts"] = json!(attempts);
+            body["status_history"] = super::lead_status::history(&db, &id).await?;
             json_response(200, &body, None).map_err(internal)
         }
         Route::Certificate(id) => {
@@ -174,6 +175,7 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
             json_response(200, &body, None).map_err(internal)
         }
         Route::ReleaseQuarantined(id) => release(env, &db, &id).await,
+        Route::LeadStatus(id) => super::lead_status::owner_update(req, &db, &id).await,
         _ => Err(EdgeError::NotFound),
     }
 }
@@ -268,6 +270,7 @@ fn lead_json(row: &LeadRow, seal_keys: Option<&SealKeys>) -> Value {
         .as_deref()
         .and_then(|j| serde_json::from_str::<LeadRecord>(j).ok());
     let previous_lead_id = lead.as_ref().and_then(|l| l.previous_lead_id.clone());
+    let qualification = lead.as_ref().and_then(|l| l.qualification.clone());
     let values = lead
         .zip(forms::find(&row.form_id))
         .map(|(lead, form)| export::payload_values(&form.spec, &lead.values));
@@ -282,6 +285,8 @@ fn lead_json(row: &LeadRow, seal_keys: Option<&SealKeys>) -> Value {
         "certificate_ids": serde_json::from_str::<Value>(&row.certificate_ids).unwrap_or(Value::Null),
         "erased_at": row.erased_at,
         "previous_lead_id": previous_lead_id,
+        "qualification": qualification,
+        "closed_loop": super::lead_status::closed_loop_json(row),
         "record": record,
         "values": values,
         "seal_verified": verified,
@@ -343,6 +348,8 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
         let mut header_row = vec!["lead_id", "form_id", "received_at", "erased_at"];
         header_row.extend(columns.iter().map(String::as_str));
         header_row.push(crate::record::PREVIOUS_LEAD_KEY);
+        // Then score, tier, mark, grade, fired rules, status and aging.
+        header_row.extend(crate::status::EXPORT_COLUMNS);
         let mut out = csv::row(&header_row);
         for row in &rows {
             let record: Option<LeadRecord> = row
@@ -371,6 +378,10 @@ async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Ser
                     .and_then(|r| r.previous_lead_id.clone())
                     .unwrap_or_default(),
             );
+            cells.extend(crate::status::export_cells(
+                record.as_ref().and_then(|r| r.qualification.as_ref()),
+                &super::lead_status::closed_loop_json(row),
+            ));
             out.push_str(&csv::row(&cells));
         }
         let mut response = Response::ok(out).map_err(internal)?;
