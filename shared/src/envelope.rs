@@ -124,6 +124,13 @@ pub struct Touch {
     /// Client clock, ms since the Unix epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub captured_at_ms: Option<u64>,
+    /// The experiment variant this visit was shown (`[[variants]]`, see
+    /// [`crate::analytics::assign`]); only on the current touch. An optional
+    /// member, so envelopes without it stay version 1; the edge stores it
+    /// with the lead when the server's spec declares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 64))]
+    pub variant: Option<String>,
 }
 
 /// Client-side timings, in milliseconds.

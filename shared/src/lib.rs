@@ -6,6 +6,7 @@
 //! randomness. Callers pass in time and ids. Nothing here may pull in `regex`,
 //! ICU data or libphonenumber: the widget's size budget depends on it.
 
+pub mod analytics;
 pub mod consent;
 pub mod country;
 pub mod email;

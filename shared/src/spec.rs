@@ -103,6 +103,17 @@ pub struct FormSpec {
     #[serde(default, skip_serializing_if = "ClosedLoop::is_empty")]
     #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
     pub closed_loop: ClosedLoop,
+    /// `analytics = "visitor" | "anonymous" | "off"`: what the widget's
+    /// beacons carry ([`crate::analytics`]). Public: the widget reads it.
+    #[serde(default, skip_serializing_if = "crate::analytics::AnalyticsMode::is_default")]
+    pub analytics: crate::analytics::AnalyticsMode,
+    /// `[[variants]]`: A/B overrides with weights (public: the widget
+    /// assigns and applies them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<crate::analytics::Variant>,
+    /// `[experiment]`: the minimum sample before a variant is called a winner.
+    #[serde(default, skip_serializing_if = "crate::analytics::Experiment::is_default")]
+    pub experiment: crate::analytics::Experiment,
 }
 
 fn default_submit_label() -> String {
@@ -890,6 +901,8 @@ pub enum SpecError {
     /// A `[scoring]`, `[[tiers]]`, `[grading]` or `[closed_loop]` problem
     /// (or one in a [`crate::scoring::Match`] used elsewhere).
     Scoring(crate::scoring::ScoringError),
+    /// An `analytics`, `[experiment]` or `[[variants]]` problem.
+    Analytics(crate::analytics::AnalyticsError),
 }
 
 impl SpecError {
@@ -961,6 +974,7 @@ impl SpecError {
             SpecError::SalesforceFieldTooLong { .. } => "spec.salesforce_field_too_long",
             SpecError::Routing(error) => error.code(),
             SpecError::Scoring(error) => error.code(),
+            SpecError::Analytics(error) => error.code(),
         }
     }
 }
@@ -1149,6 +1163,7 @@ impl fmt::Display for SpecError {
             ),
             SpecError::Routing(error) => error.fmt(f),
             SpecError::Scoring(error) => error.fmt(f),
+            SpecError::Analytics(error) => error.fmt(f),
         }
     }
 }
@@ -1312,6 +1327,7 @@ impl FormSpec {
         // Scoring is server-side: the widget (feature off) never reads it.
         #[cfg(feature = "destinations")]
         crate::scoring::check(self, &mut errors);
+        crate::analytics::check(self, &mut errors);
         self.anti_spam.quarantine.check(&mut errors);
         self.retention.check(&mut errors);
         for origin in &self.allowed_origins {

@@ -38,6 +38,7 @@ pub fn touch_from(
         landing_url: (!landing_url.is_empty()).then(|| cut(landing_url, MAX_URL_BYTES)),
         hubspot_utk: None,
         captured_at_ms: Some(now_ms),
+        variant: None,
     }
 }
 
