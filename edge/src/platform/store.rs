@@ -115,66 +115,107 @@ fn qualification_update(
     Ok(Some(statement))
 }
 
+fn lead_by_submission(
+    db: &D1Database,
+    form_id: &str,
+    submission_id: &str,
+) -> StoreResult<D1PreparedStatement> {
+    let sql = format!("SELECT {LEAD_COLUMNS} FROM leads WHERE form_id = ?1 AND submission_id = ?2");
+    statement(db, &sql, &[text(form_id), text(submission_id)])
+}
+
 pub(crate) async fn receipt_by_submission(
     db: &D1Database,
     form_id: &str,
     submission_id: &str,
 ) -> StoreResult<Option<Receipt>> {
-    let sql = format!("SELECT {LEAD_COLUMNS} FROM leads WHERE form_id = ?1 AND submission_id = ?2");
-    let row: Option<LeadRow> = statement(db, &sql, &[text(form_id), text(submission_id)])?
+    let row: Option<LeadRow> = lead_by_submission(db, form_id, submission_id)?
         .first(None)
         .await
         .map_err(storage)?;
     Ok(row.map(|r| r.receipt(true)))
 }
 
-pub(crate) async fn receipt_by_dedup_key(
-    db: &D1Database,
-    form_id: &str,
-    key: &str,
-    since_ms: u64,
-) -> StoreResult<Option<Receipt>> {
-    let sql = format!(
-        "SELECT {LEAD_COLUMNS} FROM leads WHERE form_id = ?1 AND dedup_key = ?2 AND received_at_ms >= ?3 \
-         AND erased_at IS NULL ORDER BY received_at_ms DESC LIMIT 1"
-    );
-    let row: Option<LeadRow> = statement(db, &sql, &[text(form_id), text(key), number(since_ms)])?
-        .first(None)
-        .await
-        .map_err(storage)?;
-    Ok(row.map(|r| r.receipt(true)))
+/// What a submission looks up before it is stored, read in one D1 batch
+/// (one round trip instead of four).
+pub(crate) struct PriorReads {
+    /// The receipt of a lead stored with the same submission id.
+    pub stored: Option<Receipt>,
+    /// The receipt of a held (quarantined) submission with the same id.
+    pub held: Option<Receipt>,
+    /// The latest live lead with the dedup key, received within the window.
+    pub duplicate: Option<Receipt>,
+    /// The latest lead holding one of the hashed contact keys. An erased
+    /// lead is not found: its contact keys are deleted with its personal
+    /// data ([`erase`]).
+    pub previous_lead_id: Option<String>,
 }
 
-/// The latest lead of `form_id` holding one of the hashed `contact_keys`.
-/// An erased lead is not found: its contact keys are deleted with its
-/// personal data ([`erase`]).
-pub(crate) async fn previous_lead_id(
+/// Reads [`PriorReads`] for `submission_id` of `form_id`: `dedup` is the
+/// dedup key and the start of its window, `contact_keys` the lead's hashed
+/// contact keys.
+pub(crate) async fn prior_reads(
     db: &D1Database,
     form_id: &str,
+    submission_id: &str,
+    dedup: Option<(&str, u64)>,
     contact_keys: &[String],
-) -> StoreResult<Option<String>> {
+) -> StoreResult<PriorReads> {
     #[derive(Deserialize)]
     struct Id {
         lead_id: String,
     }
-    if contact_keys.is_empty() {
-        return Ok(None);
+    let mut statements = vec![
+        lead_by_submission(db, form_id, submission_id)?,
+        quarantined_by_submission_statement(db, form_id, submission_id)?,
+    ];
+    if let Some((key, since_ms)) = dedup {
+        let sql = format!(
+            "SELECT {LEAD_COLUMNS} FROM leads WHERE form_id = ?1 AND dedup_key = ?2 AND received_at_ms >= ?3 \
+             AND erased_at IS NULL ORDER BY received_at_ms DESC LIMIT 1"
+        );
+        statements.push(statement(
+            db,
+            &sql,
+            &[text(form_id), text(key), number(since_ms)],
+        )?);
     }
-    let placeholders: Vec<String> = (0..contact_keys.len())
-        .map(|i| format!("?{}", i + 2))
-        .collect();
-    let sql = format!(
-        "SELECT lead_id FROM lead_contacts WHERE form_id = ?1 AND contact_key IN ({}) \
-         ORDER BY received_at_ms DESC, lead_id DESC LIMIT 1",
-        placeholders.join(", ")
-    );
-    let mut args = vec![text(form_id)];
-    args.extend(contact_keys.iter().map(|k| text(k)));
-    let row: Option<Id> = statement(db, &sql, &args)?
-        .first(None)
-        .await
-        .map_err(storage)?;
-    Ok(row.map(|r| r.lead_id))
+    if !contact_keys.is_empty() {
+        let placeholders: Vec<String> = (0..contact_keys.len())
+            .map(|i| format!("?{}", i + 2))
+            .collect();
+        let sql = format!(
+            "SELECT lead_id FROM lead_contacts WHERE form_id = ?1 AND contact_key IN ({}) \
+             ORDER BY received_at_ms DESC, lead_id DESC LIMIT 1",
+            placeholders.join(", ")
+        );
+        let mut args = vec![text(form_id)];
+        args.extend(contact_keys.iter().map(|k| text(k)));
+        statements.push(statement(db, &sql, &args)?);
+    }
+    let results = db.batch(statements).await.map_err(storage)?;
+    let mut results = results.iter();
+    let mut first = || {
+        results
+            .next()
+            .ok_or_else(|| EdgeError::StorageUnavailable("a D1 batch result is missing".into()))
+    };
+    let stored = first()?.results::<LeadRow>().map_err(storage)?;
+    let held = first()?.results::<QuarantineRow>().map_err(storage)?;
+    let duplicate = match dedup {
+        Some(_) => first()?.results::<LeadRow>().map_err(storage)?,
+        None => Vec::new(),
+    };
+    let previous = match contact_keys.is_empty() {
+        false => first()?.results::<Id>().map_err(storage)?,
+        true => Vec::new(),
+    };
+    Ok(PriorReads {
+        stored: stored.first().map(|r| r.receipt(true)),
+        held: held.first().map(|r| r.receipt()),
+        duplicate: duplicate.first().map(|r| r.receipt(true)),
+        previous_lead_id: previous.into_iter().next().map(|r| r.lead_id),
+    })
 }
 
 /// Writes the lead, its certificates and its pending deliveries in one batch.
@@ -396,7 +437,7 @@ pub(crate) async fn attempts(db: &D1Database, lead_id: &str) -> StoreResult<Vec<
 pub(crate) async fn mark_dead(db: &D1Database, lead_id: &str, at: &str) -> StoreResult<()> {
     statement(
         db,
-        "UPDATE deliveries SET status = 'dead', updated_at = ?2 WHERE lead_id = ?1 AND status NOT IN ('delivered', 'rejected', 'duplicate', 'sent_unconfirmed')",
+        "UPDATE deliveries SET status = 'dead', updated_at = ?2 WHERE lead_id = ?1 AND status NOT IN ('delivered', 'rejected', 'duplicate', 'sent_unconfirmed', 'in_doubt', 'erased')",
         &[text(lead_id), text(at)],
     )?
     .run()
@@ -617,18 +658,27 @@ const QUARANTINE_COLUMNS: &str = "quarantine_id, form_id, submission_id, receive
 const CLOSE_QUARANTINED: &str = "UPDATE quarantine SET status = ?2, closed_at = ?3, record_json = NULL, \
      certificates_json = NULL, dedup_key = NULL, email = NULL, contact_keys = NULL WHERE quarantine_id = ?1 AND status = 'held'";
 
+fn quarantined_by_submission_statement(
+    db: &D1Database,
+    form_id: &str,
+    submission_id: &str,
+) -> StoreResult<D1PreparedStatement> {
+    let sql = format!(
+        "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE form_id = ?1 AND submission_id = ?2"
+    );
+    statement(db, &sql, &[text(form_id), text(submission_id)])
+}
+
 pub(crate) async fn quarantined_by_submission(
     db: &D1Database,
     form_id: &str,
     submission_id: &str,
 ) -> StoreResult<Option<Receipt>> {
-    let sql = format!(
-        "SELECT {QUARANTINE_COLUMNS} FROM quarantine WHERE form_id = ?1 AND submission_id = ?2"
-    );
-    let row: Option<QuarantineRow> = statement(db, &sql, &[text(form_id), text(submission_id)])?
-        .first(None)
-        .await
-        .map_err(storage)?;
+    let row: Option<QuarantineRow> =
+        quarantined_by_submission_statement(db, form_id, submission_id)?
+            .first(None)
+            .await
+            .map_err(storage)?;
     Ok(row.map(|r| r.receipt()))
 }
 

@@ -83,15 +83,31 @@ async fn accept(
     let db = env
         .d1(names::DB)
         .map_err(|e| EdgeError::StorageUnavailable(e.to_string()))?;
+    // Everything looked up before the write, in one D1 batch: the same
+    // submission stored or held, the same contact within the dedup window
+    // (step 4) and the same contact's latest lead (step 5).
+    let dedup_key = clean
+        .contact_key(spec)
+        .map(|key| record::dedup_key(&spec.id, &key));
+    let contact_keys: Vec<String> = clean
+        .contact_keys(spec)
+        .iter()
+        .map(|key| record::dedup_key(&spec.id, key))
+        .collect();
+    let dedup_since = now_ms().saturating_sub(u64::from(spec.anti_spam.dedup_window_s) * 1000);
+    let prior = store::prior_reads(
+        &db,
+        &spec.id,
+        &envelope.submission_id,
+        dedup_key.as_deref().map(|key| (key, dedup_since)),
+        &contact_keys,
+    )
+    .await?;
     // A retry of the same submission returns its original receipt.
-    if let Some(receipt) =
-        store::receipt_by_submission(&db, &spec.id, &envelope.submission_id).await?
-    {
+    if let Some(receipt) = prior.stored {
         return Ok(receipt);
     }
-    if let Some(receipt) =
-        store::quarantined_by_submission(&db, &spec.id, &envelope.submission_id).await?
-    {
+    if let Some(receipt) = prior.held {
         return Ok(receipt);
     }
 
@@ -132,24 +148,13 @@ async fn accept(
 
     // 4. Dedup by contact within the window.
     let received_at_ms = now_ms();
-    let dedup_key = clean
-        .contact_key(spec)
-        .map(|key| record::dedup_key(&spec.id, &key));
-    if let Some(key) = &dedup_key {
-        let since = received_at_ms.saturating_sub(u64::from(spec.anti_spam.dedup_window_s) * 1000);
-        if let Some(receipt) = store::receipt_by_dedup_key(&db, &spec.id, key, since).await? {
-            return Ok(receipt);
-        }
+    if let Some(receipt) = prior.duplicate {
+        return Ok(receipt);
     }
 
     // 5. After the window, the same contact (any of its normalised emails or
     // phone numbers on this form) makes a new lead linked to the latest one.
-    let contact_keys: Vec<String> = clean
-        .contact_keys(spec)
-        .iter()
-        .map(|key| record::dedup_key(&spec.id, key))
-        .collect();
-    let previous_lead_id = store::previous_lead_id(&db, &spec.id, &contact_keys).await?;
+    let previous_lead_id = prior.previous_lead_id;
 
     // 6. Timestamp and seal.
     // The newest seal key seals; the Ed25519 key (when set) signs each
