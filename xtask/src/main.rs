@@ -5,6 +5,7 @@
 //! [`setup`]), so a newcomer needs only `cargo xtask demo` and `cargo xtask test`.
 //! This crate orchestrates external programs; it must not contain product logic.
 
+mod certificate;
 mod fuzz;
 mod inbox;
 mod pages;
@@ -33,6 +34,13 @@ Commands:
                  Benchmarks (default: all), printed as tables for BENCHMARKS.md:
                  criterion validation throughput, widget weight vs Typeform and
                  vanilla JS, time to interactive in Chromium, wrk on the Worker.
+  verify-certificate FILE --keys KEYS
+                 Verify a consent certificate document (GET /v1/certificates/{id}?format=document)
+                 offline against the issuer's public keys (KEYS: a leadform-keys.json
+                 file, or its JSON): Ed25519 signature, key id, format.
+  keygen [--kid ID]
+                 Print fresh key settings (seal key, Ed25519 signing key and its public
+                 entry, webhook secret) for a rotation (README: Keys and rotation).
   fuzz [--seconds N] [target...]
                  Fuzz the shared crate's parsers (targets: envelope, email, phone,
                  postal, spec; default all) for N seconds each (default 20), then
@@ -53,6 +61,8 @@ fn main() -> ExitCode {
         Some("size") => run_script("widget/size-report.sh", &[]),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz::FuzzPlan::parse(&args[1..]).and_then(|plan| fuzz::fuzz(&plan)),
+        Some("verify-certificate") => certificate::verify_command(&args[1..]),
+        Some("keygen") => certificate::keygen_command(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             print!("{USAGE}");
             Ok(())
@@ -88,6 +98,8 @@ pub enum XtaskError {
     /// A tool is installed in a way we cannot fix automatically.
     Tool(String),
     Io(String, std::io::Error),
+    /// A certificate document or key set was refused (`verify-certificate`).
+    Certificate(leadform_verify::VerifyError),
 }
 
 impl std::fmt::Display for XtaskError {
@@ -100,6 +112,7 @@ impl std::fmt::Display for XtaskError {
             XtaskError::Failed { step, status } => write!(f, "{step} failed ({status})"),
             XtaskError::Tool(message) => write!(f, "{message}"),
             XtaskError::Io(what, error) => write!(f, "{what}: {error}"),
+            XtaskError::Certificate(error) => f.write_str(&certificate::describe(error)),
         }
     }
 }
@@ -366,6 +379,12 @@ fn test_all() -> Result<()> {
         run(&description, &mut build)?;
     }
 
+    step("Tests of the certificate verifier and of xtask (native)");
+    run(
+        "cargo test -p leadform-verify -p xtask",
+        cargo().args(["test", "-p", "leadform-verify", "-p", "xtask"]),
+    )?;
+
     step("Unit tests of the edge and the widget (native)");
     run(
         "cargo test -p leadform-edge -p leadform-widget --lib",
@@ -392,6 +411,8 @@ fn test_all() -> Result<()> {
             "leadform-tests",
             "-p",
             "xtask",
+            "-p",
+            "leadform-verify",
             "--all-targets",
             "--",
             "-D",
