@@ -180,6 +180,8 @@ fn run_script(script: &str, args: &[&str]) -> Result<()> {
 fn build_all() -> Result<()> {
     step("Building the widget (release wasm, wasm-opt -Oz)");
     run_script("widget/build.sh", &[])?;
+    step("Building the owner console (release wasm, wasm-opt -Oz)");
+    run_script("console/build.sh", &[])?;
     step("Building the edge Worker (worker-build --release)");
     let mut command = Command::new(setup::cargo_bin("worker-build"));
     command
@@ -296,6 +298,14 @@ fn demo(port: u16) -> Result<()> {
     println!(
         "    CRM inbox:     http://127.0.0.1:{DEMO_INBOX_PORT}/ (verifies webhook signatures)"
     );
+    let admin_token = std::fs::read_to_string(&dev_vars).ok().and_then(|vars| {
+        vars.lines()
+            .find_map(|l| l.strip_prefix("ADMIN_TOKEN=").map(str::to_owned))
+    });
+    println!(
+        "    owner console: {origin}/console/ (token: {})",
+        admin_token.as_deref().unwrap_or("ADMIN_TOKEN from edge/.dev.vars")
+    );
     println!("    Worker:        {origin}/v1/forms/home-quote");
     println!("    lead export:   curl -H 'Authorization: Bearer <ADMIN_TOKEN from edge/.dev.vars>' '{origin}/v1/leads?form=home-quote&format=csv'");
     println!("                   (form=b2b-demo, form=newsletter for the other pages)");
@@ -385,15 +395,17 @@ fn test_all() -> Result<()> {
         cargo().args(["test", "-p", "leadform-verify", "-p", "xtask"]),
     )?;
 
-    step("Unit tests of the edge and the widget (native)");
+    step("Unit tests of the edge, the widget and the console (native)");
     run(
-        "cargo test -p leadform-edge -p leadform-widget --lib",
+        "cargo test -p leadform-edge -p leadform-widget -p leadform-console --lib",
         cargo().args([
             "test",
             "-p",
             "leadform-edge",
             "-p",
             "leadform-widget",
+            "-p",
+            "leadform-console",
             "--lib",
         ]),
     )?;
@@ -439,6 +451,8 @@ fn test_all() -> Result<()> {
             "leadform-widget",
             "-p",
             "leadform-edge",
+            "-p",
+            "leadform-console",
             "--target",
             "wasm32-unknown-unknown",
             "--tests",
@@ -477,6 +491,9 @@ fn test_all() -> Result<()> {
     let mut size = Command::new("bash");
     size.arg(repo_root().join("widget/size-report.sh"));
     run("widget size report", &mut size)?;
+
+    step("Building the owner console (release wasm) for its browser test");
+    run_script("console/build.sh", &[])?;
 
     step("Integration tests: real workerd (wrangler dev) and headless Chromium");
     let mut integration = cargo();

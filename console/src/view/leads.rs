@@ -1,0 +1,298 @@
+//! The leads table: one form at a time, newest first, paged by the API's
+//! keyset cursor; a date filter, a search over the page, the CSV and JSON
+//! export of the current filter, and new leads appearing without a reload.
+//! A lead is unread until it is opened in this browser.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{load_into, session, show_load, FormPicker, Load};
+use crate::api;
+use crate::model::{self, Contact, LeadQuery, Page};
+
+const PAGE_SIZE: u32 = 25;
+/// How often the table asks for leads newer than its newest.
+const POLL: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LeadsBody {
+    pub leads: Vec<Value>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// The lead ids opened in this browser (unread markers), in localStorage.
+fn opened_ids() -> Vec<String> {
+    local_get("leadform.console.opened")
+        .map(|text| text.split(' ').map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+pub fn mark_opened(id: &str) {
+    let mut ids = opened_ids();
+    if !ids.iter().any(|i| i == id) {
+        ids.push(id.to_owned());
+        // The newest 500 are enough to mark a working inbox.
+        let skip = ids.len().saturating_sub(500);
+        local_set("leadform.console.opened", &ids[skip..].join(" "));
+    }
+}
+
+fn local_get(key: &str) -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()
+        .flatten()?
+        .get_item(key)
+        .ok()
+        .flatten()
+}
+
+fn local_set(key: &str, value: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// The cursor just past a lead (the API's `<received_at_ms>_<lead_id>`).
+fn cursor_of(lead: &Value) -> Option<String> {
+    let ms = api::parse_time(lead["received_at"].as_str()?);
+    Some(format!("{}_{}", ms as u64, lead["lead_id"].as_str()?))
+}
+
+#[component]
+pub fn LeadsPage() -> impl IntoView {
+    let session = session();
+    let form = RwSignal::new(String::new());
+    let date = RwSignal::new(String::new());
+    let search = RwSignal::new(String::new());
+    // Cursors of the pages before the current one (Back), and the current.
+    let cursors = RwSignal::new(Vec::<String>::new());
+    let cursor = RwSignal::new(String::new());
+    let state = RwSignal::new(Load::<LeadsBody>::Loading);
+    // Leads that arrived after the table was loaded, newest first.
+    let arrived = RwSignal::new(Vec::<Value>::new());
+    let opened = RwSignal::new(opened_ids());
+
+    let query = move || LeadQuery {
+        form: form.get(),
+        since: model::date_to_since(&date.get()).unwrap_or_default(),
+        cursor: cursor.get(),
+        limit: PAGE_SIZE,
+    };
+    Effect::new(move |_| {
+        let query = query();
+        if query.form.is_empty() {
+            return;
+        }
+        state.set(Load::Loading);
+        arrived.set(Vec::new());
+        let token = session.token();
+        load_into(session, state, async move {
+            api::get::<LeadsBody>(&format!("{}&order=newest", query.path(false)), &token).await
+        });
+    });
+    // New leads: the oldest-first page after the newest lead shown.
+    let poll = move || {
+        let newest = arrived
+            .with_untracked(|a| a.first().cloned())
+            .or_else(|| {
+                state.with_untracked(|s| match s {
+                    Load::Ready(body) if cursor.with_untracked(String::is_empty) => {
+                        body.leads.first().cloned()
+                    }
+                    _ => None,
+                })
+            });
+        let Some(after) = newest.as_ref().and_then(cursor_of) else {
+            return;
+        };
+        let query = LeadQuery {
+            form: form.get_untracked(),
+            since: String::new(),
+            cursor: after,
+            limit: 100,
+        };
+        let token = session.token();
+        leptos::task::spawn_local(async move {
+            if let Ok(body) = api::get::<LeadsBody>(&query.path(false), &token).await {
+                if !body.leads.is_empty() {
+                    arrived.update(|a| {
+                        for lead in body.leads {
+                            a.insert(0, lead);
+                        }
+                    });
+                }
+            }
+        });
+    };
+    if let Ok(handle) = set_interval_with_handle(poll, POLL) {
+        on_cleanup(move || handle.clear());
+    }
+
+    let export = move |json: bool| {
+        let query = LeadQuery {
+            cursor: String::new(),
+            limit: 500,
+            ..query()
+        };
+        let token = session.token();
+        leptos::task::spawn_local(async move {
+            let (path, name, mime) = if json {
+                (query.path(false), format!("leads-{}.json", query.form), "application/json")
+            } else {
+                (query.path(true), format!("leads-{}.csv", query.form), "text/csv")
+            };
+            match api::get_text(&path, &token).await {
+                Ok(text) => {
+                    api::download(&name, mime, &text);
+                    session.tell(true, format!("Exported {name} (up to 500 leads of this filter)."));
+                }
+                Err(error) => session.tell(false, error.text()),
+            }
+        });
+    };
+
+    let rows = move |body: LeadsBody| {
+        let now = api::now_ms();
+        let search = search.get();
+        let mut leads = arrived.get();
+        leads.extend(body.leads);
+        let shown: Vec<Value> = leads
+            .into_iter()
+            .filter(|lead| Contact::of(&lead["values"]).matches(&search))
+            .collect();
+        let next = body.next_cursor.clone();
+        view! {
+            <p class="muted">
+                {format!("{} lead(s) on this page", shown.len())}
+            </p>
+            <div class="scroll">
+                <table class="leads">
+                    <caption class="sr-only">"Leads, newest first"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Received"</th>
+                            <th scope="col">"Name"</th>
+                            <th scope="col">"Email"</th>
+                            <th scope="col">"Phone"</th>
+                            <th scope="col">"Tier"</th>
+                            <th scope="col">"Status"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {shown
+                            .into_iter()
+                            .map(|lead| {
+                                let id = lead["lead_id"].as_str().unwrap_or_default().to_owned();
+                                let received = lead["received_at"].as_str().unwrap_or_default().to_owned();
+                                let received_ms = api::parse_time(&received);
+                                let contact = Contact::of(&lead["values"]);
+                                let unread = {
+                                    let id = id.clone();
+                                    move || !opened.with(|o| o.contains(&id))
+                                };
+                                let (unread_dot, unread_text) = (unread.clone(), unread.clone());
+                                let tier = model::cell(&lead["record"]["qualification"]["tier"]);
+                                let status = model::cell(&lead["status"]);
+                                let erased = !lead["erased_at"].is_null();
+                                let label = if contact.name.is_empty() { id.clone() } else { contact.name.clone() };
+                                view! {
+                                    <tr class:unread=unread class:erased=erased>
+                                        <td>
+                                            <span class="dot" aria-hidden="true" hidden=move || !unread_dot()></span>
+                                            <time datetime=received.clone() title=received.clone()>
+                                                {model::age(now, received_ms)}
+                                            </time>
+                                        </td>
+                                        <td>
+                                            <a href=Page::Lead(id.clone()).href()>
+                                                {label}
+                                                <span class="sr-only" hidden=move || !unread_text()>" (unread)"</span>
+                                            </a>
+                                        </td>
+                                        <td>{contact.email}</td>
+                                        <td>{contact.phone}</td>
+                                        <td>{tier}</td>
+                                        <td>{if erased { "erased".to_owned() } else { status }}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <div class="pager">
+                <button
+                    type="button"
+                    disabled=move || cursors.with(Vec::is_empty)
+                    on:click=move |_| {
+                        let mut back = cursors.get_untracked();
+                        let previous = back.pop().unwrap_or_default();
+                        cursors.set(back);
+                        cursor.set(previous);
+                    }
+                >
+                    "Newer"
+                </button>
+                <button
+                    type="button"
+                    disabled=next.is_none()
+                    on:click=move |_| {
+                        if let Some(next) = next.clone() {
+                            cursors.update(|c| c.push(cursor.get_untracked()));
+                            cursor.set(next);
+                        }
+                    }
+                >
+                    "Older"
+                </button>
+            </div>
+        }
+    };
+
+    let reset_pages = move || {
+        cursors.set(Vec::new());
+        cursor.set(String::new());
+    };
+    view! {
+        <h1>"Leads"</h1>
+        <div class="filters">
+            <div>
+                <FormPicker selected=form/>
+            </div>
+            <div>
+                <label for="since">"Received from"</label>
+                <input
+                    id="since"
+                    type="date"
+                    on:change=move |ev| {
+                        date.set(event_target_value(&ev));
+                        reset_pages();
+                    }
+                />
+            </div>
+            <div>
+                <label for="search">"Search this page (name, email, phone)"</label>
+                <input
+                    id="search"
+                    type="search"
+                    prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev))
+                />
+            </div>
+            <div class="actions">
+                <button type="button" disabled=move || !session.may("export") on:click=move |_| export(false)>
+                    "Export CSV"
+                </button>
+                <button type="button" disabled=move || !session.may("export") on:click=move |_| export(true)>
+                    "Export JSON"
+                </button>
+            </div>
+        </div>
+        {show_load(state, rows)}
+    }
+}

@@ -1,0 +1,306 @@
+//! The owner console (`console/`, served by the Worker at `/console/`), in
+//! real Chromium against the real Worker (`wrangler dev`, local D1 and
+//! Queues) and a local destination:
+//!
+//! A visitor submits the contact form through the widget on an owner page;
+//! the owner signs in to the console with the admin token, sees that lead
+//! appear in the table without reloading, opens it, sees its consent
+//! certificate's signature verified in the browser from the published
+//! keys, sets its status, replays its delivery and sees the new attempt,
+//! exports the list; a scoped token without `erase` gets no erase button
+//! for it, and the API answers that token 403; the admin erases the lead and
+//! finds the export, replay and erasure in the audit log. axe-core finds no WCAG 2.x A/AA violation in the console's views.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use leadform_tests::browser::{
+    self, fill_by_keyboard, key, wait_mounted, ChromeDriver, Request, Response, Server, Session,
+    WAIT,
+};
+use leadform_tests::destination::Destination;
+use leadform_tests::wrangler::{self, Worker, WorkerOptions, ADMIN_TOKEN};
+use serde_json::{json, Value};
+
+/// The page origin the test forms allow (`tests/forms/contact.toml`).
+const PAGE_PORT: u16 = 8788;
+const EMAIL: &str = "ada@example.org";
+
+/// The built assets: the widget (`v1/`) and the console (`console/`).
+fn assets() -> PathBuf {
+    let dir = browser::widget_dist()
+        .parent()
+        .expect("dist/assets")
+        .to_path_buf();
+    assert!(
+        dir.join("console/index.html").is_file(),
+        "{} has no console: run console/build.sh (cargo xtask build)",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs `script` (a function body) in the console page and returns its value.
+fn js(session: &Session, script: &str) -> Value {
+    session.execute(script, json!([]))
+}
+
+/// Waits until `script` returns something truthy; returns it.
+fn wait_js(session: &Session, what: &str, script: &str) -> Value {
+    browser::wait_for(what, WAIT, || {
+        let value = js(session, script);
+        let truthy = !matches!(value, Value::Null | Value::Bool(false))
+            && value != json!("")
+            && value != json!(0);
+        truthy.then_some(value)
+    })
+}
+
+/// Signs in to the console at `origin` with `token`, by keyboard.
+fn sign_in(session: &Session, origin: &str, token: &str) {
+    session.goto(&format!("{origin}/console/"));
+    wait_js(session, "the token field", "return !!document.getElementById('token');");
+    js(session, "document.getElementById('token').focus(); return true;");
+    session.keys(token);
+    session.keys(key::ENTER);
+    wait_js(
+        session,
+        "the navigation after sign-in",
+        "return !!document.querySelector('nav a[aria-current=page]');",
+    );
+}
+
+/// axe-core (tools/node_modules/axe-core) on the whole page: no violations
+/// of the WCAG 2.0-2.2 A and AA rules.
+fn assert_no_axe_violations(session: &Session, what: &str) {
+    let path = wrangler::repo_root().join("tools/node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} ({e}): run cargo xtask setup", path.display()));
+    js(
+        session,
+        &format!("{source}\n;window.axe = window.axe || axe; return true;"),
+    );
+    js(
+        session,
+        "window.__axe = null; \
+         axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: \
+           ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }).then( \
+           r => { window.__axe = r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target) })); }, \
+           e => { window.__axe = 'axe failed: ' + e; }); \
+         return true;",
+    );
+    let violations = browser::wait_for("axe-core's report", WAIT, || {
+        let report = js(session, "return window.__axe;");
+        (!report.is_null()).then_some(report)
+    });
+    assert_eq!(violations, json!([]), "axe-core on {what}");
+}
+
+/// The visitor: the contact form on an owner page, filled by keyboard.
+fn visitor_submits(driver: &ChromeDriver, worker: &Worker) {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Acme</title></head>\
+         <body><h1>Acme</h1><script src=\"http://127.0.0.1:{}/v1/leadform.js\" data-form=\"contact\" async></script></body></html>",
+        worker.port
+    );
+    let page = Server::start_on(PAGE_PORT, move |_req: &Request| {
+        Response::new(200, "text/html; charset=utf-8", html.clone())
+    });
+    let visitor = Session::new(driver);
+    visitor.goto(&format!("{}/", page.origin()));
+    wait_mounted(&visitor);
+    fill_by_keyboard(&visitor, &[EMAIL, "Ada", "Analytical Engines", key::SPACE]);
+    std::thread::sleep(Duration::from_millis(1_200));
+    visitor.keys(key::TAB);
+    visitor.keys(key::ENTER);
+    browser::wait_for("the visitor's success message", WAIT, || {
+        (browser::in_shadow(
+            &visitor,
+            "const s = root.querySelector('.lf-success'); return !!(s && !s.hidden);",
+        ) == json!(true))
+        .then_some(())
+    });
+}
+
+#[test]
+fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
+    let _browser = browser::exclusive();
+    let _worker_lock = wrangler::exclusive();
+    let destination = Destination::start();
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        assets_dir: Some(assets()),
+        ..Default::default()
+    });
+    let origin = format!("http://127.0.0.1:{}", worker.port);
+    let driver = ChromeDriver::start();
+
+    // The owner opens the console first: the table is empty.
+    let owner = Session::new(&driver);
+    sign_in(&owner, &origin, ADMIN_TOKEN);
+    js(
+        &owner,
+        "const s = document.getElementById('form-picker'); s.value = 'contact'; \
+         s.dispatchEvent(new Event('change')); return true;",
+    );
+    wait_js(&owner, "the empty table", "return document.querySelector('table.leads') && document.querySelectorAll('table.leads tbody tr').length === 0;");
+    assert_no_axe_violations(&owner, "the leads table");
+
+    // A visitor submits; the lead appears without a reload, unread.
+    visitor_submits(&driver, &worker);
+    let row = wait_js(
+        &owner,
+        "the visitor's lead in the table",
+        "const r = [...document.querySelectorAll('table.leads tbody tr')].find(r => r.textContent.includes('ada@example.org')); \
+         return r ? { unread: r.classList.contains('unread'), href: r.querySelector('a').getAttribute('href') } : null;",
+    );
+    assert_eq!(row["unread"], json!(true), "{row}");
+    let href = row["href"].as_str().expect("lead link").to_owned();
+    let lead_id = href.trim_start_matches("#/leads/").to_owned();
+    assert!(lead_id.starts_with("ld"), "{href}");
+
+    // The lead: its answers, and its certificate verified in the browser.
+    js(&owner, &format!("location.hash = '{href}'; return true;"));
+    wait_js(
+        &owner,
+        "the answers",
+        "return document.querySelector('#values') && document.body.textContent.includes('ada@example.org');",
+    );
+    let badge = wait_js(
+        &owner,
+        "the certificate's signature badge",
+        "const b = [...document.querySelectorAll('.certificate .badge')].map(b => b.textContent).find(t => t.startsWith('signature ')); \
+         return b && !b.includes('checking') ? b : null;",
+    );
+    assert!(
+        badge
+            .as_str()
+            .is_some_and(|b| b.starts_with("signature verified in this browser")),
+        "{badge}"
+    );
+    let disclosure = js(
+        &owner,
+        "return document.querySelector('.disclosure').textContent;",
+    );
+    assert_eq!(
+        disclosure,
+        json!("I agree that Acme may email me about my request.")
+    );
+    assert_no_axe_violations(&owner, "the lead detail");
+
+    // Status: contacted, shown in the history.
+    js(
+        &owner,
+        "[...document.querySelectorAll('.status-buttons button')].find(b => b.textContent === 'contacted').click(); return true;",
+    );
+    wait_js(
+        &owner,
+        "the status in the history",
+        "const s = document.querySelector('#status'); return s && s.parentNode.textContent.includes('Current: contacted');",
+    );
+
+    // Replay: a new attempt appears.
+    let webhooks = |n: usize| {
+        destination.wait_for("webhook deliveries", WAIT, |received| {
+            received.iter().filter(|r| r.path.starts_with("/hooks/leads")).count() >= n
+        });
+    };
+    webhooks(1);
+    let attempts_before = js(
+        &owner,
+        "return document.querySelectorAll('table.attempts tbody tr').length;",
+    );
+    js(
+        &owner,
+        "[...document.querySelectorAll('button')].find(b => b.textContent === 'Replay delivery').click(); return true;",
+    );
+    webhooks(2);
+    // The page reloads the lead after the replay; poll the detail by reopening.
+    browser::wait_for("the replayed attempt on the page", WAIT, || {
+        js(&owner, &format!("location.hash = '#/leads'; location.hash = '{href}'; return true;"));
+        std::thread::sleep(Duration::from_millis(500));
+        let now = js(
+            &owner,
+            "return document.querySelectorAll('table.attempts tbody tr').length;",
+        );
+        (now.as_u64() > attempts_before.as_u64()).then_some(())
+    });
+
+    // Export: the CSV of the current filter, recorded in the audit log.
+    js(&owner, "location.hash = '#/leads'; return true;");
+    wait_js(&owner, "the export button", "const b = [...document.querySelectorAll('button')].find(b => b.textContent === 'Export CSV'); return b && !b.disabled;");
+    js(
+        &owner,
+        "[...document.querySelectorAll('button')].find(b => b.textContent === 'Export CSV').click(); return true;",
+    );
+    wait_js(
+        &owner,
+        "the export notice",
+        "return document.querySelector('.notice').textContent.includes('Exported leads-contact.csv');",
+    );
+
+    // A token without the erase scope: no erase button, and a 403.
+    let minted = worker
+        .request(
+            "POST",
+            "/v1/tokens",
+            &[
+                ("Authorization", &format!("Bearer {ADMIN_TOKEN}")),
+                ("Content-Type", "application/json"),
+            ],
+            &json!({ "name": "sales desk", "scopes": ["read", "export", "replay"] }).to_string(),
+        )
+        .json();
+    let scoped = minted["token"].as_str().expect("minted token").to_owned();
+    let reader = Session::new(&driver);
+    sign_in(&reader, &origin, &scoped);
+    js(&reader, &format!("location.hash = '{href}'; return true;"));
+    wait_js(&reader, "the lead page", "return !!document.querySelector('#deliveries');");
+    assert_no_axe_violations(&reader, "the lead detail for a scoped token");
+    assert_eq!(
+        js(&reader, "return !!document.getElementById('erase-confirm');"),
+        json!(false),
+        "no erase form without the erase scope"
+    );
+    let refused = worker.request(
+        "DELETE",
+        &format!("/v1/leads/{lead_id}"),
+        &[("Authorization", &format!("Bearer {scoped}"))],
+        "",
+    );
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.json()["error"]["code"], json!("auth.scope_missing"));
+
+    // Erase, with the typed confirmation; the audit log shows it.
+    js(&owner, &format!("location.hash = '{href}'; return true;"));
+    wait_js(&owner, "the erase form", "return !!document.getElementById('erase-confirm');");
+    js(&owner, "document.getElementById('erase-confirm').focus(); return true;");
+    owner.keys(&lead_id);
+    owner.keys(key::ENTER);
+    wait_js(
+        &owner,
+        "the erased lead",
+        "return document.body.textContent.includes('No values (erased).');",
+    );
+    js(&owner, "location.hash = '#/audit'; return true;");
+    let actions = wait_js(
+        &owner,
+        "the audit entries",
+        "const rows = [...document.querySelectorAll('tbody tr')].map(r => r.children[2].textContent); return rows.length ? rows : null;",
+    );
+    let actions: Vec<&str> = actions
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for expected in ["export", "replay", "erase"] {
+        assert!(
+            actions.iter().any(|a| a.contains(expected)),
+            "{expected} in {actions:?}"
+        );
+    }
+    assert_no_axe_violations(&owner, "the audit log");
+
+
+}
