@@ -28,6 +28,7 @@ pub mod export;
 pub mod forms;
 pub mod ids;
 pub mod keys;
+pub mod notify;
 pub mod record;
 pub mod routes;
 pub mod routing;

@@ -3,7 +3,7 @@
 
 use leadform_shared::messages::catalog_json;
 use leadform_shared::Lang;
-use worker::{Env, Headers, Request, Response, Result};
+use worker::{Context, Env, Headers, Request, Response, Result};
 
 use crate::error::EdgeError;
 use crate::routes::{route, Route};
@@ -11,7 +11,7 @@ use crate::{cors, forms};
 
 use super::{events, keys, names, owner, submit};
 
-pub(crate) async fn handle(req: Request, env: Env) -> Result<Response> {
+pub(crate) async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let method = req.method().to_string();
     let path = req.path();
     match route(&method, &path) {
@@ -23,7 +23,7 @@ pub(crate) async fn handle(req: Request, env: Env) -> Result<Response> {
         Route::FormSpec(id) => form_spec(&req, &id),
         Route::Catalog(tag) => catalog(&tag),
         Route::FormEvent(id) => events::handle(req, env, &id).await,
-        Route::Submit => submit::handle(req, env).await,
+        Route::Submit => submit::handle(req, env, &ctx).await,
         Route::PublicKeys => keys::public_keys(&env),
         // A CRM's signed status update; with a bearer token it is an owner route.
         Route::LeadStatus(id) if super::lead_status::is_signed(&req) => {

@@ -5,6 +5,7 @@
 //! modules for every decision. It must stay thin: no validation rules, byte
 //! formats or retry policy live here.
 
+mod alerts;
 mod consumer;
 mod cron;
 mod events;
@@ -14,6 +15,7 @@ mod keys;
 mod ledger;
 mod owner;
 mod rate_limiter;
+mod router;
 mod store;
 mod submit;
 
@@ -28,6 +30,9 @@ pub(crate) mod names {
     pub const DB: &str = "DB";
     pub const DELIVERIES: &str = "DELIVERIES";
     pub const RATE_LIMITER: &str = "RATE_LIMITER";
+    pub const ROUTER: &str = "ROUTER";
+    /// Test only: the length of an SLA minute in ms (default 60000).
+    pub const SLA_MINUTE_MS: &str = "SLA_MINUTE_MS";
     pub const ASSETS: &str = "ASSETS";
     pub const SEAL_KEY: &str = "SEAL_KEY";
     pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
@@ -82,8 +87,8 @@ pub(crate) fn now_ms() -> u64 {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    http::handle(req, env).await
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    http::handle(req, env, ctx).await
 }
 
 #[event(queue)]
@@ -92,6 +97,11 @@ async fn queue(batch: MessageBatch<DeliveryJob>, env: Env, _ctx: Context) -> Res
 }
 
 #[event(scheduled)]
-async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    // The every-minute trigger runs only the SLA sweep (speed to lead).
+    if event.cron() == alerts::SLA_CRON {
+        alerts::sla_cron(env).await;
+        return;
+    }
     cron::handle(env).await
 }

@@ -65,6 +65,8 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
             let mut body = lead_json(&row, seal_keys.as_ref());
             body["deliveries"] = json!(deliveries);
             body["attempts"] = json!(attempts);
+            body["routing"] = super::router::decision_json(&db, &id).await?;
+            body["speed_to_lead"] = super::alerts::of_lead(&db, &id).await?;
             body["status_history"] = super::lead_status::history(&db, &id).await?;
             json_response(200, &body, None).map_err(internal)
         }

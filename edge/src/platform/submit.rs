@@ -8,7 +8,7 @@
 use leadform_shared::envelope::MAX_ENVELOPE_BYTES;
 use leadform_shared::SubmissionEnvelope;
 use wasm_bindgen::JsValue;
-use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response, Result};
+use worker::{Context, Env, Fetch, Headers, Method, Request, RequestInit, Response, Result};
 
 use crate::antispam::{self, Signal};
 use crate::delivery::DeliveryJob;
@@ -19,11 +19,11 @@ use crate::{cors, forms, ids, time};
 use super::http::{error_response, header, json_response};
 use super::{config, fault, names, now_ms, rate_limiter, store};
 
-pub(crate) async fn handle(mut req: Request, env: Env) -> Result<Response> {
+pub(crate) async fn handle(mut req: Request, env: Env, ctx: &Context) -> Result<Response> {
     let origin = header(&req, "Origin");
     // Until the form is known, no origin is echoed.
     let mut allow_origin: Option<String> = None;
-    match accept(&mut req, &env, origin.as_deref(), &mut allow_origin).await {
+    match accept(&mut req, &env, ctx, origin.as_deref(), &mut allow_origin).await {
         // A fault point (tests only): abort, as a crash would.
         Err(EdgeError::StorageUnavailable(why)) if why.starts_with(FAULT) => {
             Err(worker::Error::RustError(why))
@@ -36,6 +36,7 @@ pub(crate) async fn handle(mut req: Request, env: Env) -> Result<Response> {
 async fn accept(
     req: &mut Request,
     env: &Env,
+    ctx: &Context,
     origin: Option<&str>,
     allow_origin: &mut Option<String>,
 ) -> std::result::Result<Receipt, EdgeError> {
@@ -227,13 +228,20 @@ async fn accept(
         return Ok(receipt);
     }
 
-    // 7. Store (one D1 batch: the lead, its certificates, its pending deliveries).
-    let destinations = spec
-        .destinations
-        .iter()
-        .enumerate()
-        .map(|(i, d)| crate::delivery::destination_key(i, d))
-        .collect::<Vec<_>>();
+    // 7. Route (with [[routes]]: the chosen recipients' destinations and
+    // those no recipient names; else every destination), then store (one
+    // D1 batch: the lead, its certificates, its pending deliveries).
+    let routed = super::router::route(
+        env,
+        spec,
+        &envelope,
+        &clean,
+        lead.evidence.country.as_deref(),
+        lead.qualification.as_ref(),
+        received_at_ms,
+    )
+    .await;
+    let destinations = routed.destinations;
     // Idempotent (a repeat finds the stored submission): transient D1 errors are retried.
     let stored = super::ledger::retry_transient(|| {
         store::insert_lead(&db, &lead, &sealed_lead, &destinations)
@@ -245,6 +253,14 @@ async fn accept(
     }
 
     fault_point(env, fault::AFTER_D1_WRITE)?;
+
+    // The routing decision beside the lead (and a held lead's deliveries
+    // not due before its hold ends).
+    if let Some(decision) = &routed.decision {
+        if let Err(e) = super::router::record(&db, &lead.lead_id, decision).await {
+            worker::console_error!("routing of {} not stored: {e}", lead.lead_id);
+        }
+    }
 
     // 8. Enqueue. The lead is already durable; a failed enqueue leaves its
     // deliveries pending, and the cron sweeper enqueues them.
@@ -261,6 +277,8 @@ async fn accept(
         }
     }
     fault_point(env, fault::AFTER_ENQUEUE)?;
+    // Speed to lead: notifications and the SLA timer at once, after the 202.
+    super::alerts::after_accept(ctx, env, lead, routed.decision);
     Ok(receipt)
 }
 
