@@ -224,11 +224,26 @@ fn local_d1(dir: &Path, subcommand: &[&str], extra: &[&str]) -> Output {
 
 impl Worker {
     pub fn start(options: WorkerOptions) -> Worker {
-        let build = build_worker();
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = env::temp_dir().join(format!("leadform-edge-test-{}-{n}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
+        Worker::start_in(dir, options)
+    }
+
+    /// Stops this Worker and starts another in the same directory, so over
+    /// the same persisted D1, queue and Durable Object state, with new
+    /// options (e.g. rotated keys); migrations already applied stay applied.
+    pub fn restart(mut self, options: WorkerOptions) -> Worker {
+        self.stop();
+        let dir = self.dir.clone();
+        // Stopped and reaped: only the directory must outlive it.
+        std::mem::forget(self);
+        Worker::start_in(dir, options)
+    }
+
+    fn start_in(dir: PathBuf, options: WorkerOptions) -> Worker {
+        let build = build_worker();
         fs::create_dir_all(dir.join("assets/v1")).expect("temp dir");
         fs::write(
             dir.join("assets/v1/leadform.js"),
@@ -289,7 +304,7 @@ new_sqlite_classes = ["RateLimiter"]
 [assets]
 directory = "{assets}"
 binding = "ASSETS"
-run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v1/certificates/*", "/v1/quarantine", "/v1/quarantine/*"]
+run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v1/certificates/*", "/v1/quarantine", "/v1/quarantine/*", "/.well-known/leadform-keys.json"]
 "#,
             main = build.join("index.js").display(),
             turnstile = options
