@@ -26,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod forms;
+pub mod funnel;
 pub mod ids;
 pub mod keys;
 pub mod notify;
