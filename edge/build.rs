@@ -4,14 +4,21 @@
 //! or several separated like PATH; default `../examples/forms`, relative to
 //! this crate), parses and checks each with
 //! `leadform_shared::FormSpec`, and writes `$OUT_DIR/forms.rs` holding each spec
-//! as JSON. A spec that does not check fails the build with every `spec.*` error.
+//! as JSON. A spec that does not check fails the build with every `spec.*` error,
+//! as does a destination URL that is neither https to a public host
+//! (`src/destination_url.rs`) nor a loopback placeholder (only a
+//! deployment's `DESTINATION_URL_REWRITES` can make those reachable).
 //! This script must not reach the network or read anything outside that directory.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::{env, fs};
 
+use leadform_shared::spec::Destination;
 use leadform_shared::FormSpec;
+
+#[path = "src/destination_url.rs"]
+mod destination_url;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=LEADFORM_FORMS_DIR");
@@ -108,6 +115,23 @@ fn load_specs(dirs: &[PathBuf]) -> Result<BTreeMap<String, String>, String> {
                         previous.display()
                     ));
                     continue;
+                }
+                for (index, destination) in spec.destinations.iter().enumerate() {
+                    let url = match destination {
+                        Destination::Webhook { url, .. } => Some(url),
+                        Destination::SalesforceApi { instance_url, .. } => Some(instance_url),
+                        Destination::Hubspot { endpoint, .. }
+                        | Destination::Salesforce { endpoint, .. } => endpoint.as_ref(),
+                    };
+                    let refused = url
+                        .filter(|url| !destination_url::is_loopback(url))
+                        .and_then(|url| destination_url::check(url).err());
+                    if let (Some(url), Some(refusal)) = (url, refused) {
+                        problems.push(format!(
+                            "{}: destinations[{index}] `{url}`: {refusal}",
+                            path.display()
+                        ));
+                    }
                 }
                 let json =
                     serde_json::to_string(&spec).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -1,6 +1,9 @@
 //! Fault suite against the running Worker (real workerd, local D1 and
 //! Queues): destinations that answer 500, time out and go down, one after the
 //! other, while leads keep arriving; and a storage (D1) write failure.
+//! And a crash (`FAULT_POINT`) after the D1 write, after the enqueue and
+//! after a destination's 2xx: nothing acknowledged is lost, and HubSpot and
+//! Salesforce (which cannot deduplicate) get each lead once.
 //! Nothing may be lost and nothing delivered twice: every lead is counted.
 
 use std::collections::BTreeMap;
@@ -171,4 +174,130 @@ fn a_d1_write_failure_answers_503_stores_nothing_and_the_same_submission_succeed
         stored.json()["lead_id"],
         "the retried submission is one lead"
     );
+}
+
+/// One crash case: the Worker runs with `FAULT_POINT=point` and aborts
+/// there every time it gets that far; the widget resends each submission
+/// that was not answered 202, as it does. Returns the lead ids and the
+/// Worker's log.
+fn crash_at(point: &'static str, case: usize) -> (Vec<String>, Destination, String) {
+    let destination = Destination::start();
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        fault_point: Some(point),
+        max_retries: 10,
+        ..Default::default()
+    });
+    let form = test_form("contact");
+    let mut lead_ids = Vec::new();
+    for n in 0..CRASH_LEADS {
+        let send = || {
+            let body = email_envelope(
+                &form,
+                &format!("crash-{case}-{n}"),
+                &format!("crash{n}x{case}@example.com"),
+            );
+            worker.request(
+                "POST",
+                "/v1/submit",
+                &[
+                    ("Content-Type", "application/json"),
+                    ("Origin", ALLOWED_ORIGIN),
+                    ("CF-Connecting-IP", "203.0.113.91"),
+                ],
+                &body.to_string(),
+            )
+        };
+        let first = send();
+        let crashes_before_202 = point != "after_destination_2xx";
+        if crashes_before_202 {
+            assert!(
+                first.status >= 500,
+                "{point}: {} {}",
+                first.status,
+                first.body
+            );
+        } else {
+            assert_eq!(first.status, 202, "{point}: {}", first.body);
+        }
+        // Not acknowledged: the widget keeps the envelope and sends it again.
+        let again = send();
+        assert_eq!(again.status, 202, "{point}: {}", again.body);
+        let id = again.json()["lead_id"].as_str().expect("id").to_owned();
+        if !crashes_before_202 {
+            assert_eq!(first.json()["lead_id"], id.as_str());
+        }
+        lead_ids.push(id);
+    }
+    // The sweep enqueues what was stored but never enqueued (and sends a
+    // second message for the others: the ledger keeps that harmless).
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(worker.run_scheduled("17 * * * *").status, 200);
+    for id in &lead_ids {
+        worker.wait_owner_json(
+            &format!("/v1/leads/{id}"),
+            &format!("{point}: delivered everywhere"),
+            Duration::from_secs(90),
+            |l| {
+                l["deliveries"].as_array().is_some_and(|d| {
+                    d.len() == 3 && d.iter().all(leadform_tests::destination::delivered)
+                })
+            },
+        );
+    }
+    // Let redelivered messages and the second ones run before counting.
+    std::thread::sleep(Duration::from_secs(4));
+    let log = worker.log();
+    (lead_ids, destination, log)
+}
+
+const CRASH_LEADS: usize = 3;
+
+#[test]
+fn a_crash_at_each_fault_point_loses_nothing_and_each_destination_gets_each_lead_once() {
+    let _guard = exclusive();
+    for (case, point) in ["after_d1_write", "after_enqueue", "after_destination_2xx"]
+        .into_iter()
+        .enumerate()
+    {
+        let (lead_ids, destination, log) = crash_at(point, case);
+        if point == "after_destination_2xx" {
+            assert!(
+                log.contains("fault point after_destination_2xx"),
+                "the consumer aborted after the 2xx: log:\n{log}"
+            );
+        }
+        let received = destination.received();
+        let successes = |prefix: &str, token: &str| {
+            received
+                .iter()
+                .filter(|r| {
+                    r.path.starts_with(prefix) && r.answered == Some(200) && r.body.contains(token)
+                })
+                .count()
+        };
+        for (n, id) in lead_ids.iter().enumerate() {
+            let token = format!("crash{n}x{case}");
+            let webhooks = received
+                .iter()
+                .filter(|r| {
+                    r.path.starts_with("/hooks/leads")
+                        && r.answered == Some(200)
+                        && r.headers.get("webhook-id") == Some(id)
+                })
+                .count();
+            assert_eq!(webhooks, 1, "{point}: webhook of {id}");
+            // HubSpot and Salesforce cannot deduplicate: the ledger must.
+            assert_eq!(successes("/hubspot/", &token), 1, "{point}: HubSpot, {id}");
+            assert_eq!(
+                successes("/salesforce", &token),
+                1,
+                "{point}: Salesforce, {id}"
+            );
+        }
+        eprintln!(
+            "[faults] {point}: {CRASH_LEADS} leads, none lost, each delivered once to 3 destinations ({} requests)",
+            received.len()
+        );
+    }
 }

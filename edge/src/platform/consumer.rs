@@ -50,13 +50,29 @@ pub(crate) async fn handle(batch: MessageBatch<DeliveryJob>, env: Env) -> Result
             }
             Ok(false) => {}
             Err(error) => {
+                // D1 or the runtime failed: try again in a minute (at the
+                // schedule's scale), not at once, so a short outage does not
+                // use up the message's re-sends.
                 worker::console_error!("delivery of {} failed: {error}", message.body().lead_id);
-                message.retry();
+                let schedule =
+                    Schedule::from_var(config(&env, names::DELIVERY_SCHEDULE_SCALE).as_deref());
+                let now = now_ms();
+                message.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(backoff::queue_hop_s(
+                            now + schedule.scaled_ms(ERROR_RETRY_S),
+                            now,
+                        ))
+                        .build(),
+                );
             }
         }
     }
     Ok(())
 }
+
+/// How long a message waits after the consumer itself failed (seconds).
+const ERROR_RETRY_S: u64 = 60;
 
 async fn dead_letter(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
     let db = env.d1(names::DB)?;
