@@ -13,6 +13,10 @@ pub enum Route {
     FormEvent(String),
     /// `GET /v1/forms/{id}/health`: fallback counts per cause (owner).
     FormHealth(String),
+    /// `GET /v1/forms/{id}/funnel?from=&to=&variant=`: the analytics report (owner).
+    FormFunnel(String),
+    /// `POST /v1/events`: a batch of the widget's analytics beacons.
+    Events,
     /// `GET /v1/i18n/{lang}`: the built-in texts in one language.
     Catalog(String),
     /// `OPTIONS` on any `/v1/` API path.
@@ -61,6 +65,10 @@ pub fn route(method: &str, path: &str) -> Route {
         ["v1", "forms", id, "health"] if !id.is_empty() => {
             Some(("GET", Route::FormHealth((*id).to_owned())))
         }
+        ["v1", "forms", id, "funnel"] if !id.is_empty() => {
+            Some(("GET", Route::FormFunnel((*id).to_owned())))
+        }
+        ["v1", "events"] => Some(("POST", Route::Events)),
         ["v1", "i18n", lang] if !lang.is_empty() => {
             Some(("GET", Route::Catalog((*lang).to_owned())))
         }
@@ -189,6 +197,14 @@ mod tests {
                 Route::MethodNotAllowed,
             ),
             ("POST", "/v1/forms//events", Route::Asset),
+            ("POST", "/v1/events", Route::Events),
+            ("GET", "/v1/events", Route::MethodNotAllowed),
+            ("OPTIONS", "/v1/events", Route::Preflight),
+            (
+                "GET",
+                "/v1/forms/newsletter/funnel",
+                Route::FormFunnel("newsletter".into()),
+            ),
             ("GET", "/v1/i18n/es", Route::Catalog("es".into())),
             ("HEAD", "/v1/i18n/es", Route::Catalog("es".into())),
             ("POST", "/v1/i18n/es", Route::MethodNotAllowed),

@@ -23,6 +23,7 @@ pub(crate) async fn handle(req: Request, env: Env, ctx: Context) -> Result<Respo
         Route::FormSpec(id) => form_spec(&req, &id),
         Route::Catalog(tag) => catalog(&tag),
         Route::FormEvent(id) => events::handle(req, env, &id).await,
+        Route::Events => super::analytics::beacon(req, env).await,
         Route::Submit => submit::handle(req, env, &ctx).await,
         Route::PublicKeys => keys::public_keys(&env),
         // A CRM's signed status update; with a bearer token it is an owner route.

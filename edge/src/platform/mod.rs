@@ -6,6 +6,7 @@
 //! formats or retry policy live here.
 
 mod alerts;
+mod analytics;
 mod consumer;
 mod cron;
 mod events;

@@ -253,6 +253,8 @@ async fn accept(
     }
 
     fault_point(env, fault::AFTER_D1_WRITE)?;
+    // The experiment variant the visit was shown (the funnel's quality per variant).
+    super::analytics::record_variant(&db, spec, &envelope, &lead.lead_id).await;
 
     // The routing decision beside the lead (and a held lead's deliveries
     // not due before its hold ends).
