@@ -23,6 +23,7 @@ use leptos::prelude::{
 use wasm_bindgen::JsCast;
 
 use crate::attribution::cut;
+use crate::beacon::Beacons;
 use crate::i18n::Catalog;
 use crate::platform;
 use crate::store::{self, Pending};
@@ -101,6 +102,8 @@ pub struct Form {
     retry: StoredValue<Option<Pending>>,
     /// Sends a submission; its `pending()` disables the submit button.
     pub submit: Action<(Ctx, Pending), ()>,
+    /// The analytics beacons of this visit.
+    pub beacons: Beacons,
 }
 
 /// What [`Ctx::new`] needs besides the DOM root.
@@ -136,16 +139,33 @@ impl Ctx {
             // Queued answers count as given: they will be delivered.
             store::add_sorted(&mut known, pending.answered.iter().cloned());
         }
+        let visitor_id = store::visitor_id();
+        // The experiment variant of this visitor (sticky: the id is kept),
+        // and the form as that variant shows it.
+        let variant = leadform_shared::analytics::assign(&spec, &visitor_id).cloned();
+        let spec = leadform_shared::analytics::apply(&spec, variant.as_ref());
+        let variant = variant.map(|v| v.id);
+        let beacons = Beacons::new(
+            spec.analytics,
+            &submit_url,
+            &spec.id,
+            variant.clone(),
+            &visitor_id,
+        );
+        let mut attribution = crate::attribution::capture(now);
+        attribution.current.variant = variant;
         let selection = leadform_shared::select_fields(&spec, &known);
         let values = initial_values(&spec, &selection);
+        beacons.watch(&root);
         let ctx = Ctx(Box::leak(Box::new(Form {
             spec_hash,
             selection,
             submit_url,
             uid,
             i18n,
-            visitor_id: store::visitor_id(),
-            attribution: crate::attribution::capture(now),
+            visitor_id,
+            attribution,
+            beacons,
             started_at_ms: now,
             hidden: StoredValue::new((0, platform::page_hidden().then_some(now))),
             root: StoredValue::new_local(root),
@@ -202,6 +222,12 @@ impl Ctx {
     /// Sets a field's raw value; re-checks it when an error is showing so the
     /// message disappears as soon as the input is fixed.
     pub fn set_value(&self, id: &str, value: Option<FieldValue>) {
+        let len = |v: Option<&FieldValue>| match v {
+            Some(FieldValue::Text(text)) => text.len(),
+            _ => 0,
+        };
+        let before = self.values.with_untracked(|values| len(values.get(id)));
+        self.beacons.input(id, before, len(value.as_ref()));
         self.values.update(|values| match value {
             Some(value) => {
                 values.insert(id.to_owned(), value);
@@ -222,6 +248,10 @@ impl Ctx {
             .values
             .with_untracked(|values| validate_field(field, values.get(id)));
         let error = result.as_ref().err().copied();
+        let shown = self.errors.with_untracked(|e| e.get(id).copied());
+        if let Some(code) = error.filter(|code| shown != Some(*code)) {
+            self.beacons.error(id, code);
+        }
         self.errors.update(|errors| match error {
             Some(code) => {
                 errors.insert(id.to_owned(), code);
@@ -242,6 +272,7 @@ impl Ctx {
     /// Blur: check fields that hold something or already show an error, so
     /// tabbing through an empty form does not paint it red.
     pub fn blur(&self, id: &str) {
+        self.beacons.blur(id);
         let filled = self
             .values
             .with_untracked(|values| values.get(id).is_some_and(|v| !v.is_empty()));
@@ -366,6 +397,9 @@ impl Ctx {
             return;
         }
         let step = self.step.get_untracked();
+        if step + 1 >= self.selection.steps.len() {
+            self.beacons.submit();
+        }
         // The step's fields, then the consents shown with them.
         let mut bad = self.check_step(step);
         bad.extend(self.check_consents(step));
@@ -377,6 +411,7 @@ impl Ctx {
         if step + 1 < self.selection.steps.len() {
             self.status.set(Status::Idle);
             self.step.set(step + 1);
+            self.beacons.step(step + 1);
             self.focus_first_field(step + 1);
             return;
         }
@@ -516,6 +551,7 @@ impl Ctx {
                 store::clear_pending(&self.spec.id);
                 store::add_known_fields(&self.spec.id, pending.answered);
                 self.retry.set_value(None);
+                self.beacons.accepted();
                 self.succeed();
             }
             Outcome::Refused(refusal) => {

@@ -17,6 +17,7 @@
 //! own, no texts but English, no `eval`-style code generation.
 
 pub mod attribution;
+pub mod beacon;
 pub mod contrast;
 pub mod form;
 pub mod i18n;

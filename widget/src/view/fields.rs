@@ -118,7 +118,7 @@ pub(super) fn Field(field: &'static FieldSpec) -> impl IntoView {
         _ => view! { <TextInput field=field aria=aria/> }.into_any(),
     };
     view! {
-        <div class="lf-field" hidden=move || !ctx.visible(field)>
+        <div class="lf-field" hidden=move || !ctx.visible(field) on:focusin=move |_| ctx.beacons.focus(&field.id)>
             {control}
             <FieldError aria=aria/>
         </div>
