@@ -192,7 +192,7 @@ pub fn median_ms(histogram: &[(u32, u64)]) -> Option<u64> {
 fn test_json(c: Comparison, control: &str, variant: &str) -> Value {
     let winner = c
         .significant
-        .then(|| if c.z > 0.0 { variant } else { control });
+        .then_some(if c.z > 0.0 { variant } else { control });
     json!({ "z": c.z, "p_value": c.p_value, "significant": c.significant, "winner": winner })
 }
 
