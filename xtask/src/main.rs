@@ -30,7 +30,7 @@ Commands:
   test           Everything CI checks: format, clippy, unit tests, wasm32 builds, a
                  short fuzz pass, integration tests against real workerd and Chromium.
   size           Print the widget's size report (raw and gzip per asset).
-  bench [criterion|weight|tti|edge]...
+  bench [criterion|weight|tti|edge|beacons]...
                  Benchmarks (default: all), printed as tables for BENCHMARKS.md:
                  criterion validation throughput, widget weight vs Typeform and
                  vanilla JS, time to interactive in Chromium, wrk on the Worker.
@@ -193,7 +193,7 @@ fn build_all() -> Result<()> {
 
 /// `cargo xtask bench [criterion] [weight] [tti] [edge]` (default: all).
 fn bench(sections: &[String]) -> Result<()> {
-    const KNOWN: [&str; 4] = ["criterion", "weight", "tti", "edge"];
+    const KNOWN: [&str; 5] = ["criterion", "weight", "tti", "edge", "beacons"];
     if let Some(unknown) = sections.iter().find(|s| !KNOWN.contains(&s.as_str())) {
         return Err(XtaskError::Usage(format!(
             "unknown bench section `{unknown}` (known: {})",
@@ -206,6 +206,21 @@ fn bench(sections: &[String]) -> Result<()> {
         run(
             "cargo bench -p leadform-shared --bench validation",
             cargo().args(["bench", "-p", "leadform-shared", "--bench", "validation"]),
+        )?;
+    }
+    if wants("beacons") {
+        step("Analytics beacons: bytes per visit, edge cost per event batch");
+        run(
+            "cargo run --release -p leadform-edge --example beacon_cost",
+            cargo().args([
+                "run",
+                "--release",
+                "-q",
+                "-p",
+                "leadform-edge",
+                "--example",
+                "beacon_cost",
+            ]),
         )?;
     }
     let system: Vec<&str> = ["weight", "tti", "edge"]
