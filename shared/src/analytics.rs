@@ -273,7 +273,11 @@ pub fn assign<'a>(spec: &'a FormSpec, visitor_id: &str) -> Option<&'a Variant> {
 /// left out of them, `field_order` first within each stage. The variants
 /// themselves are dropped from the result. `None` = the base form.
 pub fn apply(spec: &FormSpec, variant: Option<&Variant>) -> FormSpec {
-    let mut out = spec.clone();
+    apply_owned(spec.clone(), variant)
+}
+
+/// [`apply`] on a spec the caller gives up (the widget: no copy of the spec).
+pub fn apply_owned(mut out: FormSpec, variant: Option<&Variant>) -> FormSpec {
     out.variants = Vec::new();
     let Some(variant) = variant else {
         return out;
@@ -295,42 +299,42 @@ pub fn apply(spec: &FormSpec, variant: Option<&Variant>) -> FormSpec {
     let reshaped = !variant.stages.is_empty()
         || !variant.field_order.is_empty()
         || variant.optional_fields.is_some();
-    if reshaped {
-        let mut stages = if variant.stages.is_empty() {
-            spec.effective_stages()
-        } else {
-            variant.stages.clone()
-        };
-        let asked = |id: &String| match (&variant.optional_fields, spec.field(id)) {
+    if !reshaped {
+        return out;
+    }
+    let mut stages = if variant.stages.is_empty() {
+        out.effective_stages()
+    } else {
+        variant.stages.clone()
+    };
+    for stage in &mut stages {
+        let asked = |id: &&String| match (&variant.optional_fields, out.field(id)) {
             (Some(list), Some(f)) if !f.required && !f.is_identity() => list.contains(id),
             _ => true,
         };
-        let rank = |id: &String| {
-            variant
-                .field_order
-                .iter()
-                .position(|f| f == id)
-                .unwrap_or(usize::MAX)
-        };
-        for stage in &mut stages {
-            stage.fields.retain(asked);
-            // Stable: fields not in field_order keep their order, after.
-            stage.fields.sort_by_key(rank);
-        }
-        stages.retain(|s| !s.fields.is_empty());
-        let mut dropped: Vec<String> = out
-            .fields
+        // field_order's fields first, then the others in their order.
+        let mut fields: Vec<String> = variant
+            .field_order
             .iter()
-            .filter(|f| !stages.iter().any(|s| s.fields.contains(&f.id)))
-            .map(|f| f.id.clone())
+            .filter(|id| stage.fields.contains(id))
+            .filter(asked)
+            .cloned()
             .collect();
-        dropped.sort();
-        out.fields.retain(|f| dropped.binary_search(&f.id).is_err());
-        out.profiling
-            .always_ask
-            .retain(|id| dropped.binary_search(id).is_err());
-        out.stages = stages;
+        fields.extend(
+            stage
+                .fields
+                .iter()
+                .filter(|id| !variant.field_order.contains(id))
+                .filter(asked)
+                .cloned(),
+        );
+        stage.fields = fields;
     }
+    stages.retain(|s| !s.fields.is_empty());
+    let in_stage = |id: &String| stages.iter().any(|s| s.fields.contains(id));
+    out.fields.retain(|f| in_stage(&f.id));
+    out.profiling.always_ask.retain(in_stage);
+    out.stages = stages;
     out
 }
 

@@ -142,9 +142,14 @@ impl Ctx {
         let visitor_id = store::visitor_id();
         // The experiment variant of this visitor (sticky: the id is kept),
         // and the form as that variant shows it.
-        let variant = leadform_shared::analytics::assign(&spec, &visitor_id).cloned();
-        let spec = leadform_shared::analytics::apply(&spec, variant.as_ref());
-        let variant = variant.map(|v| v.id);
+        let mut spec = spec;
+        let chosen = leadform_shared::analytics::assign(&spec, &visitor_id).map(|v| v.id.clone());
+        let shown = chosen.as_ref().and_then(|id| {
+            let at = spec.variants.iter().position(|v| v.id == *id)?;
+            Some(spec.variants.swap_remove(at))
+        });
+        let spec = leadform_shared::analytics::apply_owned(spec, shown.as_ref());
+        let variant = chosen;
         let beacons = Beacons::new(
             spec.analytics,
             &submit_url,
