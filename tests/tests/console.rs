@@ -59,8 +59,15 @@ fn wait_js(session: &Session, what: &str, script: &str) -> Value {
 /// Signs in to the console at `origin` with `token`, by keyboard.
 fn sign_in(session: &Session, origin: &str, token: &str) {
     session.goto(&format!("{origin}/console/"));
-    wait_js(session, "the token field", "return !!document.getElementById('token');");
-    js(session, "document.getElementById('token').focus(); return true;");
+    wait_js(
+        session,
+        "the token field",
+        "return !!document.getElementById('token');",
+    );
+    js(
+        session,
+        "document.getElementById('token').focus(); return true;",
+    );
     session.keys(token);
     session.keys(key::ENTER);
     wait_js(
@@ -94,6 +101,24 @@ fn assert_no_axe_violations(session: &Session, what: &str) {
         (!report.is_null()).then_some(report)
     });
     assert_eq!(violations, json!([]), "axe-core on {what}");
+}
+
+/// With `LEADFORM_CONSOLE_SCREENSHOT=<file.png>`, saves the page there
+/// (README's picture of the console is taken this way).
+fn screenshot(session: &Session) {
+    let Ok(path) = std::env::var("LEADFORM_CONSOLE_SCREENSHOT") else {
+        return;
+    };
+    session.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 1100, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
+    );
+    let shot = session.cdp("Page.captureScreenshot", json!({ "format": "png" }));
+    let data = shot["data"].as_str().expect("screenshot data");
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data)
+        .expect("screenshot base64");
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("writing {path}: {e}"));
+    session.cdp("Emulation.clearDeviceMetricsOverride", json!({}));
 }
 
 /// The visitor: the contact form on an owner page, filled by keyboard.
@@ -187,6 +212,7 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
         json!("I agree that Acme may email me about my request.")
     );
     assert_no_axe_violations(&owner, "the lead detail");
+    screenshot(&owner);
 
     // Status: contacted, shown in the history.
     js(
@@ -202,7 +228,11 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     // Replay: a new attempt appears.
     let webhooks = |n: usize| {
         destination.wait_for("webhook deliveries", WAIT, |received| {
-            received.iter().filter(|r| r.path.starts_with("/hooks/leads")).count() >= n
+            received
+                .iter()
+                .filter(|r| r.path.starts_with("/hooks/leads"))
+                .count()
+                >= n
         });
     };
     webhooks(1);
@@ -217,7 +247,10 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     webhooks(2);
     // The page reloads the lead after the replay; poll the detail by reopening.
     browser::wait_for("the replayed attempt on the page", WAIT, || {
-        js(&owner, &format!("location.hash = '#/leads'; location.hash = '{href}'; return true;"));
+        js(
+            &owner,
+            &format!("location.hash = '#/leads'; location.hash = '{href}'; return true;"),
+        );
         std::thread::sleep(Duration::from_millis(500));
         let now = js(
             &owner,
@@ -255,10 +288,17 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     let reader = Session::new(&driver);
     sign_in(&reader, &origin, &scoped);
     js(&reader, &format!("location.hash = '{href}'; return true;"));
-    wait_js(&reader, "the lead page", "return !!document.querySelector('#deliveries');");
+    wait_js(
+        &reader,
+        "the lead page",
+        "return !!document.querySelector('#deliveries');",
+    );
     assert_no_axe_violations(&reader, "the lead detail for a scoped token");
     assert_eq!(
-        js(&reader, "return !!document.getElementById('erase-confirm');"),
+        js(
+            &reader,
+            "return !!document.getElementById('erase-confirm');"
+        ),
         json!(false),
         "no erase form without the erase scope"
     );
@@ -268,13 +308,20 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
         &[("Authorization", &format!("Bearer {scoped}"))],
         "",
     );
-    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(refused.status, 403, "{}", refused.body);
     assert_eq!(refused.json()["error"]["code"], json!("auth.scope_missing"));
 
     // Erase, with the typed confirmation; the audit log shows it.
     js(&owner, &format!("location.hash = '{href}'; return true;"));
-    wait_js(&owner, "the erase form", "return !!document.getElementById('erase-confirm');");
-    js(&owner, "document.getElementById('erase-confirm').focus(); return true;");
+    wait_js(
+        &owner,
+        "the erase form",
+        "return !!document.getElementById('erase-confirm');",
+    );
+    js(
+        &owner,
+        "document.getElementById('erase-confirm').focus(); return true;",
+    );
     owner.keys(&lead_id);
     owner.keys(key::ENTER);
     wait_js(
@@ -301,6 +348,4 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
         );
     }
     assert_no_axe_violations(&owner, "the audit log");
-
-
 }
