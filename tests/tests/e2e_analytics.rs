@@ -247,7 +247,8 @@ fn scripted_visitors_give_the_exact_funnel_without_typed_values() {
         json!([{ "code": "email.domain_missing", "count": 1 }]),
         "{report}"
     );
-    assert_eq!(email["focus"], 6, "{report}");
+    assert_eq!(email["focus"], 5, "{report}");
+    assert_eq!(email["blurs"], 5, "{report}");
     assert!(
         email["correction_rate"].as_f64().is_some_and(|r| r > 0.0),
         "{report}"

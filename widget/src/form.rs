@@ -242,19 +242,26 @@ impl Ctx {
             }
         });
         if self.errors.with_untracked(|e| e.contains_key(id)) {
-            self.check_field(id);
+            // Re-checked while typing: not a new error shown to count.
+            self.check(id, false);
         }
     }
 
     /// Validates one field with the shared rules and shows or clears its error.
     pub fn check_field(&self, id: &str) -> Option<ErrorCode> {
+        self.check(id, true)
+    }
+
+    /// [`Ctx::check_field`]; `count` sends a beacon for a newly shown error
+    /// (on blur and submit, not on every keystroke of a re-check).
+    fn check(&self, id: &str, count: bool) -> Option<ErrorCode> {
         let field = self.spec.field(id)?;
         let result = self
             .values
             .with_untracked(|values| validate_field(field, values.get(id)));
         let error = result.as_ref().err().copied();
         let shown = self.errors.with_untracked(|e| e.get(id).copied());
-        if let Some(code) = error.filter(|code| shown != Some(*code)) {
+        if let Some(code) = error.filter(|code| count && shown != Some(*code)) {
             self.beacons.error(id, code);
         }
         self.errors.update(|errors| match error {
