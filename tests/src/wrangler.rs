@@ -297,9 +297,17 @@ max_batch_timeout = 1
 name = "RATE_LIMITER"
 class_name = "RateLimiter"
 
+[[durable_objects.bindings]]
+name = "ROUTER"
+class_name = "Router"
+
 [[migrations]]
 tag = "v1"
 new_sqlite_classes = ["RateLimiter"]
+
+[[migrations]]
+tag = "v2"
+new_sqlite_classes = ["Router"]
 
 [assets]
 directory = "{assets}"

@@ -39,7 +39,22 @@ pub fn serve(listener: TcpListener, webhook_secret: Option<String>) {
 #[derive(Default)]
 struct Inbox {
     arrivals: Vec<Arrival>,
-    replays: ReplayGuard,
+    /// One replay guard per path: a lead routed to a technician reaches
+    /// two hooks with one webhook id, each once.
+    replays: Vec<(String, ReplayGuard)>,
+}
+
+impl Inbox {
+    fn guard(&mut self, path: &str) -> &mut ReplayGuard {
+        let at = match self.replays.iter().position(|(p, _)| p == path) {
+            Some(at) => at,
+            None => {
+                self.replays.push((path.to_owned(), ReplayGuard::default()));
+                self.replays.len() - 1
+            }
+        };
+        &mut self.replays[at].1
+    }
 }
 
 fn handle(stream: TcpStream, key: Option<&[u8]>, inbox: &Mutex<Inbox>) {
@@ -101,7 +116,7 @@ fn handle(stream: TcpStream, key: Option<&[u8]>, inbox: &Mutex<Inbox>) {
             (Some(_), None) => Some(Err(("webhook.secret_unknown", 400))),
             (Some(_), Some(key)) => Some(
                 check_delivery(key, headers, &body, now)
-                    .and_then(|delivery| inbox.replays.admit(delivery, now))
+                    .and_then(|delivery| inbox.guard(&path).admit(delivery, now))
                     .map_err(|rejection| (rejection.code(), rejection.status())),
             ),
         };

@@ -32,6 +32,8 @@ pub(crate) mod names {
     pub const DELIVERIES: &str = "DELIVERIES";
     pub const RATE_LIMITER: &str = "RATE_LIMITER";
     pub const ROUTER: &str = "ROUTER";
+    /// Test only: routing's clock moved by this many ms.
+    pub const ROUTING_CLOCK_OFFSET_MS: &str = "ROUTING_CLOCK_OFFSET_MS";
     /// Test only: the length of an SLA minute in ms (default 60000).
     pub const SLA_MINUTE_MS: &str = "SLA_MINUTE_MS";
     pub const ASSETS: &str = "ASSETS";

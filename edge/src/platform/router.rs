@@ -77,6 +77,9 @@ pub(crate) async fn route(
             decision: None,
         };
     }
+    // Tests only: routing's clock moved (a DST change day, a closed hour).
+    let offset = clock_offset_ms(env);
+    let now_ms = now_ms.saturating_add_signed(offset);
     let lead = LeadFacts {
         facts: Facts::of(envelope, clean),
         country,
@@ -107,6 +110,14 @@ pub(crate) async fn route(
     }
 }
 
+/// `ROUTING_CLOCK_OFFSET_MS` (tests only; never set in production): how far
+/// routing's clock is moved from the real one.
+pub(crate) fn clock_offset_ms(env: &Env) -> i64 {
+    super::config(env, names::ROUTING_CLOCK_OFFSET_MS)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 async fn ask(env: &Env, form_id: &str, request: &RouteRequest) -> Result<Decision> {
     let stub = env.durable_object(names::ROUTER)?.get_by_name(form_id)?;
     let body =
@@ -132,6 +143,7 @@ fn storage(error: worker::Error) -> EdgeError {
 /// Stores the decision with the lead; a held lead's deliveries are not due
 /// before its hold ends (the delivery ledger's `next_attempt_at_ms`).
 pub(crate) async fn record(
+    env: &Env,
     db: &D1Database,
     lead_id: &str,
     decision: &Decision,
@@ -142,7 +154,11 @@ pub(crate) async fn record(
         .prepare("UPDATE leads SET routing_json = ?1 WHERE lead_id = ?2")
         .bind(&[JsValue::from_str(&json), JsValue::from_str(lead_id)])
         .map_err(storage)?];
-    if let Some(until) = decision.hold_until_ms.filter(|until| *until > now_ms()) {
+    // The hold ends in routing's clock; the ledger's is the real one.
+    let hold_until = decision
+        .hold_until_ms
+        .map(|until| until.saturating_add_signed(-clock_offset_ms(env)));
+    if let Some(until) = hold_until.filter(|until| *until > now_ms()) {
         for chosen in &decision.chosen {
             statements.push(
                 db.prepare(

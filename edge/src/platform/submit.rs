@@ -259,7 +259,7 @@ async fn accept(
     // The routing decision beside the lead (and a held lead's deliveries
     // not due before its hold ends).
     if let Some(decision) = &routed.decision {
-        if let Err(e) = super::router::record(&db, &lead.lead_id, decision).await {
+        if let Err(e) = super::router::record(env, &db, &lead.lead_id, decision).await {
             worker::console_error!("routing of {} not stored: {e}", lead.lead_id);
         }
     }
