@@ -119,6 +119,11 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 .map_err(internal)?;
             json_response(202, &json!({ "lead_id": id, "replayed": true }), None).map_err(internal)
         }
+        Route::FormFunnel(id) => {
+            let accept = header(req, "Accept");
+            let csv = accept.is_some_and(|a| a.contains("text/csv"));
+            super::analytics::funnel_report(&db, &id, &query, csv).await
+        }
         Route::FormHealth(id) => {
             let form = forms::find(&id).ok_or(EdgeError::FormNotFound)?;
             let rows = store::mount_failures(&db, &form.spec.id).await?;
