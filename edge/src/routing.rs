@@ -176,7 +176,7 @@ pub fn holds(spec: &FormSpec, when: &When, lead: &LeadFacts<'_>, now_ms: u64) ->
         return false;
     }
     if let Some(min) = when.grade_min {
-        if !q.and_then(|q| q.grade).is_some_and(|g| g >= min) {
+        if q.and_then(|q| q.grade).is_none_or(|g| g < min) {
             return false;
         }
     }
@@ -802,7 +802,8 @@ overflow_to = "c"
     #[test]
     fn conditions_pick_the_first_route_that_holds() {
         let spec = spec();
-        let cases: &[(&[(&str, &str)], Option<&'static str>, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'static str>, &'a str);
+        let cases: &[Case] = &[
             (&[("zip", "10001")], None, "north"),
             (&[("zip", "11501")], None, "north"),
             (
