@@ -117,6 +117,9 @@ pub struct WorkerOptions {
     /// `FAULT_POINT`: where the Worker aborts (tests of crash safety).
     pub fault_point: Option<&'static str>,
     pub timeout_ms: u32,
+    /// More vars and secrets for `.dev.vars` (e.g. `RETENTION_DAY_S`), or
+    /// overrides of the defaults written there (e.g. `DATA_MASTER_KEYS`).
+    pub extra_vars: Vec<(&'static str, String)>,
     /// Static assets to serve (the built widget's `dist/assets`); a
     /// placeholder `v1/leadform.js` when `None`.
     pub assets_dir: Option<PathBuf>,
@@ -132,6 +135,7 @@ impl Default for WorkerOptions {
             schedule_scale: 0.0003,
             fault_point: None,
             timeout_ms: 2_000,
+            extra_vars: Vec::new(),
             assets_dir: None,
         }
     }
@@ -336,6 +340,14 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
             format!("SEAL_KEY={SEAL_KEY}\nADMIN_TOKEN={ADMIN_TOKEN}\nQUARANTINE_TOKEN={QUARANTINE_TOKEN}\nTURNSTILE_SECRET={}\nWEBHOOK_SECRET={WEBHOOK_SECRET}\nHUBSPOT_TOKEN={}\nSALESFORCE_CLIENT_ID={}\nSALESFORCE_CLIENT_SECRET={}\n", options.turnstile_secret, crate::crm::HUBSPOT_TOKEN, crate::crm::SALESFORCE_CLIENT_ID, crate::crm::SALESFORCE_CLIENT_SECRET),
         )
         .expect("write .dev.vars");
+        let extra: String = options
+            .extra_vars
+            .iter()
+            .map(|(name, value)| format!("{name}={value}\n"))
+            .collect();
+        let mut dev_vars = fs::read_to_string(dir.join(".dev.vars")).unwrap_or_default();
+        dev_vars.push_str(&extra);
+        fs::write(dir.join(".dev.vars"), dev_vars).expect("write .dev.vars");
         let config_path = dir.join("wrangler.toml").display().to_string();
         let persist = dir.join("state").display().to_string();
         let migrate = local_d1(&dir, &["migrations", "apply"], &[]);

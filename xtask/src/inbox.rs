@@ -12,7 +12,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use leadform_edge::webhook::{check_delivery, DeliveryHeaders, Freshness, ReplayGuard};
+use leadform_edge::webhook::{check_delivery_any, DeliveryHeaders, Freshness, ReplayGuard};
 
 /// One delivery as received.
 struct Arrival {
@@ -26,12 +26,13 @@ struct Arrival {
 
 /// Serves the inbox on `listener` until the process exits.
 pub fn serve(listener: TcpListener, webhook_secret: Option<String>) {
-    let key = webhook_secret.and_then(|s| leadform_edge::webhook::decode_secret(&s).ok());
+    // Several space-separated secrets (a rotation's overlap): any one verifies.
+    let keys = webhook_secret.and_then(|s| leadform_edge::webhook::decode_secrets(&s).ok());
     let inbox: Arc<Mutex<Inbox>> = Arc::default();
     for stream in listener.incoming().flatten() {
         let inbox = Arc::clone(&inbox);
-        let key = key.clone();
-        std::thread::spawn(move || handle(stream, key.as_deref(), &inbox));
+        let keys = keys.clone();
+        std::thread::spawn(move || handle(stream, keys.as_deref(), &inbox));
     }
 }
 
@@ -57,7 +58,7 @@ impl Inbox {
     }
 }
 
-fn handle(stream: TcpStream, key: Option<&[u8]>, inbox: &Mutex<Inbox>) {
+fn handle(stream: TcpStream, keys: Option<&[Vec<u8>]>, inbox: &Mutex<Inbox>) {
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
     let Ok(write_half) = stream.try_clone() else {
         return;
@@ -111,11 +112,11 @@ fn handle(stream: TcpStream, key: Option<&[u8]>, inbox: &Mutex<Inbox>) {
         let Ok(mut inbox) = inbox.lock() else {
             return;
         };
-        let verdict = match (headers.id, key) {
+        let verdict = match (headers.id, keys) {
             (None, _) => None,
             (Some(_), None) => Some(Err(("webhook.secret_unknown", 400))),
-            (Some(_), Some(key)) => Some(
-                check_delivery(key, headers, &body, now)
+            (Some(_), Some(keys)) => Some(
+                check_delivery_any(keys, headers, &body, now)
                     .and_then(|delivery| inbox.guard(&path).admit(delivery, now))
                     .map_err(|rejection| (rejection.code(), rejection.status())),
             ),
