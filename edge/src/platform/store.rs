@@ -509,6 +509,12 @@ pub(crate) async fn erase(
             "DELETE FROM lead_contacts WHERE lead_id = ?1",
             &[text(&row.lead_id)],
         )?,
+        // A status history's free-text reasons may name the person.
+        statement(
+            db,
+            "UPDATE lead_status_history SET reason = NULL WHERE lead_id = ?1",
+            &[text(&row.lead_id)],
+        )?,
         statement(
             db,
             "UPDATE certificates SET certificate_json = NULL, erased_at = ?2 WHERE lead_id = ?1",
