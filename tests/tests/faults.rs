@@ -301,3 +301,76 @@ fn a_crash_at_each_fault_point_loses_nothing_and_each_destination_gets_each_lead
         );
     }
 }
+
+#[test]
+fn a_crash_between_an_answer_and_the_ledger_leaves_crms_in_doubt_and_resends_the_webhook() {
+    let _guard = exclusive();
+    let destination = Destination::start();
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        fault_point: Some("before_settle"),
+        max_retries: 20,
+        timeout_ms: 1_000,
+        ..Default::default()
+    });
+    let form = test_form("contact");
+    let response = submit(&worker, &form, 950);
+    assert_eq!(response.status, 202, "{}", response.body);
+    let id = response.json()["lead_id"].as_str().expect("id").to_owned();
+    // Each 2xx is answered and then the Worker dies before the ledger
+    // records it; once the claims' leases (13 s) end, the ledger decides.
+    let lead = worker.wait_owner_json(
+        &format!("/v1/leads/{id}"),
+        "every interrupted delivery decided",
+        Duration::from_secs(120),
+        |l| {
+            l["deliveries"].as_array().is_some_and(|d| {
+                d.len() == 3
+                    && d.iter().all(|x| {
+                        ["delivered", "in_doubt"].contains(&x["status"].as_str().unwrap_or(""))
+                    })
+            })
+        },
+    );
+    let status = |key: &str| {
+        lead["deliveries"]
+            .as_array()
+            .and_then(|d| d.iter().find(|x| x["destination"] == key))
+            .map(|x| x["status"].clone())
+    };
+    // The webhook is sent again (its receiver deduplicates by webhook-id);
+    // HubSpot and Salesforce cannot, so they are not.
+    assert_eq!(status("0:webhook"), Some(json!("delivered")), "{lead:#}");
+    assert_eq!(status("1:hubspot"), Some(json!("in_doubt")), "{lead:#}");
+    assert_eq!(status("2:salesforce"), Some(json!("in_doubt")), "{lead:#}");
+    std::thread::sleep(Duration::from_secs(3));
+    let received = destination.received();
+    let count = |prefix: &str, token: &str| {
+        received
+            .iter()
+            .filter(|r| {
+                r.path.starts_with(prefix) && r.answered == Some(200) && r.body.contains(token)
+            })
+            .count()
+    };
+    let webhooks: Vec<_> = received
+        .iter()
+        .filter(|r| r.path.starts_with("/hooks/leads") && r.answered == Some(200))
+        .collect();
+    assert_eq!(webhooks.len(), 2, "the webhook sent twice");
+    assert!(
+        webhooks.iter().all(|r| r.headers["webhook-id"] == id),
+        "with the same webhook-id"
+    );
+    assert_eq!(
+        count("/hubspot/", "fault950"),
+        1,
+        "HubSpot got the lead once"
+    );
+    assert_eq!(
+        count("/salesforce", "fault950"),
+        1,
+        "Salesforce got the lead once"
+    );
+    assert!(worker.log().contains("fault point before_settle"));
+}

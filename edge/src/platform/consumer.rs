@@ -9,7 +9,9 @@
 //! Requests follow no redirects (a 3xx is a refusal) and go only to URLs
 //! [`crate::delivery::resolve_url`] accepts. A 410 disables the destination.
 //! With the test var `FAULT_POINT=after_destination_2xx` the batch is
-//! aborted after a destination's 2xx is settled and before the ack.
+//! aborted after a destination's 2xx is settled and before the ack; with
+//! `before_settle`, after a destination's 2xx and before the ledger records
+//! it (once per row: the resend after the interrupted claim goes through).
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -36,19 +38,18 @@ pub(crate) async fn handle(batch: MessageBatch<DeliveryJob>, env: Env) -> Result
     let dead_letters = batch.queue() == names::DLQ_NAME;
     for message in batch.messages()? {
         let handled = if dead_letters {
-            dead_letter(&env, &message).await.map(|_| false)
+            dead_letter(&env, &message).await.map(|_| None)
         } else {
             deliver(&env, &message).await
         };
         match handled {
             // A fault point: abort the whole batch, as a crash would.
-            Ok(true) => {
+            Ok(Some(point)) => {
                 return Err(worker::Error::RustError(format!(
-                    "fault point {} reached",
-                    fault::AFTER_DESTINATION_2XX
+                    "fault point {point} reached"
                 )))
             }
-            Ok(false) => {}
+            Ok(None) => {}
             Err(error) => {
                 // D1 or the runtime failed: try again in a minute (at the
                 // schedule's scale), not at once, so a short outage does not
@@ -89,25 +90,25 @@ fn lease_ms(timeout_ms: u32) -> u64 {
     3 * u64::from(timeout_ms) + 10_000
 }
 
-/// Delivers what is due; `Ok(true)` when a fault point asks to abort.
-async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<bool> {
+/// Delivers what is due; `Ok(Some(point))` when a fault point asks to abort.
+async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'static str>> {
     let db = env.d1(names::DB)?;
     let lead_id = &message.body().lead_id;
     let to_rust = |e: crate::EdgeError| worker::Error::RustError(e.to_string());
     let Some(row) = store::lead(&db, lead_id).await.map_err(to_rust)? else {
         message.ack();
-        return Ok(false);
+        return Ok(None);
     };
     let (Some(record_json), None) = (&row.record_json, &row.erased_at) else {
         // Erased: nothing may be sent any more.
         message.ack();
-        return Ok(false);
+        return Ok(None);
     };
     let lead: LeadRecord =
         serde_json::from_str(record_json).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let Some(form) = forms::find(&lead.form_id) else {
         message.ack();
-        return Ok(false);
+        return Ok(None);
     };
     let slots = ledger::slots(&db, lead_id).await.map_err(to_rust)?;
     let disabled = ledger::disabled(&db, &lead.form_id)
@@ -125,15 +126,27 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<bool> {
         .collect();
     let token = crate::ids::new_id("claim_")
         .ok_or_else(|| worker::Error::RustError("no randomness".into()))?;
-    let claimed = ledger::claim(&db, lead_id, &due, &token, now, lease_ms(timeout_ms))
-        .await
-        .map_err(to_rust)?;
-    let mut crash = false;
+    let mut crash = None;
     // When each claimed destination is due next (None: finished or given up).
     let mut next_due: Vec<(String, Option<u64>)> = Vec::new();
     for (index, destination) in form.spec.destinations.iter().enumerate() {
         let key = delivery::destination_key(index, destination);
-        let Some(claim) = claimed.iter().find(|c| c.destination == key) else {
+        let Some(slot) = due.iter().copied().find(|s| s.destination == key) else {
+            continue;
+        };
+        // Claimed right before its own send, so an interrupted claim means
+        // this destination's request may have gone out, never another's.
+        let claimed = ledger::claim(
+            &db,
+            lead_id,
+            &[slot],
+            &token,
+            now_ms(),
+            lease_ms(timeout_ms),
+        )
+        .await
+        .map_err(to_rust)?;
+        let Some(claim) = claimed.first() else {
             continue;
         };
         let tried = if claim.interrupted && !Outcome::can_deduplicate(destination) {
@@ -157,6 +170,14 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<bool> {
                 _ => attempt_once(env, &form.spec, destination, &lead, &rewrites).await,
             }
         };
+        let sent = matches!(
+            tried.outcome,
+            Outcome::Delivered | Outcome::SentUnconfirmed | Outcome::Duplicate
+        );
+        // Tests: a crash between the answer and the ledger (once per row).
+        if sent && !claim.interrupted && fault::hit(env, fault::BEFORE_SETTLE) {
+            return Ok(Some(fault::BEFORE_SETTLE));
+        }
         let at_ms = now_ms();
         let at = time::rfc3339_ms(at_ms);
         let retry_from = claim.retry_from_ms.unwrap_or(at_ms);
@@ -197,17 +218,13 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<bool> {
         )
         .await
         .map_err(to_rust)?;
-        if matches!(
-            tried.outcome,
-            Outcome::Delivered | Outcome::SentUnconfirmed | Outcome::Duplicate
-        ) && fault::hit(env, fault::AFTER_DESTINATION_2XX)
-        {
-            crash = true;
+        if sent && fault::hit(env, fault::AFTER_DESTINATION_2XX) {
+            crash = Some(fault::AFTER_DESTINATION_2XX);
         }
         next_due.push((key, next));
     }
-    if crash {
-        return Ok(true);
+    if crash.is_some() {
+        return Ok(crash);
     }
     // The next time anything of this lead is due: the tries just scheduled,
     // and rows not claimed now (not yet due, or held by another sender).
@@ -229,7 +246,7 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<bool> {
         ),
         None => message.ack(),
     }
-    Ok(false)
+    Ok(None)
 }
 
 /// What one request to one destination came to.

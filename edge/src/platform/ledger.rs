@@ -157,7 +157,6 @@ pub(crate) async fn disabled(db: &D1Database, form_id: &str) -> StoreResult<Vec<
 /// A row this sender now holds.
 #[derive(Debug, Clone)]
 pub(crate) struct Claimed {
-    pub destination: String,
     /// The number of the attempt about to be made (1-based).
     pub attempt: u32,
     /// When the retry schedule started (the first failure), if it has.
@@ -213,7 +212,6 @@ pub(crate) async fn claim(
         let won: Vec<Won> = result.results().map_err(storage)?;
         if won.iter().any(|w| w.destination == slot.destination) {
             claimed.push(Claimed {
-                destination: slot.destination.clone(),
                 attempt: slot.attempts as u32 + 1,
                 retry_from_ms: slot.retry_from_ms.map(|v| v as u64),
                 interrupted: slot

@@ -62,6 +62,9 @@ pub(crate) mod fault {
     /// After a destination's 2xx is settled in the ledger, before the
     /// queue message is acknowledged (the consumer).
     pub const AFTER_DESTINATION_2XX: &str = "after_destination_2xx";
+    /// After a destination's 2xx, before the ledger settles it (the
+    /// consumer; the ledger's interrupted-claim case).
+    pub const BEFORE_SETTLE: &str = "before_settle";
 
     /// Whether the Worker should abort at `point`.
     pub(crate) fn hit(env: &worker::Env, point: &str) -> bool {
