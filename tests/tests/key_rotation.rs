@@ -210,9 +210,17 @@ fn certificates_of_three_earlier_keys_verify_after_rotation_and_webhook_secrets_
     webhook.assert_signed_webhook(NEW_WEBHOOK_SECRET, overlap_lead);
     // Before the overlap, one signature under the old secret only.
     let earlier = destination
-        .received_at("/hooks")
+        .wait_for(
+            "the second generation's webhook",
+            Duration::from_secs(60),
+            |r| {
+                r.iter().any(|r| {
+                    r.path.starts_with("/hooks") && r.headers.get("webhook-id") == Some(&leads[2].0)
+                })
+            },
+        )
         .into_iter()
-        .find(|r| r.headers.get("webhook-id") == Some(&leads[2].0))
+        .find(|r| r.path.starts_with("/hooks") && r.headers.get("webhook-id") == Some(&leads[2].0))
         .expect("the second generation's webhook");
     assert_eq!(earlier.headers["webhook-signature"].split(' ').count(), 1);
     earlier.assert_signed_webhook(WEBHOOK_SECRET, &leads[2].0);
