@@ -1,111 +1,279 @@
-//! Owner authentication: a bearer token compared in constant time with the
-//! `ADMIN_TOKEN` secret (every owner endpoint) or, for the quarantine
-//! endpoints only, with the scoped `QUARANTINE_TOKEN` secret (a reviewer who
-//! may release or discard flagged submissions but not read or erase leads).
+//! Owner authentication and authorisation.
 //!
-//! This module only decides; reading headers and secrets is the platform's job.
+//! A bearer token is one of: the `ADMIN_TOKEN` secret (the bootstrap admin:
+//! every scope), the `QUARANTINE_TOKEN` secret (a reviewer: the quarantine
+//! endpoints only), or an owner token created by an admin
+//! (`POST /v1/tokens`), stored only as its SHA-256 and carrying a set of
+//! [`Scope`]s; several may be live at once and each can be revoked.
+//! [`required_scope`] says which scope each owner route needs; a token
+//! without it is refused `403 auth.scope_missing`.
+//!
+//! This module only decides; reading headers, secrets and D1 is the
+//! platform's job. Secrets are compared in constant time.
 
 use subtle::ConstantTimeEq;
 
+use crate::routes::Route;
 use crate::EdgeError;
 
-/// Checks an `Authorization` header value against the configured token.
-pub fn check_bearer(
-    authorization: Option<&str>,
-    admin_token: Option<&str>,
-) -> Result<(), EdgeError> {
-    let expected = match admin_token {
-        Some(token) if !token.is_empty() => token,
-        _ => return Err(EdgeError::AuthNotConfigured),
-    };
-    let header = authorization.map(str::trim).unwrap_or("");
-    let Some(given) = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-    else {
-        return Err(EdgeError::AuthMissing);
-    };
-    if bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes())) {
-        Ok(())
-    } else {
-        Err(EdgeError::AuthInvalid)
+/// Prefix of the owner tokens this Worker mints (`lft_` + 64 hex digits).
+pub const TOKEN_PREFIX: &str = "lft_";
+/// Prefix of owner token ids (`tok_` + 32 hex digits).
+pub const TOKEN_ID_PREFIX: &str = "tok_";
+/// Longest token name an admin may give.
+pub const MAX_TOKEN_NAME_LEN: usize = 100;
+
+/// What an owner token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// One lead, a certificate, a form's health, the quarantine's items.
+    Read,
+    /// Lead listings (`GET /v1/leads`, JSON or CSV): bulk personal data, audited.
+    Export,
+    /// Erasure (`DELETE /v1/leads...`) and quarantine discard; audited.
+    Erase,
+    /// Delivery replay and quarantine release; audited.
+    Replay,
+    /// Everything, and the tokens and the audit log.
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 5] = [
+        Scope::Read,
+        Scope::Export,
+        Scope::Erase,
+        Scope::Replay,
+        Scope::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Export => "export",
+            Scope::Erase => "erase",
+            Scope::Replay => "replay",
+            Scope::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
-/// [`check_bearer`] against several tokens (unset ones skipped): any one
-/// may match. `AuthNotConfigured` only when none is set.
-pub fn check_bearer_any(
-    authorization: Option<&str>,
-    tokens: &[Option<&str>],
-) -> Result<(), EdgeError> {
-    let mut outcome = Err(EdgeError::AuthNotConfigured);
-    for token in tokens.iter().filter(|t| t.is_some_and(|t| !t.is_empty())) {
-        match check_bearer(authorization, *token) {
-            Ok(()) => return Ok(()),
-            Err(error) => outcome = Err(error),
+/// The scope an owner route needs (`None`: not an owner route).
+pub fn required_scope(route: &Route) -> Option<Scope> {
+    Some(match route {
+        Route::GetLead(_)
+        | Route::Certificate(_)
+        | Route::FormHealth(_)
+        | Route::ListQuarantine
+        | Route::GetQuarantined(_) => Scope::Read,
+        Route::ListLeads => Scope::Export,
+        Route::EraseLead(_) | Route::EraseByEmail | Route::DiscardQuarantined(_) => Scope::Erase,
+        Route::ReplayLead(_) | Route::ReleaseQuarantined(_) => Scope::Replay,
+        Route::ListTokens | Route::CreateToken | Route::RevokeToken(_) | Route::Audit => {
+            Scope::Admin
+        }
+        _ => return None,
+    })
+}
+
+/// Who is calling and what they may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// As written to the audit log: `admin`, `quarantine_token` or a token id.
+    pub actor: String,
+    pub scopes: Vec<Scope>,
+    /// The reviewer secret: quarantine routes only, whatever the scope.
+    pub quarantine_only: bool,
+}
+
+impl Grant {
+    pub fn admin() -> Grant {
+        Grant {
+            actor: "admin".into(),
+            scopes: vec![Scope::Admin],
+            quarantine_only: false,
         }
     }
-    outcome
+
+    pub fn quarantine_reviewer() -> Grant {
+        Grant {
+            actor: "quarantine_token".into(),
+            scopes: vec![Scope::Read, Scope::Erase, Scope::Replay],
+            quarantine_only: true,
+        }
+    }
+
+    /// Whether this grant may call `route`: `Err(ScopeMissing)` names the
+    /// scope it lacks.
+    pub fn allows(&self, route: &Route) -> Result<(), EdgeError> {
+        let Some(needed) = required_scope(route) else {
+            return Ok(());
+        };
+        if self.quarantine_only && !route.is_quarantine() {
+            return Err(EdgeError::ScopeMissing(needed.as_str()));
+        }
+        if self.scopes.contains(&Scope::Admin) || self.scopes.contains(&needed) {
+            Ok(())
+        } else {
+            Err(EdgeError::ScopeMissing(needed.as_str()))
+        }
+    }
+}
+
+/// Reads scopes as an admin gives them (`["read", "export"]`): known,
+/// without repeats, at least one; sorted.
+pub fn parse_scopes(names: &[String]) -> Option<Vec<Scope>> {
+    let mut scopes = Vec::new();
+    for name in names {
+        let scope = Scope::parse(name)?;
+        if scopes.contains(&scope) {
+            return None;
+        }
+        scopes.push(scope);
+    }
+    scopes.sort();
+    (!scopes.is_empty()).then_some(scopes)
+}
+
+/// The token in an `Authorization: Bearer ...` header value.
+pub fn bearer(authorization: Option<&str>) -> Result<&str, EdgeError> {
+    let header = authorization.map(str::trim).unwrap_or("");
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(EdgeError::AuthMissing)
+}
+
+/// Whether `given` equals the configured secret `expected` (constant time;
+/// an unset or empty secret matches nothing).
+pub fn matches_secret(given: &str, expected: Option<&str>) -> bool {
+    match expected {
+        Some(expected) if !expected.is_empty() => {
+            bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+        }
+        _ => false,
+    }
+}
+
+/// Whether `given` has the shape of a minted owner token (worth a D1 look-up).
+pub fn is_owner_token(given: &str) -> bool {
+    given.strip_prefix(TOKEN_PREFIX).is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// A new owner token from 32 random bytes: `lft_` + hex.
+pub fn format_token(random: [u8; 32]) -> String {
+    format!("{TOKEN_PREFIX}{}", crate::seal::to_hex(&random))
+}
+
+/// What is stored of a token: its SHA-256, lower-case hex.
+pub fn token_sha256(token: &str) -> String {
+    leadform_shared::hex_sha256(token.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn owner_token(scopes: &[Scope]) -> Grant {
+        Grant {
+            actor: "tok_1".into(),
+            scopes: scopes.to_vec(),
+            quarantine_only: false,
+        }
+    }
+
+    /// Scope x endpoint: each grant against one route of every kind.
     #[test]
-    fn any_of_several_tokens() {
-        let tokens = [Some("admin-token"), Some("review-token")];
-        assert_eq!(
-            check_bearer_any(Some("Bearer admin-token"), &tokens),
-            Ok(())
-        );
-        assert_eq!(
-            check_bearer_any(Some("Bearer review-token"), &tokens),
-            Ok(())
-        );
-        assert_eq!(
-            check_bearer_any(Some("Bearer other"), &tokens),
-            Err(EdgeError::AuthInvalid)
-        );
-        assert_eq!(check_bearer_any(None, &tokens), Err(EdgeError::AuthMissing));
-        assert_eq!(
-            check_bearer_any(Some("Bearer review-token"), &[Some("admin-token"), None]),
-            Err(EdgeError::AuthInvalid)
-        );
-        assert_eq!(
-            check_bearer_any(Some("Bearer x"), &[None, Some("")]),
-            Err(EdgeError::AuthNotConfigured)
-        );
+    fn scope_by_endpoint_table() {
+        use Scope::*;
+        let routes = [
+            Route::ListLeads,
+            Route::GetLead("l".into()),
+            Route::Certificate("c".into()),
+            Route::FormHealth("f".into()),
+            Route::EraseLead("l".into()),
+            Route::EraseByEmail,
+            Route::ReplayLead("l".into()),
+            Route::ListQuarantine,
+            Route::GetQuarantined("q".into()),
+            Route::DiscardQuarantined("q".into()),
+            Route::ReleaseQuarantined("q".into()),
+            Route::ListTokens,
+            Route::CreateToken,
+            Route::RevokeToken("t".into()),
+            Route::Audit,
+        ];
+        // One row per grant: the routes it opens, as 1/0 in `routes` order.
+        let cases: Vec<(Grant, &str)> = vec![
+            (owner_token(&[Read]), "011100011000000"),
+            (owner_token(&[Export]), "100000000000000"),
+            (owner_token(&[Erase]), "000011000100000"),
+            (owner_token(&[Replay]), "000000100010000"),
+            (owner_token(&[Read, Export]), "111100011000000"),
+            (owner_token(&[Admin]), "111111111111111"),
+            (Grant::admin(), "111111111111111"),
+            (Grant::quarantine_reviewer(), "000000011110000"),
+        ];
+        for (grant, expected) in cases {
+            let got: String = routes
+                .iter()
+                .map(|r| if grant.allows(r).is_ok() { '1' } else { '0' })
+                .collect();
+            assert_eq!(got, expected, "{grant:?}");
+            for route in &routes {
+                if let Err(error) = grant.allows(route) {
+                    let needed = required_scope(route).unwrap().as_str();
+                    assert_eq!(error, EdgeError::ScopeMissing(needed), "{route:?}");
+                    assert_eq!((error.status(), error.code()), (403, "auth.scope_missing"));
+                }
+            }
+        }
+        // Public routes need no scope.
+        assert_eq!(required_scope(&Route::Submit), None);
+        assert_eq!(owner_token(&[]).allows(&Route::Submit), Ok(()));
     }
 
     #[test]
-    fn decisions() {
-        let token = Some("s3cret-token");
-        assert_eq!(check_bearer(Some("Bearer s3cret-token"), token), Ok(()));
-        assert_eq!(check_bearer(None, token), Err(EdgeError::AuthMissing));
+    fn scopes_parse() {
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            check_bearer(Some("Basic abc"), token),
-            Err(EdgeError::AuthMissing)
+            parse_scopes(&s(&["export", "read"])),
+            Some(vec![Scope::Read, Scope::Export])
         );
-        assert_eq!(
-            check_bearer(Some("Bearer s3cret-tokem"), token),
-            Err(EdgeError::AuthInvalid)
-        );
-        assert_eq!(
-            check_bearer(Some("Bearer "), token),
-            Err(EdgeError::AuthMissing)
-        );
-        assert_eq!(
-            check_bearer(Some("Bearer  x"), token),
-            Err(EdgeError::AuthInvalid)
-        );
-        assert_eq!(
-            check_bearer(Some("Bearer x"), None),
-            Err(EdgeError::AuthNotConfigured)
-        );
-        assert_eq!(
-            check_bearer(Some("Bearer "), Some("")),
-            Err(EdgeError::AuthNotConfigured)
-        );
+        assert_eq!(parse_scopes(&s(&["admin"])), Some(vec![Scope::Admin]));
+        assert_eq!(parse_scopes(&s(&[])), None);
+        assert_eq!(parse_scopes(&s(&["read", "read"])), None);
+        assert_eq!(parse_scopes(&s(&["Read"])), None);
+        assert_eq!(parse_scopes(&s(&["write"])), None);
+    }
+
+    #[test]
+    fn tokens_and_bearers() {
+        let token = format_token([0xab; 32]);
+        assert!(is_owner_token(&token));
+        assert_eq!(token.len(), 4 + 64);
+        assert!(!is_owner_token("lft_abc"));
+        assert!(!is_owner_token(&token.to_uppercase()));
+        assert!(!is_owner_token("test-admin-token"));
+        let hash = token_sha256(&token);
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains(&token[4..20]));
+        assert_eq!(bearer(Some("Bearer abc")), Ok("abc"));
+        assert_eq!(bearer(Some("bearer abc ")), Ok("abc"));
+        assert_eq!(bearer(Some("Basic abc")), Err(EdgeError::AuthMissing));
+        assert_eq!(bearer(Some("Bearer ")), Err(EdgeError::AuthMissing));
+        assert_eq!(bearer(None), Err(EdgeError::AuthMissing));
+        assert!(matches_secret("s3cret", Some("s3cret")));
+        assert!(!matches_secret("s3cres", Some("s3cret")));
+        assert!(!matches_secret("", Some("")));
+        assert!(!matches_secret("x", None));
     }
 }

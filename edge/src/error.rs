@@ -65,6 +65,12 @@ pub enum EdgeError {
     AuthInvalid,
     /// The owner token secret is not configured on this Worker.
     AuthNotConfigured,
+    /// The token is valid but lacks the scope this endpoint needs (names it).
+    ScopeMissing(&'static str),
+    /// No owner token with this id.
+    TokenNotFound,
+    /// A token request that is not `{"name", "scopes": [...]}` with known scopes.
+    TokenRequestInvalid,
     /// No lead with this id.
     LeadNotFound,
     /// No certificate with this id.
@@ -115,6 +121,9 @@ impl EdgeError {
             EdgeError::AuthMissing => "auth.missing",
             EdgeError::AuthInvalid => "auth.invalid",
             EdgeError::AuthNotConfigured => "auth.not_configured",
+            EdgeError::ScopeMissing(_) => "auth.scope_missing",
+            EdgeError::TokenNotFound => "token.not_found",
+            EdgeError::TokenRequestInvalid => "token.request_invalid",
             EdgeError::LeadNotFound => "lead.not_found",
             EdgeError::CertificateNotFound => "certificate.not_found",
             EdgeError::BadQuery(_) => "query.invalid",
@@ -133,7 +142,10 @@ impl EdgeError {
             | EdgeError::LanguageNotFound
             | EdgeError::LeadNotFound
             | EdgeError::CertificateNotFound
-            | EdgeError::QuarantineNotFound => 404,
+            | EdgeError::QuarantineNotFound
+            | EdgeError::TokenNotFound => 404,
+            EdgeError::ScopeMissing(_) => 403,
+            EdgeError::TokenRequestInvalid => 400,
             EdgeError::QuarantineClosed => 409,
             EdgeError::MethodNotAllowed => 405,
             EdgeError::OriginNotAllowed | EdgeError::AuthInvalid | EdgeError::TurnstileFailed => {
@@ -225,6 +237,13 @@ impl EdgeError {
             EdgeError::AuthInvalid => "The bearer token is not valid.".into(),
             EdgeError::AuthNotConfigured => {
                 "The owner token (ADMIN_TOKEN) is not configured.".into()
+            }
+            EdgeError::ScopeMissing(scope) => {
+                format!("This token lacks the `{scope}` scope this endpoint needs.")
+            }
+            EdgeError::TokenNotFound => "There is no owner token with this id.".into(),
+            EdgeError::TokenRequestInvalid => {
+                "A token needs a name and scopes among read, export, erase, replay, admin.".into()
             }
             EdgeError::LeadNotFound => "There is no lead with this id.".into(),
             EdgeError::CertificateNotFound => "There is no certificate with this id.".into(),
@@ -351,6 +370,9 @@ mod tests {
             ),
             (EdgeError::AuthMissing, 401, "auth.missing"),
             (EdgeError::AuthInvalid, 403, "auth.invalid"),
+            (EdgeError::ScopeMissing("erase"), 403, "auth.scope_missing"),
+            (EdgeError::TokenNotFound, 404, "token.not_found"),
+            (EdgeError::TokenRequestInvalid, 400, "token.request_invalid"),
             (EdgeError::FormNotFound, 404, "form.not_found"),
             (EdgeError::LanguageNotFound, 404, "i18n.language_not_found"),
             (EdgeError::EventMalformed, 400, "event.malformed"),

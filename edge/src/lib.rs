@@ -19,6 +19,7 @@ pub mod auth;
 pub mod backoff;
 pub mod cors;
 pub mod crm;
+pub mod crypto;
 pub mod csv;
 pub mod delivery;
 pub mod destination_url;

@@ -48,6 +48,14 @@ pub enum Route {
     ReleaseQuarantined(String),
     /// `GET /.well-known/leadform-keys.json`: the certificate public keys (JWKS, public).
     PublicKeys,
+    /// `GET /v1/tokens`: the owner tokens (admin).
+    ListTokens,
+    /// `POST /v1/tokens`: mint a scoped owner token (admin).
+    CreateToken,
+    /// `DELETE /v1/tokens/{id}`: revoke one (admin).
+    RevokeToken(String),
+    /// `GET /v1/audit`: exports, erasures, replays, token changes (admin).
+    Audit,
     /// A known API path with the wrong method.
     MethodNotAllowed,
     /// Not an API path: serve from static assets.
@@ -99,6 +107,14 @@ pub fn route(method: &str, path: &str) -> Route {
             Some(("POST", Route::ReleaseQuarantined((*id).to_owned())))
         }
         [".well-known", "leadform-keys.json"] => Some(("GET", Route::PublicKeys)),
+        ["v1", "tokens"] => match method {
+            "POST" => Some(("POST", Route::CreateToken)),
+            _ => Some(("GET", Route::ListTokens)),
+        },
+        ["v1", "tokens", id] if !id.is_empty() => {
+            Some(("DELETE", Route::RevokeToken((*id).to_owned())))
+        }
+        ["v1", "audit"] => Some(("GET", Route::Audit)),
         _ => None,
     };
     match api {
@@ -260,6 +276,17 @@ mod tests {
                 Route::MethodNotAllowed,
             ),
             ("OPTIONS", "/v1/quarantine", Route::Preflight),
+            ("GET", "/v1/tokens", Route::ListTokens),
+            ("POST", "/v1/tokens", Route::CreateToken),
+            ("PUT", "/v1/tokens", Route::MethodNotAllowed),
+            (
+                "DELETE",
+                "/v1/tokens/tok_1",
+                Route::RevokeToken("tok_1".into()),
+            ),
+            ("GET", "/v1/tokens/tok_1", Route::MethodNotAllowed),
+            ("GET", "/v1/audit", Route::Audit),
+            ("POST", "/v1/audit", Route::MethodNotAllowed),
             ("GET", "/.well-known/leadform-keys.json", Route::PublicKeys),
             ("HEAD", "/.well-known/leadform-keys.json", Route::PublicKeys),
             ("POST", "/.well-known/leadform-keys.json", Route::MethodNotAllowed),

@@ -20,6 +20,11 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// The scoped token that opens only the `/v1/quarantine` endpoints.
 pub const QUARANTINE_TOKEN: &str = "test-quarantine-token";
 pub const SEAL_KEY: &str = "test-seal-key";
+/// `DATA_MASTER_KEYS`: one AES-256 master key (`id:hex`) wrapping the data keys.
+pub const DATA_MASTER_KEYS: &str =
+    "test1:7f3c2a9e51d04b6f8a1e2c3d4b5a69788796a5b4c3d2e1f00112233445566778";
+/// `DATA_INDEX_KEY`: the blind index key (erasure by email).
+pub const DATA_INDEX_KEY: &str = "test-data-index-key";
 pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const TURNSTILE_PASS_SECRET: &str = "1x0000000000000000000000000000000AA";
 pub const TURNSTILE_FAIL_SECRET: &str = "2x0000000000000000000000000000000AA";
@@ -340,9 +345,14 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
             format!("SEAL_KEY={SEAL_KEY}\nADMIN_TOKEN={ADMIN_TOKEN}\nQUARANTINE_TOKEN={QUARANTINE_TOKEN}\nTURNSTILE_SECRET={}\nWEBHOOK_SECRET={WEBHOOK_SECRET}\nHUBSPOT_TOKEN={}\nSALESFORCE_CLIENT_ID={}\nSALESFORCE_CLIENT_SECRET={}\n", options.turnstile_secret, crate::crm::HUBSPOT_TOKEN, crate::crm::SALESFORCE_CLIENT_ID, crate::crm::SALESFORCE_CLIENT_SECRET),
         )
         .expect("write .dev.vars");
-        let extra: String = options
-            .extra_vars
+        let mut data_vars = vec![
+            ("DATA_MASTER_KEYS", DATA_MASTER_KEYS.to_owned()),
+            ("DATA_INDEX_KEY", DATA_INDEX_KEY.to_owned()),
+        ];
+        data_vars.retain(|(name, _)| !options.extra_vars.iter().any(|(n, _)| n == name));
+        let extra: String = data_vars
             .iter()
+            .chain(&options.extra_vars)
             .map(|(name, value)| format!("{name}={value}\n"))
             .collect();
         let mut dev_vars = fs::read_to_string(dir.join(".dev.vars")).unwrap_or_default();

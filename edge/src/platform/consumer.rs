@@ -99,6 +99,9 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
         message.ack();
         return Ok(None);
     };
+    // The record in clear (edge::crypto); no key left reads as erased.
+    let vault = super::privacy::Vault::from_env(env).map_err(to_rust)?;
+    let row = vault.open_lead(&db, row).await.map_err(to_rust)?;
     let (Some(record_json), None) = (&row.record_json, &row.erased_at) else {
         // Erased: nothing may be sent any more.
         message.ack();

@@ -42,6 +42,8 @@ pub(crate) async fn handle(env: Env) {
         Ok(expired) => worker::console_log!("cron: {expired} quarantined submissions expired"),
         Err(error) => worker::console_error!("cron: quarantine purge failed: {error}"),
     }
+    // Retention per form, data keys re-wrapped (issue 15).
+    super::privacy::cron(&env, &db, now).await;
     sweep_deliveries(&env, &db, now).await;
 }
 

@@ -15,10 +15,12 @@ mod lead_status;
 mod keys;
 mod ledger;
 mod owner;
+mod privacy;
 mod rate_limiter;
 mod router;
 mod store;
 mod submit;
+mod tokens;
 
 use worker::{
     event, Context, Env, MessageBatch, Request, Response, Result, ScheduleContext, ScheduledEvent,

@@ -9,7 +9,7 @@ use leadform_shared::FieldValue;
 use serde_json::{json, Value};
 use worker::{Env, Request, Response, Result};
 
-use crate::auth::check_bearer_any;
+use crate::auth::Grant;
 use crate::delivery::DeliveryJob;
 use crate::error::EdgeError;
 use crate::record::LeadRecord;
@@ -18,23 +18,24 @@ use crate::seal::{self, SealKeys};
 use crate::{antispam, csv, events, export, forms, keys, time};
 
 use super::http::{error_response, header, json_response};
+use super::privacy::Vault;
 use super::store::{self, LeadRow};
-use super::{config, names, now_ms};
+use super::tokens::{self, audit};
+use super::{names, now_ms};
 
 const PAGE_LIMIT_MAX: u32 = 500;
 
-pub(crate) async fn handle(req: Request, env: Env, route: Route) -> Result<Response> {
-    let authorization = header(&req, "Authorization");
-    let admin = config(&env, names::ADMIN_TOKEN);
-    // The scoped reviewer token opens the quarantine endpoints only.
-    let scoped = config(&env, names::QUARANTINE_TOKEN).filter(|_| route.is_quarantine());
-    if let Err(error) = check_bearer_any(
-        authorization.as_deref(),
-        &[admin.as_deref(), scoped.as_deref()],
-    ) {
-        return error_response(&error, None);
+pub(crate) async fn handle(mut req: Request, env: Env, route: Route) -> Result<Response> {
+    // ADMIN_TOKEN, QUARANTINE_TOKEN (quarantine routes) or a minted token
+    // with the route's scope (edge::auth::required_scope).
+    let grant = match tokens::authorize(&req, &env, &route).await {
+        Ok(grant) => grant,
+        Err(error) => return error_response(&error, None),
+    };
+    if let Some(served) = tokens::serve_admin(&mut req, &env, &route, &grant).await {
+        return served.or_else(|error| error_response(&error, None));
     }
-    match serve(&req, &env, route).await {
+    match serve(&req, &env, route, &grant).await {
         Ok(response) => Ok(response),
         Err(error) => error_response(&error, None),
     }
@@ -46,8 +47,10 @@ fn internal(error: worker::Error) -> EdgeError {
     EdgeError::StorageUnavailable(error.to_string())
 }
 
-async fn serve(req: &Request, env: &Env, route: Route) -> Served {
+async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served {
     let db = env.d1(names::DB).map_err(internal)?;
+    // Records and certificates are stored encrypted (edge::crypto).
+    let vault = Vault::from_env(env)?;
     let query = req
         .url()
         .map(|u| u.query().unwrap_or("").to_owned())
@@ -55,11 +58,14 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
     // Unset or unusable seal keys verify nothing (shown as not verified).
     let seal_keys = super::keys::seal_keys(env).ok();
     match route {
-        Route::ListLeads => list(&db, &query, header(req, "Accept").as_deref()).await,
+        Route::ListLeads => {
+            list(&db, &vault, grant, &query, header(req, "Accept").as_deref()).await
+        }
         Route::GetLead(id) => {
             let row = store::lead(&db, &id)
                 .await?
                 .ok_or(EdgeError::LeadNotFound)?;
+            let row = vault.open_lead(&db, row).await?;
             let deliveries = store::deliveries(&db, &id).await?;
             let attempts = store::attempts(&db, &id).await?;
             let mut body = lead_json(&row, seal_keys.as_ref());
@@ -71,9 +77,16 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
             json_response(200, &body, None).map_err(internal)
         }
         Route::Certificate(id) => {
-            let row = store::certificate(&db, &id)
+            let mut row = store::certificate(&db, &id)
                 .await?
                 .ok_or(EdgeError::CertificateNotFound)?;
+            let keys = vault.keys(&db, &row.lead_id).await?;
+            row.certificate_json = vault.open_certificate(
+                &keys,
+                &row.lead_id,
+                &row.certificate_id,
+                row.certificate_json.as_deref(),
+            )?;
             certificate(env, &row, seal_keys.as_ref(), &query)
         }
         Route::EraseLead(id) => {
@@ -82,6 +95,8 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 .ok_or(EdgeError::LeadNotFound)?;
             let at = time::rfc3339_ms(now_ms());
             store::erase(&db, &row, &at, "owner request").await?;
+            let detail = json!({ "lead_ids": [&id], "reason": "owner request" });
+            audit(&db, &grant.actor, "erase", Some(&row.form_id), &detail).await?;
             json_response(200, &json!({ "erased": [id], "erased_at": at }), None).map_err(internal)
         }
         Route::EraseByEmail => {
@@ -90,14 +105,27 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 .ok_or(EdgeError::BadQuery("email"))?;
             let at = time::rfc3339_ms(now_ms());
             let mut erased = Vec::new();
-            for id in store::lead_ids_by_email(&db, &email).await? {
+            // Rows hold the address's blind index; rows older than
+            // encryption (migration 0008) the lower-cased address.
+            let index = vault.email_index(&email);
+            let mut ids = store::lead_ids_by_email(&db, &index).await?;
+            ids.extend(store::lead_ids_by_email(&db, &email).await?);
+            for id in ids {
                 if let Some(row) = store::lead(&db, &id).await? {
                     store::erase(&db, &row, &at, "erasure by email").await?;
                     erased.push(id);
                 }
             }
             // Held quarantined submissions of the address become stubs too.
-            erased.extend(store::erase_quarantined_by_email(&db, &email, &at).await?);
+            let mut held = store::erase_quarantined_by_email(&db, &index, &at).await?;
+            held.extend(store::erase_quarantined_by_email(&db, &email, &at).await?);
+            for id in &held {
+                super::privacy::destroy_keys(&db, id).await?;
+            }
+            erased.extend(held);
+            // The audit names the ids, never the address.
+            let detail = json!({ "lead_ids": &erased, "reason": "erasure by email" });
+            audit(&db, &grant.actor, "erase", None, &detail).await?;
             json_response(200, &json!({ "erased": erased, "erased_at": at }), None)
                 .map_err(internal)
         }
@@ -117,6 +145,8 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
                 })
                 .await
                 .map_err(internal)?;
+            let detail = json!({ "lead_ids": [&id], "all": all });
+            audit(&db, &grant.actor, "replay", Some(&row.form_id), &detail).await?;
             json_response(202, &json!({ "lead_id": id, "replayed": true }), None).map_err(internal)
         }
         Route::FormFunnel(id) => {
@@ -161,13 +191,16 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
             }
             json_response(200, &body, None).map_err(internal)
         }
-        Route::ListQuarantine => list_quarantine(&db, &query).await,
+        Route::ListQuarantine => list_quarantine(&db, &vault, &query).await,
         Route::GetQuarantined(id) => {
             let row = store::quarantined(&db, &id)
                 .await?
                 .ok_or(EdgeError::QuarantineNotFound)?;
-            json_response(200, &quarantined_json(&row, seal_keys.as_ref()), None)
-                .map_err(internal)
+            let row = open_quarantined(&db, &vault, vec![row])
+                .await?
+                .pop()
+                .ok_or(EdgeError::QuarantineNotFound)?;
+            json_response(200, &quarantined_json(&row, seal_keys.as_ref()), None).map_err(internal)
         }
         Route::DiscardQuarantined(id) => {
             let row = store::quarantined(&db, &id)
@@ -178,10 +211,13 @@ async fn serve(req: &Request, env: &Env, route: Route) -> Served {
             }
             let at = time::rfc3339_ms(now_ms());
             store::close_quarantined(&db, &id, "discarded", &at).await?;
+            super::privacy::destroy_keys(&db, &id).await?;
+            let detail = json!({ "lead_ids": [&id] });
+            audit(&db, &grant.actor, "discard", Some(&row.form_id), &detail).await?;
             let body = json!({ "quarantine_id": id, "status": "discarded", "closed_at": at });
             json_response(200, &body, None).map_err(internal)
         }
-        Route::ReleaseQuarantined(id) => release(env, &db, &id).await,
+        Route::ReleaseQuarantined(id) => release(env, &db, &vault, grant, &id).await,
         Route::LeadStatus(id) => super::lead_status::owner_update(req, &db, &id).await,
         _ => Err(EdgeError::NotFound),
     }
@@ -341,13 +377,30 @@ fn next_cursor<T>(
     Some(format!("{}_{}", received_at_ms as u64, id))
 }
 
-async fn list(db: &worker::D1Database, query: &str, accept: Option<&str>) -> Served {
+async fn list(
+    db: &worker::D1Database,
+    vault: &Vault,
+    grant: &Grant,
+    query: &str,
+    accept: Option<&str>,
+) -> Served {
     let page = page_query(query)?;
     let form = forms::find(&page.form_id).ok_or(EdgeError::FormNotFound)?;
-    let rows = store::list_leads(db, &page).await?;
+    let rows = vault
+        .open_leads(db, store::list_leads(db, &page).await?)
+        .await?;
     let next_cursor = next_cursor(&rows, &page, |r| (r.received_at_ms, r.lead_id.as_str()));
     let wants_csv = query_param(query, "format").is_some_and(|f| f == "csv")
         || accept.is_some_and(|a| a.contains("text/csv"));
+    // Every export page is in the audit log before it is sent.
+    let detail = json!({
+        "format": if wants_csv { "csv" } else { "json" },
+        "since": query_param(query, "since"),
+        "cursor": query_param(query, "cursor"),
+        "count": rows.len(),
+        "lead_ids": rows.iter().map(|r| r.lead_id.as_str()).collect::<Vec<_>>(),
+    });
+    audit(db, &grant.actor, "export", Some(&page.form_id), &detail).await?;
     if wants_csv {
         // Phone fields as E.164, each followed by its `<id>_extension` column;
         // last, the earlier lead of the same contact (repeat leads).
@@ -465,9 +518,25 @@ fn quarantined_json(row: &store::QuarantineRow, seal_keys: Option<&SealKeys>) ->
     })
 }
 
-async fn list_quarantine(db: &worker::D1Database, query: &str) -> Served {
+/// Quarantined rows with their records in clear (one key query).
+async fn open_quarantined(
+    db: &worker::D1Database,
+    vault: &Vault,
+    mut rows: Vec<store::QuarantineRow>,
+) -> std::result::Result<Vec<store::QuarantineRow>, EdgeError> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.quarantine_id.as_str()).collect();
+    let keys = vault.keys_of(db, &ids).await?;
+    let none = super::privacy::OpenKeys::default();
+    for row in &mut rows {
+        let k = keys.get(&row.quarantine_id).unwrap_or(&none);
+        row.record_json = vault.open_record(k, &row.quarantine_id, row.record_json.as_deref())?;
+    }
+    Ok(rows)
+}
+
+async fn list_quarantine(db: &worker::D1Database, vault: &Vault, query: &str) -> Served {
     let page = page_query(query)?;
-    let rows = store::list_quarantine(db, &page).await?;
+    let rows = open_quarantined(db, vault, store::list_quarantine(db, &page).await?).await?;
     let next_cursor = next_cursor(&rows, &page, |r| {
         (r.received_at_ms, r.quarantine_id.as_str())
     });
@@ -483,7 +552,13 @@ async fn list_quarantine(db: &worker::D1Database, query: &str) -> Served {
 /// Release: the held submission becomes a lead (same id, receive time, sealed
 /// record and certificates), its deliveries are enqueued once. Releasing a
 /// released one answers the same and enqueues nothing.
-async fn release(env: &Env, db: &worker::D1Database, id: &str) -> Served {
+async fn release(
+    env: &Env,
+    db: &worker::D1Database,
+    vault: &Vault,
+    grant: &Grant,
+    id: &str,
+) -> Served {
     let row = store::quarantined(db, id)
         .await?
         .ok_or(EdgeError::QuarantineNotFound)?;
@@ -493,8 +568,11 @@ async fn release(env: &Env, db: &worker::D1Database, id: &str) -> Served {
         "released" => return json_response(200, &released, None).map_err(internal),
         _ => return Err(EdgeError::QuarantineClosed),
     }
-    let lead: LeadRecord = row
-        .record_json
+    // Parsed from the record in clear; the lead row gets the stored
+    // ciphertext as it is (same id, same data keys).
+    let keys = vault.keys(db, id).await?;
+    let lead: LeadRecord = vault
+        .open_record(&keys, id, row.record_json.as_deref())?
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok())
         .ok_or_else(|| EdgeError::StorageUnavailable(format!("quarantined {id} unreadable")))?;
@@ -508,6 +586,10 @@ async fn release(env: &Env, db: &worker::D1Database, id: &str) -> Served {
         .collect();
     let at = time::rfc3339_ms(now_ms());
     let written = store::release_quarantined(db, &row, &lead, &destinations, &at).await?;
+    if written {
+        let detail = json!({ "lead_ids": [id] });
+        audit(db, &grant.actor, "release", Some(&row.form_id), &detail).await?;
+    }
     if written && !destinations.is_empty() {
         // The lead is durable; a failed enqueue leaves its deliveries pending
         // for the replay endpoint, as at submit.

@@ -42,6 +42,9 @@ pub(crate) struct SealedLead {
     /// phone of the lead), for linking a later lead of the same person.
     pub contact_keys: Vec<String>,
     pub certificates: Vec<SealedCertificate>,
+    /// The lead's wrapped data keys, written in the same batch
+    /// ([`super::privacy::Vault::protect`] sets them and encrypts the rest).
+    pub data_keys: Option<super::privacy::WrappedKeys>,
 }
 
 #[derive(serde::Serialize, Deserialize)]
@@ -250,6 +253,10 @@ pub(crate) async fn insert_lead(
         ],
     )?];
     statements.extend(qualification_update(db, &lead.lead_id, lead)?);
+    if let Some(keys) = &sealed.data_keys {
+        let now = lead.evidence.received_at_ms;
+        statements.push(super::privacy::insert_keys(db, &lead.lead_id, keys, now)?);
+    }
     for key in &sealed.contact_keys {
         statements.push(statement(
             db,
@@ -300,14 +307,16 @@ pub(crate) async fn lead(db: &D1Database, lead_id: &str) -> StoreResult<Option<L
         .map_err(storage)
 }
 
-/// One page of leads, oldest first, after the `(received_at_ms, lead_id)` cursor.
+/// One page of leads after the `(received_at_ms, lead_id)` cursor, oldest
+/// (or newest) first.
 pub(crate) async fn list_leads(db: &D1Database, page: &Page) -> StoreResult<Vec<LeadRow>> {
     page.rows(db, LEAD_COLUMNS, "leads", "lead_id").await
 }
 
 /// Which page of a form's rows an owner listing asks for (leads or
 /// quarantine, both keyed by `(received_at_ms, <id>)`): received at or after
-/// `since_ms`, after the `(received_at_ms, id)` cursor, oldest first.
+/// `since_ms`, after the `(received_at_ms, id)` cursor, oldest first (or
+/// newest first: then "after" the cursor means older than it).
 pub(crate) struct Page {
     pub form_id: String,
     pub since_ms: u64,
@@ -515,6 +524,8 @@ pub(crate) async fn erase(
             "UPDATE lead_status_history SET reason = NULL WHERE lead_id = ?1",
             &[text(&row.lead_id)],
         )?,
+        // The data keys go too: any copy of the ciphertext is unreadable.
+        super::privacy::destroy_keys_statement(db, &row.lead_id)?,
         statement(
             db,
             "UPDATE certificates SET certificate_json = NULL, erased_at = ?2 WHERE lead_id = ?1",
@@ -728,7 +739,12 @@ pub(crate) async fn insert_quarantined(
             text(&contact_keys),
         ],
     )?;
-    match insert.run().await {
+    let mut statements = vec![insert];
+    if let Some(keys) = &sealed.data_keys {
+        let now = lead.evidence.received_at_ms;
+        statements.push(super::privacy::insert_keys(db, &lead.lead_id, keys, now)?);
+    }
+    match db.batch(statements).await {
         Ok(_) => Ok(None),
         Err(error) if error.to_string().contains("UNIQUE") => {
             quarantined_by_submission(db, &lead.form_id, &lead.submission_id).await

@@ -206,7 +206,11 @@ async fn accept(
                 }
             })
             .collect(),
+        data_keys: None,
     };
+    // Encrypted before it reaches D1: record and certificates under fresh
+    // data keys, the email as its blind index (edge::crypto).
+    let sealed_lead = super::privacy::Vault::from_env(env)?.protect(&lead.lead_id, sealed_lead)?;
     let receipt = Receipt {
         lead_id: lead.lead_id.clone(),
         certificate_ids,
