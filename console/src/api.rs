@@ -82,7 +82,12 @@ struct Answer {
     response: web_sys::Response,
 }
 
-async fn call(method: &str, path: &str, token: &str, body: Option<&Value>) -> Result<Answer, ApiError> {
+async fn call(
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> Result<Answer, ApiError> {
     let window = web_sys::window().ok_or(ApiError::Network)?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -150,7 +155,12 @@ pub async fn get_text(path: &str, token: &str) -> Result<String, ApiError> {
 
 /// `POST` / `DELETE` with an optional JSON body; the answer's JSON, or null
 /// for an empty one.
-pub async fn send(method: &str, path: &str, token: &str, body: Option<&Value>) -> Result<Value, ApiError> {
+pub async fn send(
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> Result<Value, ApiError> {
     let answer = call(method, path, token, body).await?;
     if answer.status == 204 {
         return Ok(Value::Null);

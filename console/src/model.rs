@@ -142,8 +142,7 @@ pub fn date_to_since(date: &str) -> Option<String> {
     }
     let month: u32 = date[5..7].parse().ok()?;
     let day: u32 = date[8..10].parse().ok()?;
-    ((1..=12).contains(&month) && (1..=31).contains(&day))
-        .then(|| format!("{date}T00:00:00.000Z"))
+    ((1..=12).contains(&month) && (1..=31).contains(&day)).then(|| format!("{date}T00:00:00.000Z"))
 }
 
 /// Who a lead is, for its row: the first name-, email- and phone-looking
@@ -171,8 +170,7 @@ impl Contact {
             }
             if contact.email.is_empty() && (id.contains("email") || looks_like_email(text)) {
                 contact.email = text.to_owned();
-            } else if contact.phone.is_empty() && (id.contains("phone") || looks_like_e164(text))
-            {
+            } else if contact.phone.is_empty() && (id.contains("phone") || looks_like_e164(text)) {
                 contact.phone = text.to_owned();
             } else if id == "first_name" || id == "firstname" {
                 first = text.to_owned();
@@ -354,7 +352,11 @@ mod tests {
         let check = |values: Value, name: &str, email: &str, phone: &str| {
             let contact = Contact::of(&values);
             assert_eq!(
-                (contact.name.as_str(), contact.email.as_str(), contact.phone.as_str()),
+                (
+                    contact.name.as_str(),
+                    contact.email.as_str(),
+                    contact.phone.as_str()
+                ),
                 (name, email, phone),
                 "{values}"
             );

@@ -68,6 +68,8 @@ pub fn required_scope(route: &Route) -> Option<Scope> {
         Route::GetLead(_)
         | Route::Certificate(_)
         | Route::FormHealth(_)
+        | Route::FormFunnel(_)
+        | Route::ListForms
         | Route::ListQuarantine
         | Route::GetQuarantined(_) => Scope::Read,
         Route::ListLeads => Scope::Export,

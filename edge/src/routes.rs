@@ -46,8 +46,6 @@ pub enum Route {
     DiscardQuarantined(String),
     /// `POST /v1/quarantine/{id}/release`: turn it into a delivered lead.
     ReleaseQuarantined(String),
-    /// `GET /.well-known/leadform-keys.json`: the certificate public keys (JWKS, public).
-    PublicKeys,
     /// `GET /v1/tokens`: the owner tokens (admin).
     ListTokens,
     /// `POST /v1/tokens`: mint a scoped owner token (admin).
@@ -56,6 +54,12 @@ pub enum Route {
     RevokeToken(String),
     /// `GET /v1/audit`: exports, erasures, replays, token changes (admin).
     Audit,
+    /// `GET /v1/forms`: the compiled forms, for the console (owner, read).
+    ListForms,
+    /// `GET /v1/session`: the calling token's name and scopes (any owner token).
+    Session,
+    /// `GET /.well-known/leadform-keys.json`: the certificate public keys (JWKS, public).
+    PublicKeys,
     /// A known API path with the wrong method.
     MethodNotAllowed,
     /// Not an API path: serve from static assets.
@@ -106,7 +110,6 @@ pub fn route(method: &str, path: &str) -> Route {
         ["v1", "quarantine", id, "release"] if !id.is_empty() => {
             Some(("POST", Route::ReleaseQuarantined((*id).to_owned())))
         }
-        [".well-known", "leadform-keys.json"] => Some(("GET", Route::PublicKeys)),
         ["v1", "tokens"] => match method {
             "POST" => Some(("POST", Route::CreateToken)),
             _ => Some(("GET", Route::ListTokens)),
@@ -115,6 +118,9 @@ pub fn route(method: &str, path: &str) -> Route {
             Some(("DELETE", Route::RevokeToken((*id).to_owned())))
         }
         ["v1", "audit"] => Some(("GET", Route::Audit)),
+        ["v1", "forms"] => Some(("GET", Route::ListForms)),
+        ["v1", "session"] => Some(("GET", Route::Session)),
+        [".well-known", "leadform-keys.json"] => Some(("GET", Route::PublicKeys)),
         _ => None,
     };
     match api {
@@ -276,6 +282,14 @@ mod tests {
                 Route::MethodNotAllowed,
             ),
             ("OPTIONS", "/v1/quarantine", Route::Preflight),
+            ("GET", "/.well-known/leadform-keys.json", Route::PublicKeys),
+            ("HEAD", "/.well-known/leadform-keys.json", Route::PublicKeys),
+            (
+                "POST",
+                "/.well-known/leadform-keys.json",
+                Route::MethodNotAllowed,
+            ),
+            ("GET", "/.well-known/other.json", Route::Asset),
             ("GET", "/v1/tokens", Route::ListTokens),
             ("POST", "/v1/tokens", Route::CreateToken),
             ("PUT", "/v1/tokens", Route::MethodNotAllowed),
@@ -286,11 +300,10 @@ mod tests {
             ),
             ("GET", "/v1/tokens/tok_1", Route::MethodNotAllowed),
             ("GET", "/v1/audit", Route::Audit),
+            ("GET", "/v1/forms", Route::ListForms),
+            ("POST", "/v1/forms", Route::MethodNotAllowed),
+            ("GET", "/v1/session", Route::Session),
             ("POST", "/v1/audit", Route::MethodNotAllowed),
-            ("GET", "/.well-known/leadform-keys.json", Route::PublicKeys),
-            ("HEAD", "/.well-known/leadform-keys.json", Route::PublicKeys),
-            ("POST", "/.well-known/leadform-keys.json", Route::MethodNotAllowed),
-            ("GET", "/.well-known/other.json", Route::Asset),
             ("GET", "/v1/leadform.js", Route::Asset),
             ("GET", "/v1/forms/", Route::Asset),
             ("GET", "/", Route::Asset),

@@ -105,14 +105,20 @@ pub struct FormSpec {
     pub closed_loop: ClosedLoop,
     /// `analytics = "visitor" | "anonymous" | "off"`: what the widget's
     /// beacons carry ([`crate::analytics`]). Public: the widget reads it.
-    #[serde(default, skip_serializing_if = "crate::analytics::AnalyticsMode::is_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::analytics::AnalyticsMode::is_default"
+    )]
     pub analytics: crate::analytics::AnalyticsMode,
     /// `[[variants]]`: A/B overrides with weights (public: the widget
     /// assigns and applies them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<crate::analytics::Variant>,
     /// `[experiment]`: the minimum sample before a variant is called a winner.
-    #[serde(default, skip_serializing_if = "crate::analytics::Experiment::is_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::analytics::Experiment::is_default"
+    )]
     pub experiment: crate::analytics::Experiment,
 }
 

@@ -62,8 +62,8 @@ pub fn build_worker() -> PathBuf {
                 ("--dev", "build-test")
             };
             // Several checkouts' test runs at once each keep their own build.
-            let out_dir = env::var("LEADFORM_WORKER_OUT_DIR")
-                .unwrap_or_else(|_| default_out_dir.to_owned());
+            let out_dir =
+                env::var("LEADFORM_WORKER_OUT_DIR").unwrap_or_else(|_| default_out_dir.to_owned());
             eprintln!(
                 "[leadform-tests] building the Worker (worker-build {profile}) in {} ...",
                 edge.display()

@@ -25,6 +25,8 @@ use serde_json::{json, Value};
 /// The page origin the test forms allow (`tests/forms/contact.toml`).
 const PAGE_PORT: u16 = 8788;
 const EMAIL: &str = "ada@example.org";
+/// The certificate signing key (`kid:base64` of a 32-byte seed).
+const SIGNING_KEY: &str = "console1:Y29uc29sZS10ZXN0LWNlcnRpZmljYXRlLWtleS0zMmI=";
 
 /// The built assets: the widget (`v1/`) and the console (`console/`).
 fn assets() -> PathBuf {
@@ -155,6 +157,8 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     let worker = Worker::start(WorkerOptions {
         destination_base: Some(destination.base_url()),
         assets_dir: Some(assets()),
+        // Certificates signed with Ed25519, published at /.well-known/.
+        extra_vars: vec![("CERTIFICATE_SIGNING_KEY", SIGNING_KEY.to_owned())],
         ..Default::default()
     });
     let origin = format!("http://127.0.0.1:{}", worker.port);
@@ -182,7 +186,7 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     assert_eq!(row["unread"], json!(true), "{row}");
     let href = row["href"].as_str().expect("lead link").to_owned();
     let lead_id = href.trim_start_matches("#/leads/").to_owned();
-    assert!(lead_id.starts_with("ld"), "{href}");
+    assert!(lead_id.starts_with("lead_"), "{href}");
 
     // The lead: its answers, and its certificate verified in the browser.
     js(&owner, &format!("location.hash = '{href}'; return true;"));

@@ -319,7 +319,9 @@ fn demo(port: u16) -> Result<()> {
     });
     println!(
         "    owner console: {origin}/console/ (token: {})",
-        admin_token.as_deref().unwrap_or("ADMIN_TOKEN from edge/.dev.vars")
+        admin_token
+            .as_deref()
+            .unwrap_or("ADMIN_TOKEN from edge/.dev.vars")
     );
     println!("    Worker:        {origin}/v1/forms/home-quote");
     println!("    lead export:   curl -H 'Authorization: Bearer <ADMIN_TOKEN from edge/.dev.vars>' '{origin}/v1/leads?form=home-quote&format=csv'");

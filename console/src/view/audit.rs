@@ -33,7 +33,11 @@ pub fn AuditPage() -> impl IntoView {
         });
     });
     let content = move |body: AuditBody| {
-        let next = body.next_cursor.as_ref().map(model::cell).filter(|c| !c.is_empty());
+        let next = body
+            .next_cursor
+            .as_ref()
+            .map(model::cell)
+            .filter(|c| !c.is_empty());
         view! {
             <div class="scroll">
                 <table class="rows">

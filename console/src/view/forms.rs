@@ -39,7 +39,10 @@ pub fn FormsPage() -> impl IntoView {
             .as_object()
             .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default();
-        let disabled = body["disabled_destinations"].as_array().cloned().unwrap_or_default();
+        let disabled = body["disabled_destinations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         view! {
             <section aria-labelledby="destinations">
                 <h2 id="destinations">"Destinations"</h2>

@@ -43,7 +43,11 @@ pub fn LeadPage(id: String) -> impl IntoView {
         let erased = lead["erased_at"].as_str().map(str::to_owned);
         let certificates: Vec<String> = lead["certificate_ids"]
             .as_array()
-            .map(|ids| ids.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         view! {
             <p><a href=Page::Leads.href()>"← All leads"</a></p>
@@ -153,7 +157,11 @@ fn Qualification(qualification: Value) -> impl IntoView {
                     .map(|rule| match rule {
                         Value::Object(_) => {
                             let name = model::cell(&rule["rule"]);
-                            let name = if name.is_empty() { model::cell(&rule["id"]) } else { name };
+                            let name = if name.is_empty() {
+                                model::cell(&rule["id"])
+                            } else {
+                                name
+                            };
                             format!("{name}: {}", model::cell(&rule["points"]))
                         }
                         other => model::cell(other),
@@ -188,10 +196,8 @@ fn Status(lead: Value, state: RwSignal<Load<Value>>) -> impl IntoView {
         .or_else(|| lead["statuses"].as_array())
         .cloned()
         .unwrap_or_default();
-    let current = match &lead["status"] {
-        Value::Object(status) => model::cell(status.get("status").unwrap_or(&Value::Null)),
-        other => model::cell(other),
-    };
+    // `closed_loop.status`: the latest status (null while the lead is new).
+    let current = model::cell(&lead["closed_loop"]["status"]);
     let detail = RwSignal::new(String::new());
     let set_status = move |status: &'static str, id: String| {
         let token = session.token();
@@ -352,7 +358,10 @@ async fn check_in_browser(id: &str, token: &str) -> Check {
         Ok(keys) => keys,
         Err(error) => return Check::Failed(error),
     };
-    let path = format!("/v1/certificates/{}?format=document", model::percent_encode(id));
+    let path = format!(
+        "/v1/certificates/{}?format=document",
+        model::percent_encode(id)
+    );
     let document = match api::get_text(&path, token).await {
         Ok(document) => document,
         Err(ApiError::Refused { code, .. }) => return Check::Failed(code),
@@ -381,7 +390,11 @@ fn Certificate(id: String) -> impl IntoView {
         let token = session.token();
         let id = id.clone();
         load_into(session, state, async move {
-            api::get::<Value>(&format!("/v1/certificates/{}", model::percent_encode(&id)), &token).await
+            api::get::<Value>(
+                &format!("/v1/certificates/{}", model::percent_encode(&id)),
+                &token,
+            )
+            .await
         });
     }
     {
@@ -442,7 +455,10 @@ fn Erase(id: String, state: RwSignal<Load<Value>>) -> impl IntoView {
             let path = format!("/v1/leads/{}", model::percent_encode(&id));
             match api::send("DELETE", &path, &token, None).await {
                 Ok(_) => {
-                    session.tell(true, "Erased: personal data destroyed, the audit stub kept.");
+                    session.tell(
+                        true,
+                        "Erased: personal data destroyed, the audit stub kept.",
+                    );
                     reload(session, id, state);
                 }
                 Err(error) => session.tell(false, error.text()),

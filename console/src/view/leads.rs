@@ -97,22 +97,24 @@ pub fn LeadsPage() -> impl IntoView {
     });
     // New leads: the oldest-first page after the newest lead shown.
     let poll = move || {
-        let newest = arrived
-            .with_untracked(|a| a.first().cloned())
-            .or_else(|| {
-                state.with_untracked(|s| match s {
-                    Load::Ready(body) if cursor.with_untracked(String::is_empty) => {
-                        body.leads.first().cloned()
-                    }
-                    _ => None,
-                })
-            });
-        let Some(after) = newest.as_ref().and_then(cursor_of) else {
+        let newest = arrived.with_untracked(|a| a.first().cloned()).or_else(|| {
+            state.with_untracked(|s| match s {
+                Load::Ready(body) if cursor.with_untracked(String::is_empty) => {
+                    body.leads.first().cloned()
+                }
+                _ => None,
+            })
+        });
+        // Polling only on the first page; an empty first page asks from the start.
+        let on_first_page = cursor.with_untracked(String::is_empty);
+        let loaded = state.with_untracked(|s| matches!(s, Load::Ready(_)));
+        if !on_first_page || !loaded {
             return;
-        };
+        }
+        let after = newest.as_ref().and_then(cursor_of).unwrap_or_default();
         let query = LeadQuery {
             form: form.get_untracked(),
-            since: String::new(),
+            since: model::date_to_since(&date.get_untracked()).unwrap_or_default(),
             cursor: after,
             limit: 100,
         };
@@ -142,14 +144,25 @@ pub fn LeadsPage() -> impl IntoView {
         let token = session.token();
         leptos::task::spawn_local(async move {
             let (path, name, mime) = if json {
-                (query.path(false), format!("leads-{}.json", query.form), "application/json")
+                (
+                    query.path(false),
+                    format!("leads-{}.json", query.form),
+                    "application/json",
+                )
             } else {
-                (query.path(true), format!("leads-{}.csv", query.form), "text/csv")
+                (
+                    query.path(true),
+                    format!("leads-{}.csv", query.form),
+                    "text/csv",
+                )
             };
             match api::get_text(&path, &token).await {
                 Ok(text) => {
                     api::download(&name, mime, &text);
-                    session.tell(true, format!("Exported {name} (up to 500 leads of this filter)."));
+                    session.tell(
+                        true,
+                        format!("Exported {name} (up to 500 leads of this filter)."),
+                    );
                 }
                 Err(error) => session.tell(false, error.text()),
             }
@@ -197,7 +210,7 @@ pub fn LeadsPage() -> impl IntoView {
                                 };
                                 let (unread_dot, unread_text) = (unread.clone(), unread.clone());
                                 let tier = model::cell(&lead["record"]["qualification"]["tier"]);
-                                let status = model::cell(&lead["status"]);
+                                let status = model::cell(&lead["closed_loop"]["status"]);
                                 let erased = !lead["erased_at"].is_null();
                                 let label = if contact.name.is_empty() { id.clone() } else { contact.name.clone() };
                                 view! {

@@ -28,7 +28,10 @@ pub fn QuarantinePage() -> impl IntoView {
         }
         let token = session.token();
         load_into(session, state, async move {
-            let path = format!("/v1/quarantine?form={}&limit=100", model::percent_encode(&form));
+            let path = format!(
+                "/v1/quarantine?form={}&limit=100",
+                model::percent_encode(&form)
+            );
             api::get::<QuarantineBody>(&path, &token).await
         });
     };
@@ -40,9 +43,15 @@ pub fn QuarantinePage() -> impl IntoView {
         let token = session.token();
         leptos::task::spawn_local(async move {
             let (path, done) = if method == "POST" {
-                (format!("/v1/quarantine/{}/release", model::percent_encode(&id)), "Released: it is now a lead and is being delivered.")
+                (
+                    format!("/v1/quarantine/{}/release", model::percent_encode(&id)),
+                    "Released: it is now a lead and is being delivered.",
+                )
             } else {
-                (format!("/v1/quarantine/{}", model::percent_encode(&id)), "Discarded: the audit stub is kept.")
+                (
+                    format!("/v1/quarantine/{}", model::percent_encode(&id)),
+                    "Discarded: the audit stub is kept.",
+                )
             };
             match api::send(method, &path, &token, None).await {
                 Ok(_) => {

@@ -59,7 +59,8 @@ pub(crate) async fn handle_signed(mut req: Request, env: Env, lead_id: String) -
             .secret
             .as_deref()
             .ok_or(EdgeError::Status(StatusError::CrmNotEnabled))?;
-        let secret = config(&env, secret_name).ok_or(EdgeError::SecretMissing("closed_loop.secret"))?;
+        let secret =
+            config(&env, secret_name).ok_or(EdgeError::SecretMissing("closed_loop.secret"))?;
         let keys = webhook::decode_secrets(&secret)
             .map_err(|_| EdgeError::SecretInvalid("closed_loop.secret"))?;
         let verified = webhook::check_delivery_any(
@@ -216,7 +217,10 @@ struct HistoryRow {
 }
 
 /// Every status update of the lead, oldest first.
-pub(crate) async fn history(db: &D1Database, lead_id: &str) -> std::result::Result<Value, EdgeError> {
+pub(crate) async fn history(
+    db: &D1Database,
+    lead_id: &str,
+) -> std::result::Result<Value, EdgeError> {
     let storage = |e: worker::Error| EdgeError::StorageUnavailable(e.to_string());
     let rows: Vec<HistoryRow> = db
         .prepare(

@@ -71,9 +71,9 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
             let mut body = lead_json(&row, seal_keys.as_ref());
             body["deliveries"] = json!(deliveries);
             body["attempts"] = json!(attempts);
+            body["status_history"] = super::lead_status::history(&db, &id).await?;
             body["routing"] = super::router::decision_json(&db, &id).await?;
             body["speed_to_lead"] = super::alerts::of_lead(&db, &id).await?;
-            body["status_history"] = super::lead_status::history(&db, &id).await?;
             json_response(200, &body, None).map_err(internal)
         }
         Route::Certificate(id) => {
@@ -218,6 +218,12 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
             json_response(200, &body, None).map_err(internal)
         }
         Route::ReleaseQuarantined(id) => release(env, &db, &vault, grant, &id).await,
+        Route::ListForms => json_response(200, &forms_json(), None).map_err(internal),
+        Route::Session => {
+            let scopes: Vec<&str> = grant.scopes.iter().map(|s| s.as_str()).collect();
+            let body = json!({ "actor": grant.actor, "scopes": scopes });
+            json_response(200, &body, None).map_err(internal)
+        }
         Route::LeadStatus(id) => super::lead_status::owner_update(req, &db, &id).await,
         _ => Err(EdgeError::NotFound),
     }
@@ -337,7 +343,8 @@ fn lead_json(row: &LeadRow, seal_keys: Option<&SealKeys>) -> Value {
 }
 
 /// The page an owner listing asks for: `form` (known), `since`, `limit`,
-/// `cursor`, each refused with its name when malformed.
+/// `cursor`, `order` (`oldest`, the default, or `newest` first), each
+/// refused with its name when malformed.
 fn page_query(query: &str) -> Result<store::Page, EdgeError> {
     let form_id = query_param(query, "form").ok_or(EdgeError::BadQuery("form"))?;
     forms::find(&form_id).ok_or(EdgeError::FormNotFound)?;
@@ -357,11 +364,17 @@ fn page_query(query: &str) -> Result<store::Page, EdgeError> {
         Some(cursor) => Some(parse_cursor(&cursor).ok_or(EdgeError::BadQuery("cursor"))?),
         None => None,
     };
+    let newest_first = match query_param(query, "order").as_deref() {
+        None | Some("oldest") => false,
+        Some("newest") => true,
+        Some(_) => return Err(EdgeError::BadQuery("order")),
+    };
     Ok(store::Page {
         form_id,
         since_ms,
         after,
         limit,
+        newest_first,
     })
 }
 
@@ -608,4 +621,27 @@ async fn release(
         }
     }
     json_response(200, &released, None).map_err(internal)
+}
+
+/// `GET /v1/forms`: each compiled form's id, title and destination keys
+/// (`{index}:{kind}`, never their URLs or secrets), for the console's pickers.
+fn forms_json() -> Value {
+    let forms: Vec<Value> = forms::all()
+        .iter()
+        .map(|form| {
+            let destinations: Vec<String> = form
+                .spec
+                .destinations
+                .iter()
+                .enumerate()
+                .map(|(index, d)| crate::delivery::destination_key(index, d))
+                .collect();
+            json!({
+                "id": form.spec.id,
+                "title": form.spec.title,
+                "destinations": destinations,
+            })
+        })
+        .collect();
+    json!({ "forms": forms })
 }

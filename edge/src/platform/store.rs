@@ -322,6 +322,7 @@ pub(crate) struct Page {
     pub since_ms: u64,
     pub after: Option<(u64, String)>,
     pub limit: u32,
+    pub newest_first: bool,
 }
 
 impl Page {
@@ -334,11 +335,17 @@ impl Page {
         table: &str,
         id_column: &str,
     ) -> StoreResult<Vec<T>> {
-        let (after_ms, after_id) = self.after.clone().unwrap_or((0, String::new()));
+        let (after_ms, after_id, beyond, order) = match (&self.after, self.newest_first) {
+            (Some((ms, id)), false) => (*ms, id.clone(), ">", "ASC"),
+            (None, false) => (0, String::new(), ">", "ASC"),
+            (Some((ms, id)), true) => (*ms, id.clone(), "<", "DESC"),
+            // Newest first from the top: before a cursor past every row.
+            (None, true) => (u64::MAX >> 11, String::new(), "<", "DESC"),
+        };
         let sql = format!(
             "SELECT {columns} FROM {table} WHERE form_id = ?1 AND received_at_ms >= ?2 \
-             AND (received_at_ms > ?3 OR (received_at_ms = ?3 AND {id_column} > ?4)) \
-             ORDER BY received_at_ms, {id_column} LIMIT ?5"
+             AND (received_at_ms {beyond} ?3 OR (received_at_ms = ?3 AND {id_column} {beyond} ?4)) \
+             ORDER BY received_at_ms {order}, {id_column} {order} LIMIT ?5"
         );
         statement(
             db,
