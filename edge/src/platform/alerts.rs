@@ -8,6 +8,7 @@
 //! this runs, so if the isolate dies mid-way the consumer (through the
 //! delivery ledger) still delivers, once.
 
+use super::store::{number, storage, text};
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
@@ -27,18 +28,6 @@ use crate::{forms, time};
 use super::{config, config_u32, names, now_ms};
 
 type StoreResult<T> = std::result::Result<T, EdgeError>;
-
-fn storage(error: worker::Error) -> EdgeError {
-    EdgeError::StorageUnavailable(error.to_string())
-}
-
-fn text(value: &str) -> JsValue {
-    JsValue::from_str(value)
-}
-
-fn number(value: u64) -> JsValue {
-    JsValue::from_f64(value as f64)
-}
 
 /// After a routed lead is stored: start its SLA timer (if its route or
 /// tier has one) and send the route's notifications.

@@ -13,6 +13,7 @@
 //! never stored; a visitor id only as its SHA-256, for the current day's
 //! unique-visitor count.
 
+use super::store::storage;
 use leadform_shared::analytics::{EventBatch, EventError, MAX_BATCH_BYTES};
 use leadform_shared::{FormSpec, SubmissionEnvelope};
 use wasm_bindgen::JsValue;
@@ -34,10 +35,6 @@ pub const BATCHES_PER_IP_PER_MINUTE: u32 = 120;
 const MAX_RANGE_DAYS: u64 = 366;
 
 type Outcome<T> = std::result::Result<T, EdgeError>;
-
-fn storage(error: worker::Error) -> EdgeError {
-    EdgeError::StorageUnavailable(error.to_string())
-}
 
 /// Where roll-ups live. D1 below; a Workers Analytics Engine sink would
 /// write data points in `add` and query its SQL API in `counters`.

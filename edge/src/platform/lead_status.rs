@@ -8,6 +8,7 @@
 //! The rules and formats are `crate::status`; the SQL of the closed loop
 //! (tables of migration 0009) lives here, beside its only caller.
 
+use super::store::{number, opt_text, text};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
@@ -118,18 +119,6 @@ async fn read_body(req: &mut Request) -> std::result::Result<String, EdgeError> 
     }
     String::from_utf8(bytes)
         .map_err(|_| EdgeError::Status(StatusError::Malformed("not UTF-8".into())))
-}
-
-fn text(value: &str) -> JsValue {
-    JsValue::from_str(value)
-}
-
-fn opt_text(value: Option<&str>) -> JsValue {
-    value.map(JsValue::from_str).unwrap_or(JsValue::NULL)
-}
-
-fn number(value: u64) -> JsValue {
-    JsValue::from_f64(value as f64)
 }
 
 /// Appends `update` to the history and sets the latest status, in one

@@ -31,6 +31,7 @@
 //! It must not decide policy (the schedule is `crate::backoff`, the
 //! classification `crate::delivery`); it only reads and writes rows.
 
+use super::store::{number, opt_text, storage, text};
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Delay};
@@ -39,22 +40,6 @@ use crate::backoff;
 use crate::error::EdgeError;
 
 pub(crate) type StoreResult<T> = std::result::Result<T, EdgeError>;
-
-fn storage(error: worker::Error) -> EdgeError {
-    EdgeError::StorageUnavailable(error.to_string())
-}
-
-fn text(value: &str) -> JsValue {
-    JsValue::from_str(value)
-}
-
-fn opt_text(value: Option<&str>) -> JsValue {
-    value.map(JsValue::from_str).unwrap_or(JsValue::NULL)
-}
-
-fn number(value: u64) -> JsValue {
-    JsValue::from_f64(value as f64)
-}
 
 fn opt_number(value: Option<u64>) -> JsValue {
     value.map(number).unwrap_or(JsValue::NULL)

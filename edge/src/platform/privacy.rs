@@ -10,6 +10,7 @@
 //! Byte formats and key handling are [`crate::crypto`]'s; this module only
 //! reads secrets and D1. It never logs a value, a key or a ciphertext.
 
+use super::store::{number, storage, text};
 use std::collections::HashMap;
 
 use serde::Deserialize;
@@ -39,20 +40,8 @@ fn certificate_column(certificate_id: &str) -> String {
     format!("certificate:{certificate_id}")
 }
 
-fn storage(error: worker::Error) -> EdgeError {
-    EdgeError::StorageUnavailable(error.to_string())
-}
-
 fn sealed_error(error: CryptoError) -> EdgeError {
     EdgeError::StorageUnavailable(format!("data keys: {error}"))
-}
-
-fn text(value: &str) -> JsValue {
-    JsValue::from_str(value)
-}
-
-fn number(value: u64) -> JsValue {
-    JsValue::from_f64(value as f64)
 }
 
 fn statement(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement> {

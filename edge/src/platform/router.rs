@@ -9,6 +9,7 @@
 //! ([`crate::routing::decide_uncounted`]) and the decision says so: losing
 //! or stranding a lead is worse than one lead past a cap.
 
+use super::store::storage;
 use leadform_shared::scoring::{Facts, Qualification};
 use leadform_shared::{CleanSubmission, FormSpec, SubmissionEnvelope};
 use wasm_bindgen::JsValue;
@@ -134,10 +135,6 @@ async fn ask(env: &Env, form_id: &str, request: &RouteRequest) -> Result<Decisio
         )));
     }
     response.json().await
-}
-
-fn storage(error: worker::Error) -> EdgeError {
-    EdgeError::StorageUnavailable(error.to_string())
 }
 
 /// Stores the decision with the lead; a held lead's deliveries are not due

@@ -12,19 +12,19 @@ use crate::record::{LeadRecord, Receipt};
 
 pub(crate) type StoreResult<T> = std::result::Result<T, EdgeError>;
 
-fn storage(error: worker::Error) -> EdgeError {
+pub(crate) fn storage(error: worker::Error) -> EdgeError {
     EdgeError::StorageUnavailable(error.to_string())
 }
 
-fn text(value: &str) -> JsValue {
+pub(crate) fn text(value: &str) -> JsValue {
     JsValue::from_str(value)
 }
 
-fn opt_text(value: Option<&str>) -> JsValue {
+pub(crate) fn opt_text(value: Option<&str>) -> JsValue {
     value.map(JsValue::from_str).unwrap_or(JsValue::NULL)
 }
 
-fn number(value: u64) -> JsValue {
+pub(crate) fn number(value: u64) -> JsValue {
     JsValue::from_f64(value as f64)
 }
 

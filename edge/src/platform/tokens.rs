@@ -9,6 +9,7 @@
 //! token is shown once, when minted; only its hash is stored. The audit log
 //! holds ids and counts, never a lead's values.
 
+use super::store::{number, storage, text};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
@@ -25,18 +26,6 @@ use super::{config, names, now_ms};
 type Result<T> = std::result::Result<T, EdgeError>;
 
 const AUDIT_LIMIT_MAX: u32 = 500;
-
-fn storage(error: worker::Error) -> EdgeError {
-    EdgeError::StorageUnavailable(error.to_string())
-}
-
-fn text(value: &str) -> JsValue {
-    JsValue::from_str(value)
-}
-
-fn number(value: u64) -> JsValue {
-    JsValue::from_f64(value as f64)
-}
 
 /// Who is calling, and whether they may call `route` (401, 403
 /// `auth.invalid`, 403 `auth.scope_missing`, 503 `auth.not_configured`).
