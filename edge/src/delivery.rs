@@ -312,10 +312,10 @@ pub enum Outcome {
     /// Sent and answered 2xx by a destination that cannot confirm a record
     /// was made (Salesforce Web-to-Lead): not sent again either.
     SentUnconfirmed,
-    /// An earlier send was interrupted (its ledger claim expired without an
-    /// answer) to a destination that cannot deduplicate: it may have
-    /// arrived, so it is not sent again automatically; the owner's replay
-    /// sends it.
+    /// A send to a destination that cannot deduplicate was interrupted
+    /// (its ledger claim expired without an answer) or timed out: it may
+    /// have arrived, so it is not sent again automatically; the owner's
+    /// replay sends it.
     InDoubt,
 }
 
@@ -351,6 +351,20 @@ impl Outcome {
     pub fn disables(status: Option<u16>) -> bool {
         status == Some(410)
     }
+    /// An attempt that got no answer. A request that timed out went out and
+    /// may have been acted on: to a destination that cannot deduplicate
+    /// ([`Outcome::can_deduplicate`]) it is [`Outcome::InDoubt`] (the owner's
+    /// replay sends it again), never retried on its own. Any other missing
+    /// answer (connection refused, DNS, a reset before the answer) is
+    /// [`Outcome::Retry`]: a destination that is down never saw the lead.
+    pub fn for_no_answer(destination: &Destination, timed_out: bool) -> Outcome {
+        if timed_out && !Outcome::can_deduplicate(destination) {
+            Outcome::InDoubt
+        } else {
+            Outcome::Retry
+        }
+    }
+
 
     /// From an HTTP status; `None` = no answer (network error or timeout).
     pub fn classify(status: Option<u16>) -> Outcome {
@@ -670,6 +684,38 @@ mod tests {
         let (spec, lead) = crate::export::tests::phone_lead();
         let body: serde_json::Value = serde_json::from_str(&webhook_body(&spec, &lead)).unwrap();
         assert_eq!(
+    #[test]
+    fn unanswered_attempts_are_retried_unless_a_timed_out_send_cannot_be_deduplicated() {
+        let kind =
+            |json: Value| -> Destination { serde_json::from_value(json).expect("destination") };
+        let webhook = kind(json!({"type": "webhook", "url": "https://h.example/", "secret": "S"}));
+        let hubspot = kind(json!({"type": "hubspot", "portal_id": "1", "form_guid": "g"}));
+        let web_to_lead = kind(json!({"type": "salesforce", "org_id": "00D"}));
+        let rest = kind(
+            json!({"type": "salesforce_api", "instance_url": "https://a.my.salesforce.com",
+            "client_id_secret": "I", "client_secret_secret": "S"}),
+        );
+        // (destination, timed out, outcome)
+        let cases = [
+            (&webhook, false, Outcome::Retry),
+            (&webhook, true, Outcome::Retry),
+            (&hubspot, false, Outcome::Retry),
+            (&hubspot, true, Outcome::InDoubt),
+            (&web_to_lead, false, Outcome::Retry),
+            (&web_to_lead, true, Outcome::InDoubt),
+            (&rest, false, Outcome::Retry),
+            (&rest, true, Outcome::InDoubt),
+        ];
+        for (destination, timed_out, outcome) in cases {
+            assert_eq!(
+                Outcome::for_no_answer(destination, timed_out),
+                outcome,
+                "{} timed out: {timed_out}",
+                destination.kind()
+            );
+        }
+    }
+
             body["data"]["values"],
             json!({
                 "email": "Ann@Example.com",

@@ -79,6 +79,9 @@ pub enum EdgeError {
     BadQuery(&'static str),
     /// D1 failed; nothing was stored (detail for logs).
     StorageUnavailable(String),
+    /// A stored ciphertext no longer opens (altered bytes, wrong subject or
+    /// key): the row was changed outside the Worker. Detail for logs only.
+    StoredDataAltered(String),
     /// A required secret is not configured (names the secret).
     SecretMissing(&'static str),
     /// A secret or var is set but cannot be used (names it; the value never
@@ -128,6 +131,7 @@ impl EdgeError {
             EdgeError::CertificateNotFound => "certificate.not_found",
             EdgeError::BadQuery(_) => "query.invalid",
             EdgeError::StorageUnavailable(_) => "storage.unavailable",
+            EdgeError::StoredDataAltered(_) => "storage.integrity_failed",
             EdgeError::SecretMissing(_) => "config.secret_missing",
             EdgeError::SecretInvalid(_) => "config.secret_invalid",
             EdgeError::Status(error) => error.code(),
@@ -179,6 +183,7 @@ impl EdgeError {
             | EdgeError::StorageUnavailable(_)
             | EdgeError::SecretMissing(_)
             | EdgeError::SecretInvalid(_) => 503,
+            EdgeError::StoredDataAltered(_) => 500,
             EdgeError::Status(error) => error.status(),
         }
     }
@@ -253,6 +258,10 @@ impl EdgeError {
             EdgeError::StorageUnavailable(_) => {
                 "The submission could not be stored right now. Please try again.".into()
             }
+            EdgeError::StoredDataAltered(_) => {
+                "This stored record fails its integrity check: it was changed outside Leadform."
+                    .into()
+            }
             EdgeError::SecretMissing(name) => format!("The secret `{name}` is not configured."),
             EdgeError::SecretInvalid(name) => format!("The setting `{name}` is not usable."),
             EdgeError::Status(error) => error.to_string(),
@@ -303,7 +312,9 @@ impl fmt::Display for EdgeError {
         write!(f, "{}: {}", self.code(), self.message())?;
         match self {
             EdgeError::Envelope(error) => write!(f, " ({})", error.detail),
-            EdgeError::StorageUnavailable(detail) => write!(f, " ({detail})"),
+            EdgeError::StorageUnavailable(detail) | EdgeError::StoredDataAltered(detail) => {
+                write!(f, " ({detail})")
+            }
             _ => Ok(()),
         }
     }
@@ -381,6 +392,11 @@ mod tests {
                 EdgeError::StorageUnavailable("x".into()),
                 503,
                 "storage.unavailable",
+            ),
+            (
+                EdgeError::StoredDataAltered("x".into()),
+                500,
+                "storage.integrity_failed",
             ),
             (
                 EdgeError::Invalid(vec![FieldIssue::new(

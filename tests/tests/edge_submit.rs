@@ -222,16 +222,22 @@ fn valid_submission_is_stored_sealed_and_delivered_to_every_destination() {
         csv.body
     );
 
-    // Tampering with the stored certificate is detected.
-    worker.d1(&format!("UPDATE certificates SET certificate_json = replace(certificate_json, '\"checked\":true', '\"checked\":false') WHERE certificate_id = '{certificate_id}'"));
-    let tampered = worker
-        .owner("GET", &format!("/v1/certificates/{certificate_id}"))
-        .json();
+    // Tampering with the stored certificate is detected: it is stored
+    // encrypted, so a changed byte no longer opens and the answer says so.
+    worker.d1(&format!(
+        "UPDATE certificates SET certificate_json = substr(certificate_json, 1, \
+         length(certificate_json) - 4) || (CASE WHEN substr(certificate_json, -4) = 'AAAA' \
+         THEN 'BBBB' ELSE 'AAAA' END) WHERE certificate_id = '{certificate_id}'"
+    ));
+    let tampered = worker.owner("GET", &format!("/v1/certificates/{certificate_id}"));
+    assert_eq!(tampered.status, 500, "{}", tampered.body);
     assert_eq!(
-        tampered["certificate"]["consent"]["checked"], false,
-        "{tampered}"
+        tampered.json()["error"]["code"],
+        "storage.integrity_failed",
+        "{}",
+        tampered.body
     );
-    assert_eq!(tampered["seal"]["verified"], false, "{tampered}");
+    assert!(!tampered.body.contains("data keys"), "{}", tampered.body);
 
     // Erasure: personal data gone, stub kept, no longer listed with values.
     let erased = worker.request(
@@ -645,7 +651,7 @@ fn turnstile_tokens_are_verified_with_the_worker_secret() {
 }
 
 #[test]
-fn destination_that_times_out_is_retried_and_delivered_once() {
+fn destination_that_times_out_retries_the_webhook_and_holds_crms_in_doubt_until_replayed() {
     let _guard = exclusive();
     let destination = Destination::start();
     // Longer than the Worker's per-attempt timeout (1 s below).
@@ -662,34 +668,79 @@ fn destination_that_times_out_is_retried_and_delivered_once() {
         .as_str()
         .expect("lead")
         .to_owned();
+    let path = format!("/v1/leads/{lead_id}");
+    let status = |lead: &Value, key: &str| {
+        lead["deliveries"]
+            .as_array()
+            .and_then(|d| d.iter().find(|x| x["destination"] == key))
+            .map(|x| (x["status"].clone(), x["last_error"].clone()))
+    };
+    // HubSpot and Salesforce cannot deduplicate: a send that timed out may
+    // have arrived, so it is in doubt, never sent again on its own.
+    let lead = worker.wait_owner_json(&path, "timed-out attempts", Duration::from_secs(60), |l| {
+        l["deliveries"].as_array().is_some_and(|d| {
+            d.len() == 3
+                && d.iter()
+                    .all(|x| x["attempts"].as_f64().unwrap_or(0.0) >= 1.0)
+                && d.iter().filter(|x| x["status"] == "in_doubt").count() == 2
+        })
+    });
+    for key in ["1:hubspot", "2:salesforce"] {
+        let (state, error) = status(&lead, key).expect("delivery row");
+        assert_eq!(state, "in_doubt", "{key}: {lead:#}");
+        assert!(
+            error
+                .as_str()
+                .unwrap_or("")
+                .contains("timed out after 1000 ms"),
+            "{key}: {lead:#}"
+        );
+    }
+    assert_eq!(
+        status(&lead, "0:webhook").expect("row").0,
+        "failed",
+        "{lead:#}"
+    );
+
+    destination.set_mode(Mode::Ok);
     worker.wait_owner_json(
-        &format!("/v1/leads/{lead_id}"),
-        "a timed-out attempt",
-        Duration::from_secs(60),
+        &path,
+        "the webhook retried and delivered",
+        Duration::from_secs(90),
+        |l| status(l, "0:webhook").is_some_and(|(s, _)| s == "delivered"),
+    );
+    // Nothing more reached the CRMs until the owner replays.
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        destination.received_at("/hubspot/").len(),
+        1,
+        "one hung HubSpot send"
+    );
+    assert_eq!(
+        destination.received_at("/salesforce").len(),
+        1,
+        "one hung Salesforce send"
+    );
+    let replay = worker.owner("POST", &format!("{path}/replay"));
+    assert_eq!(replay.status, 202, "{}", replay.body);
+    worker.wait_owner_json(
+        &path,
+        "delivered after the replay",
+        Duration::from_secs(90),
         |l| {
             l["deliveries"].as_array().is_some_and(|d| {
-                d.iter()
-                    .all(|x| x["attempts"].as_f64().unwrap_or(0.0) >= 1.0)
+                d.len() == 3 && d.iter().all(leadform_tests::destination::delivered)
             })
         },
     );
-    destination.set_mode(Mode::Ok);
-    worker.wait_owner_json(
-        &format!("/v1/leads/{lead_id}"),
-        "delivered after the destination answers again",
-        Duration::from_secs(90),
-        |l| {
-            l["deliveries"]
-                .as_array()
-                .is_some_and(|d| d.iter().all(leadform_tests::destination::delivered))
-        },
-    );
-    let answered = destination
-        .received_at("/hooks/leads")
-        .iter()
-        .filter(|r| r.answered == Some(200))
-        .count();
-    assert_eq!(answered, 1, "exactly one successful webhook delivery");
+    for prefix in ["/hooks/leads", "/hubspot/", "/salesforce"] {
+        let answered = destination
+            .received_at(prefix)
+            .iter()
+            .filter(|r| r.answered == Some(200))
+            .count();
+        assert_eq!(answered, 1, "{prefix}: exactly one successful delivery");
+    }
 }
 
 /// An envelope for the `repeat` form (tests/forms/repeat.toml) with `fields`
@@ -893,18 +944,29 @@ fn repeat_leads_after_the_window_link_to_the_earlier_one_and_certificates_name_t
         ]
     );
     let csv = worker.owner("GET", "/v1/leads?form=repeat&format=csv").body;
-    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
-    assert!(lines[0].ends_with(",previous_lead_id"), "{csv}");
-    assert!(
-        lines[1].starts_with(&first) && lines[1].ends_with(','),
-        "{csv}"
-    );
-    assert!(
-        lines[2].starts_with(&second) && lines[2].ends_with(&format!(",{first}")),
-        "{csv}"
-    );
-    assert!(
-        lines[3].starts_with(&third) && lines[3].ends_with(&format!(",{second}")),
+    let lines: Vec<Vec<&str>> = csv
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(',').collect())
+        .collect();
+    let column = |name: &str| {
+        lines[0]
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("no {name} column: {csv}"))
+    };
+    let (id, previous) = (column("lead_id"), column("previous_lead_id"));
+    let csv_linked: Vec<(&str, &str)> = lines[1..]
+        .iter()
+        .map(|row| (row[id], row[previous]))
+        .collect();
+    assert_eq!(
+        csv_linked,
+        [
+            (first.as_str(), ""),
+            (second.as_str(), first.as_str()),
+            (third.as_str(), second.as_str()),
+        ],
         "{csv}"
     );
 

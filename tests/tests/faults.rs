@@ -1,6 +1,8 @@
 //! Fault suite against the running Worker (real workerd, local D1 and
 //! Queues): destinations that answer 500, time out and go down, one after the
-//! other, while leads keep arriving; and a storage (D1) write failure.
+//! other, while leads keep arriving (a timed-out send to HubSpot or
+//! Salesforce is `in_doubt` until the owner replays it; the webhook is
+//! retried); and a storage (D1) write failure.
 //! And a crash (`FAULT_POINT`) after the D1 write, after the enqueue and
 //! after a destination's 2xx: nothing acknowledged is lost, and HubSpot and
 //! Salesforce (which cannot deduplicate) get each lead once.
@@ -36,7 +38,8 @@ fn submit(worker: &Worker, form: &FormSpec, n: usize) -> HttpResponse {
 }
 
 /// Waits (120 s in all) until every delivery of every lead in `lead_ids`
-/// has made at least `at_least` attempts.
+/// has made at least `at_least` attempts or is settled `in_doubt` (a
+/// timed-out send to HubSpot or Salesforce: never sent again on its own).
 fn wait_attempts(worker: &Worker, lead_ids: &[String], at_least: f64, phase: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
     for id in lead_ids {
@@ -47,9 +50,10 @@ fn wait_attempts(worker: &Worker, lead_ids: &[String], at_least: f64, phase: &st
             |lead| {
                 lead["deliveries"].as_array().is_some_and(|deliveries| {
                     !deliveries.is_empty()
-                        && deliveries
-                            .iter()
-                            .all(|d| d["attempts"].as_f64().unwrap_or(0.0) >= at_least)
+                        && deliveries.iter().all(|d| {
+                            d["attempts"].as_f64().unwrap_or(0.0) >= at_least
+                                || d["status"] == "in_doubt"
+                        })
                 })
             },
         );
@@ -92,10 +96,73 @@ fn leads_survive_a_destination_that_fails_times_out_and_goes_down_each_delivered
     eprintln!("[faults] every delivery failed at least 3 times; destination back up");
     destination.set_mode(Mode::Ok);
 
+    // The webhook recovers on its own. A send to HubSpot or Salesforce that
+    // timed out may have arrived, and they cannot deduplicate: it is
+    // `in_doubt` and waits for the owner's replay.
+    let settled = |l: &Value| {
+        l["deliveries"].as_array().is_some_and(|d| {
+            d.len() == 3
+                && d.iter().all(|x| {
+                    leadform_tests::destination::delivered(x)
+                        || (x["status"] == "in_doubt" && x["destination"] != "0:webhook")
+                })
+        })
+    };
+    let mut in_doubt: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (n, id) in lead_ids.iter().enumerate() {
+        let lead = worker.wait_owner_json(
+            &format!("/v1/leads/{id}"),
+            "delivered or in doubt after recovery",
+            Duration::from_secs(120),
+            settled,
+        );
+        for d in lead["deliveries"].as_array().into_iter().flatten() {
+            if d["status"] == "in_doubt" {
+                assert!(
+                    d["last_error"].as_str().unwrap_or("").contains("timed out"),
+                    "in doubt because a send timed out: {lead:#}"
+                );
+                let key = d["destination"].as_str().unwrap_or("");
+                in_doubt
+                    .entry(if key.ends_with("hubspot") {
+                        "/hubspot/"
+                    } else {
+                        "/salesforce"
+                    })
+                    .or_default()
+                    .push(n);
+            }
+        }
+    }
+    // Every CRM request that timed out made its delivery `in_doubt`: none
+    // was sent again on its own.
+    let received = destination.received();
+    for prefix in ["/hubspot/", "/salesforce"] {
+        let hung: Vec<usize> = (0..LEADS)
+            .filter(|n| {
+                let token = format!("fault{n}@example");
+                received.iter().any(|r| {
+                    r.path.starts_with(prefix) && r.answered.is_none() && r.body.contains(&token)
+                })
+            })
+            .collect();
+        let doubted = in_doubt.get(prefix).cloned().unwrap_or_default();
+        assert_eq!(hung, doubted, "{prefix}: timed out ⇔ in doubt");
+    }
+    eprintln!("[faults] in doubt after timeouts: {in_doubt:?}; the owner replays them");
+    for n in in_doubt
+        .values()
+        .flatten()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let replay = worker.owner("POST", &format!("/v1/leads/{}/replay", lead_ids[n]));
+        assert_eq!(replay.status, 202, "{}", replay.body);
+    }
     for id in &lead_ids {
         worker.wait_owner_json(
             &format!("/v1/leads/{id}"),
-            "delivered after recovery",
+            "delivered after recovery (and the replay)",
             Duration::from_secs(120),
             |l| {
                 l["deliveries"].as_array().is_some_and(|d| {

@@ -9,14 +9,11 @@
 //! delivery ledger) still delivers, once.
 
 use super::store::{number, storage, text};
-use std::time::Duration;
 
-use futures_util::future::{select, Either};
-use futures_util::pin_mut;
 use leadform_shared::FormSpec;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
-use worker::{Context, D1Database, Delay, Env, Fetch, Headers, Method, Request, RequestInit};
+use worker::{Context, D1Database, Env};
 
 use crate::delivery::{self, OutboundRequest};
 use crate::error::EdgeError;
@@ -328,31 +325,13 @@ pub(crate) async fn sweep_sla(env: &Env, db: &D1Database, now: u64) -> StoreResu
     Ok(escalated)
 }
 
-/// POSTs one request within `timeout_ms`; its status.
+/// POSTs one request within `timeout_ms` (the consumer's sender: no
+/// redirects followed); its status.
 async fn send(request: &OutboundRequest, timeout_ms: u32) -> std::result::Result<u16, String> {
-    let headers = Headers::new();
-    for (name, value) in &request.headers {
-        headers.set(name, value).map_err(|e| e.to_string())?;
-    }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_body(Some(JsValue::from_str(&request.body)));
-    let outbound = Request::new_with_init(&request.url, &init).map_err(|e| e.to_string())?;
-    let fetch = async move {
-        let mut response = Fetch::Request(outbound).send().await?;
-        let status = response.status_code();
-        let _ = response.text().await;
-        Ok::<_, worker::Error>(status)
-    };
-    let timeout = Delay::from(Duration::from_millis(u64::from(timeout_ms)));
-    pin_mut!(fetch);
-    pin_mut!(timeout);
-    match select(fetch, timeout).await {
-        Either::Left((Ok(status), _)) => Ok(status),
-        Either::Left((Err(error), _)) => Err(format!("network error: {error}")),
-        Either::Right(_) => Err(format!("timed out after {timeout_ms} ms")),
-    }
+    super::consumer::send(request, timeout_ms)
+        .await
+        .map(|answer| answer.status)
+        .map_err(|unanswered| unanswered.to_string())
 }
 
 /// Speed to lead, after the 202 within the request's `waitUntil`: the

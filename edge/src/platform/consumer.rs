@@ -299,7 +299,7 @@ impl Tried {
     /// `answer` (or its absence: `error`) read as `outcome`.
     fn from_answer(
         outcome: Outcome,
-        result: &std::result::Result<Answer, String>,
+        result: &std::result::Result<Answer, Unanswered>,
         lead: &LeadRecord,
         latency_ms: u64,
         what: &str,
@@ -322,10 +322,15 @@ impl Tried {
                 }
             }
             Err(error) => Tried {
-                outcome: Outcome::Retry,
+                outcome,
                 http_status: None,
                 latency_ms,
-                error: Some(format!("{what}{error}")),
+                error: Some(match outcome {
+                    Outcome::InDoubt => format!(
+                        "{what}{error}; not sent again (it may have arrived and the destination cannot deduplicate; replay sends it)"
+                    ),
+                    _ => format!("{what}{error}"),
+                }),
                 answer: None,
                 retry_after_s: None,
                 remote_id: None,
@@ -388,6 +393,7 @@ async fn fetch_token(
         // A 2xx without a token is as broken as a refusal.
         Ok(answer) if (200..300).contains(&answer.status) => Outcome::Rejected,
         Ok(answer) => Outcome::classify(Some(answer.status)),
+        // A token request creates nothing: always safe to try again.
         Err(_) => Outcome::Retry,
     };
     Err(Tried::from_answer(
@@ -426,8 +432,12 @@ async fn salesforce_api_attempt(
             };
         let result = send(&request, timeout_ms).await;
         let latency = now_ms().saturating_sub(started);
-        let Ok(answer) = &result else {
-            return Tried::from_answer(Outcome::Retry, &result, lead, latency, "");
+        let answer = match &result {
+            Ok(answer) => answer,
+            Err(unanswered) => {
+                let outcome = Outcome::for_no_answer(destination, unanswered.timed_out());
+                return Tried::from_answer(outcome, &result, lead, latency, "");
+            }
         };
         match crate::crm::salesforce_lead_answer(answer.status, &answer.body) {
             crate::crm::LeadAnswer::Created(id) => {
@@ -485,32 +495,57 @@ async fn attempt_once(
     let latency_ms = now_ms().saturating_sub(started);
     let outcome = match &result {
         Ok(answer) => Outcome::for_destination(destination, Some(answer.status)),
-        Err(_) => Outcome::Retry,
+        Err(unanswered) => Outcome::for_no_answer(destination, unanswered.timed_out()),
     };
     Tried::from_answer(outcome, &result, lead, latency_ms, "")
 }
 
+/// Why an attempt has no answer.
+pub(crate) enum Unanswered {
+    /// The request could not be made, or the connection failed before an
+    /// answer (refused, DNS, reset).
+    Network(String),
+    /// Sent, and no answer within the timeout: the destination may have it.
+    TimedOut(u32),
+}
+
+impl Unanswered {
+    fn timed_out(&self) -> bool {
+        matches!(self, Unanswered::TimedOut(_))
+    }
+}
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unanswered::Network(error) => write!(f, "network error: {error}"),
+            Unanswered::TimedOut(ms) => write!(f, "timed out after {ms} ms"),
+        }
+    }
+}
+
 /// A destination's answer: status, `Retry-After` and body text.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     retry_after: Option<String>,
     body: String,
 }
 
-async fn send(
+pub(crate) async fn send(
     request: &delivery::OutboundRequest,
     timeout_ms: u32,
-) -> std::result::Result<Answer, String> {
+) -> std::result::Result<Answer, Unanswered> {
+    let network = |e: worker::Error| Unanswered::Network(e.to_string());
     let headers = Headers::new();
     for (name, value) in &request.headers {
-        headers.set(name, value).map_err(|e| e.to_string())?;
+        headers.set(name, value).map_err(network)?;
     }
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_redirect(RequestRedirect::Manual)
         .with_headers(headers)
         .with_body(Some(JsValue::from_str(&request.body)));
-    let outbound = Request::new_with_init(&request.url, &init).map_err(|e| e.to_string())?;
+    let outbound = Request::new_with_init(&request.url, &init).map_err(network)?;
     let fetcher = Fetch::Request(outbound);
     // The body is read within the same timeout as the answer.
     let fetch = async move {
@@ -530,7 +565,7 @@ async fn send(
     pin_mut!(timeout);
     match select(fetch, timeout).await {
         Either::Left((Ok(answer), _)) => Ok(answer),
-        Either::Left((Err(error), _)) => Err(format!("network error: {error}")),
-        Either::Right(_) => Err(format!("timed out after {timeout_ms} ms")),
+        Either::Left((Err(error), _)) => Err(network(error)),
+        Either::Right(_) => Err(Unanswered::TimedOut(timeout_ms)),
     }
 }

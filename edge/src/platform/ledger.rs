@@ -16,7 +16,9 @@
 //!    between claiming and settling, so the destination may or may not have
 //!    the lead; one that cannot deduplicate
 //!    ([`crate::delivery::Outcome::can_deduplicate`]) is then settled
-//!    `in_doubt` without sending.
+//!    `in_doubt` without sending. (The consumer settles a send to such a
+//!    destination that timed out `in_doubt` too:
+//!    [`crate::delivery::Outcome::for_no_answer`].)
 //! 3. [`settle`] writes the answer (the attempt log row and the delivery
 //!    row, claim cleared, next try due) in one batch, before the queue
 //!    message is acknowledged. A finished row (`delivered`,

@@ -41,7 +41,10 @@ fn certificate_column(certificate_id: &str) -> String {
 }
 
 fn sealed_error(error: CryptoError) -> EdgeError {
-    EdgeError::StorageUnavailable(format!("data keys: {error}"))
+    match error {
+        CryptoError::Undecryptable => EdgeError::StoredDataAltered(format!("data keys: {error}")),
+        _ => EdgeError::StorageUnavailable(format!("data keys: {error}")),
+    }
 }
 
 fn statement(db: &D1Database, sql: &str, args: &[JsValue]) -> Result<D1PreparedStatement> {
