@@ -122,6 +122,7 @@ fn load_specs(dirs: &[PathBuf]) -> Result<BTreeMap<String, String>, String> {
                         Destination::SalesforceApi { instance_url, .. } => Some(instance_url),
                         Destination::Hubspot { endpoint, .. }
                         | Destination::Salesforce { endpoint, .. } => endpoint.as_ref(),
+                        Destination::Distribution { .. } => None,
                     };
                     let refused = url
                         .filter(|url| !destination_url::is_loopback(url))
@@ -131,6 +132,21 @@ fn load_specs(dirs: &[PathBuf]) -> Result<BTreeMap<String, String>, String> {
                             "{}: destinations[{index}] `{url}`: {refusal}",
                             path.display()
                         ));
+                    }
+                }
+                // Buyers' ping and post URLs go out like destinations'.
+                for buyer in &spec.buyers {
+                    for url in [&buyer.ping_url, &buyer.post_url] {
+                        if destination_url::is_loopback(url) {
+                            continue;
+                        }
+                        if let Err(refusal) = destination_url::check(url) {
+                            problems.push(format!(
+                                "{}: buyer `{}` `{url}`: {refusal}",
+                                path.display(),
+                                buyer.id
+                            ));
+                        }
                     }
                 }
                 let json =

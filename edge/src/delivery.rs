@@ -50,6 +50,9 @@ pub enum BuildError {
     /// requests come from [`salesforce_token_request`] and
     /// [`salesforce_lead_request`].
     TokenRequired,
+    /// A `distribution` destination is sold by its auction
+    /// ([`crate::distribution`]), not sent one request.
+    Auction,
     /// The URL is not https to a public host (and no rewrite produced it).
     UrlRefused(UrlRefusal),
 }
@@ -62,6 +65,7 @@ impl std::fmt::Display for BuildError {
                 write!(f, "secret `{name}` is not a valid whsec_ secret")
             }
             BuildError::TokenRequired => write!(f, "an access token is needed first"),
+            BuildError::Auction => write!(f, "a distribution destination is sold by auction"),
             BuildError::UrlRefused(refusal) => write!(f, "{refusal}"),
         }
     }
@@ -213,6 +217,7 @@ pub fn build_request(
             body: crm::form_urlencode(&crm::salesforce_fields(spec, org_id, lead, field_map)),
         },
         Destination::SalesforceApi { .. } => return Err(BuildError::TokenRequired),
+        Destination::Distribution { .. } => return Err(BuildError::Auction),
     };
     Ok(OutboundRequest {
         url: resolve_url(&request.url, rewrites)?,

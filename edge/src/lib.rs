@@ -23,6 +23,7 @@ pub mod crypto;
 pub mod csv;
 pub mod delivery;
 pub mod destination_url;
+pub mod distribution;
 pub mod error;
 pub mod events;
 pub mod export;

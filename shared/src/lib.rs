@@ -9,6 +9,7 @@
 pub mod analytics;
 pub mod consent;
 pub mod country;
+pub mod distribution;
 pub mod email;
 pub mod envelope;
 pub mod error;

@@ -103,6 +103,14 @@ pub struct FormSpec {
     #[serde(default, skip_serializing_if = "ClosedLoop::is_empty")]
     #[cfg_attr(not(feature = "destinations"), serde(skip_deserializing))]
     pub closed_loop: ClosedLoop,
+    /// `[[buyers]]`: who the lead is sold to by a `distribution` destination
+    /// ([`crate::distribution`]). Server-side only, like `destinations`: not
+    /// read without that feature, reset by [`FormSpec::public`]. Without
+    /// the feature the field does not exist at all, so the widget carries
+    /// no code for it.
+    #[cfg(feature = "destinations")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buyers: Vec<crate::distribution::Buyer>,
     /// `analytics = "visitor" | "anonymous" | "off"`: what the widget's
     /// beacons carry ([`crate::analytics`]). Public: the widget reads it.
     #[serde(
@@ -696,6 +704,28 @@ pub enum Destination {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         default_company: Option<String>,
     },
+    /// Sold to the form's `[[buyers]]` by ping-post auction
+    /// ([`crate::distribution`]); when no bid clears the floor the lead
+    /// goes on as if this destination had not been chosen. Only with the
+    /// `destinations` feature (the widget never sees destinations).
+    #[cfg(feature = "destinations")]
+    Distribution {
+        /// Buyer ids pinged; every buyer when empty.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        buyers: Vec<String>,
+        /// Field ids whose answers the ping carries (choice, number and
+        /// checkbox fields only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ping_fields: Vec<String>,
+        /// How long after the pings posts may cascade to the next bid (ms).
+        #[serde(default = "default_auction_ms")]
+        auction_ms: u32,
+    },
+}
+
+#[cfg(feature = "destinations")]
+fn default_auction_ms() -> u32 {
+    crate::distribution::DEFAULT_AUCTION_MS
 }
 
 fn default_salesforce_api_version() -> String {
@@ -762,6 +792,8 @@ impl Destination {
             Destination::Hubspot { .. } => "hubspot",
             Destination::Salesforce { .. } => "salesforce",
             Destination::SalesforceApi { .. } => "salesforce_api",
+            #[cfg(feature = "destinations")]
+            Destination::Distribution { .. } => "distribution",
         }
     }
 }
@@ -909,6 +941,9 @@ pub enum SpecError {
     Scoring(crate::scoring::ScoringError),
     /// An `analytics`, `[experiment]` or `[[variants]]` problem.
     Analytics(crate::analytics::AnalyticsError),
+    /// A `[[buyers]]` or `distribution` destination problem.
+    #[cfg(feature = "destinations")]
+    Distribution(crate::distribution::DistributionError),
 }
 
 impl SpecError {
@@ -981,6 +1016,8 @@ impl SpecError {
             SpecError::Routing(error) => error.code(),
             SpecError::Scoring(error) => error.code(),
             SpecError::Analytics(error) => error.code(),
+            #[cfg(feature = "destinations")]
+            SpecError::Distribution(error) => error.code(),
         }
     }
 }
@@ -1170,6 +1207,8 @@ impl fmt::Display for SpecError {
             SpecError::Routing(error) => error.fmt(f),
             SpecError::Scoring(error) => error.fmt(f),
             SpecError::Analytics(error) => error.fmt(f),
+            #[cfg(feature = "destinations")]
+            SpecError::Distribution(error) => error.fmt(f),
         }
     }
 }
@@ -1238,8 +1277,9 @@ impl FormSpec {
     }
 
     /// The part of the spec a browser may see: everything but destinations,
-    /// the quarantine rules (`[anti_spam.quarantine]`) and the scoring
-    /// sections (`[scoring]`, `[[tiers]]`, `[grading]`, `[closed_loop]`).
+    /// the quarantine rules (`[anti_spam.quarantine]`), the scoring
+    /// sections (`[scoring]`, `[[tiers]]`, `[grading]`, `[closed_loop]`)
+    /// and the buyers (`[[buyers]]`).
     pub fn public(&self) -> FormSpec {
         FormSpec {
             destinations: Vec::new(),
@@ -1250,6 +1290,8 @@ impl FormSpec {
             tiers: Vec::new(),
             grading: None,
             closed_loop: ClosedLoop::default(),
+            #[cfg(feature = "destinations")]
+            buyers: Vec::new(),
             retention: Retention::default(),
             anti_spam: AntiSpam {
                 quarantine: QuarantineRules::default(),
@@ -1343,6 +1385,8 @@ impl FormSpec {
         }
         #[cfg(feature = "destinations")]
         crate::routing::check(self, &mut errors);
+        #[cfg(feature = "destinations")]
+        crate::distribution::check(self, &mut errors);
         for destination in &self.destinations {
             // Only owner specs carry destinations: the widget (feature off)
             // leaves these checks out of its wasm.
@@ -1356,6 +1400,8 @@ impl FormSpec {
                 Destination::SalesforceApi { instance_url, .. } => Some(instance_url),
                 Destination::Hubspot { endpoint, .. }
                 | Destination::Salesforce { endpoint, .. } => endpoint.as_ref(),
+                #[cfg(feature = "destinations")]
+                Destination::Distribution { .. } => None,
             };
             if let Some(url) = url {
                 if !is_http_url(url) {
