@@ -6,7 +6,11 @@
 //! bids ignored), the keyed duplicate-check hashes a ping carries (HMAC of
 //! the normalised email/phone under a key derived from that buyer's secret,
 //! so two buyers never see the same hash) and the short-lived bid tokens a
-//! post carries (HMAC over lead, buyer, price and expiry).
+//! post carries (HMAC over lead, buyer, price and expiry); the ping and post
+//! requests (signed per Standard Webhooks with the buyer's secret), what
+//! counts as an accepted post, the lead's distribution log entries, the
+//! return rules (a reason from a fixed list, within the buyer's window) and
+//! the revenue (accepted posts less returns).
 //!
 //! Pure: callers pass in the time, the buyer's secret bytes and the answers;
 //! the pings and posts themselves are the platform's. The ping payload is
@@ -16,12 +20,16 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use leadform_shared::distribution::{Buyer, MatchHash, Matches, Sale};
-use leadform_shared::{FieldKind, FieldMap, FieldValue, FormSpec};
+use leadform_shared::distribution::{
+    Buyer, MatchHash, Matches, Ping, PingFacts, ReturnReason, Sale,
+};
+use leadform_shared::{ConsentChannel, FieldKind, FieldMap, FieldValue, FormSpec};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::routing;
+use crate::delivery::{self, OutboundRequest};
+use crate::record::LeadRecord;
+use crate::{routing, time, webhook};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -458,6 +466,247 @@ pub fn next_step(buyers: &[Buyer], ranked: &Ranked, posted: &[Posted], in_window
     }
 }
 
+/// The ping of a stored lead for one buyer: shared's [`Ping`] with this
+/// buyer's [`matches`] (keyed by `buyer_secret`).
+pub fn ping_for(
+    spec: &FormSpec,
+    ping_fields: &[String],
+    lead: &LeadRecord,
+    now_ms: u64,
+    buyer_secret: &[u8],
+) -> Ping {
+    let channels: Vec<ConsentChannel> = lead
+        .consents
+        .iter()
+        .filter(|c| c.checked)
+        .flat_map(|c| c.channels.iter().copied())
+        .collect();
+    let received_ms = time::parse_rfc3339(&lead.evidence.received_at).unwrap_or(now_ms);
+    Ping::build(
+        spec,
+        ping_fields,
+        &PingFacts {
+            values: &lead.values,
+            consent_channels: &channels,
+            qualification: lead.qualification.as_ref(),
+            received_ms,
+            now_ms,
+        },
+        matches(spec, &lead.values, &dedup_key(buyer_secret)),
+    )
+}
+
+/// A request to a buyer's ping or post URL (`step` is `ping` or `post`),
+/// signed per Standard Webhooks with the buyer's secret (its bytes as they
+/// are): `webhook-id` is `<lead id>.<step>.<buyer>`.
+fn signed(
+    buyer: &Buyer,
+    secret: &[u8],
+    lead_id: &str,
+    step: &str,
+    now_s: u64,
+    body: String,
+    extra: Vec<(String, String)>,
+) -> OutboundRequest {
+    let id = format!("{lead_id}.{step}.{}", buyer.id);
+    let mut headers = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("webhook-id".to_owned(), id.clone()),
+        ("webhook-timestamp".to_owned(), now_s.to_string()),
+        (
+            "webhook-signature".to_owned(),
+            webhook::sign(secret, &id, now_s, &body),
+        ),
+    ];
+    headers.extend(extra);
+    let url = if step == "ping" {
+        &buyer.ping_url
+    } else {
+        &buyer.post_url
+    };
+    OutboundRequest {
+        url: url.clone(),
+        headers,
+        body,
+    }
+}
+
+/// The ping request: `{"lead_id", "ping": {...}}` to the buyer's `ping_url`.
+pub fn ping_request(
+    buyer: &Buyer,
+    secret: &[u8],
+    lead_id: &str,
+    ping: &Ping,
+    now_s: u64,
+) -> OutboundRequest {
+    let body = format!(
+        "{{\"lead_id\":{},\"ping\":{}}}",
+        serde_json::Value::from(lead_id),
+        ping.to_json()
+    );
+    signed(buyer, secret, lead_id, "ping", now_s, body, Vec::new())
+}
+
+/// The post request to a winner: the full lead (the webhook body's `data`)
+/// with its price, the bid token and the buyer's own `bid_id`, to its
+/// `post_url`; the token also in `leadform-bid-token`.
+#[allow(clippy::too_many_arguments)]
+pub fn post_request(
+    spec: &FormSpec,
+    buyer: &Buyer,
+    secret: &[u8],
+    lead: &LeadRecord,
+    offer: Offer,
+    bid_id: Option<&str>,
+    token: &str,
+    now_s: u64,
+) -> OutboundRequest {
+    let lead_body: serde_json::Value =
+        serde_json::from_str(&delivery::webhook_body(spec, lead)).unwrap_or_default();
+    let body = serde_json::json!({
+        "lead_id": lead.lead_id,
+        "price_cents": offer.price_cents,
+        "bid_token": token,
+        "bid_id": bid_id,
+        "lead": lead_body["data"],
+    })
+    .to_string();
+    signed(
+        buyer,
+        secret,
+        &lead.lead_id,
+        "post",
+        now_s,
+        body,
+        vec![("leadform-bid-token".to_owned(), token.to_owned())],
+    )
+}
+
+/// Whether a post was accepted: a 2xx whose body does not say
+/// `{"accepted": false}`.
+pub fn post_accepted(status: u16, body: &str) -> bool {
+    if !(200..300).contains(&status) {
+        return false;
+    }
+    let refused = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("accepted").and_then(serde_json::Value::as_bool))
+        == Some(false);
+    !refused
+}
+
+/// One line of a lead's distribution log (`distribution_log`, migration
+/// 0012): every ping, bid, timeout, skip, post, decision and return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum LogEntry {
+    /// A buyer not pinged, and why.
+    Skipped { buyer: String, reason: Skip },
+    /// A ping and what came of it (a bid, none, a timeout, a late bid, a
+    /// 429, a failure).
+    Ping {
+        buyer: String,
+        latency_ms: u64,
+        #[serde(flatten)]
+        result: PingResult,
+    },
+    /// A post to a bidder and whether it took the lead.
+    Post {
+        buyer: String,
+        price_cents: u32,
+        accepted: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        http_status: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// The end of the auction: sold (to whom, at what price) or fallen back
+    /// to the owner's routing.
+    Decision {
+        sale: Option<Sale>,
+        sold: Vec<SoldTo>,
+        fallback: bool,
+    },
+    /// A buyer returned the lead.
+    Returned {
+        buyer: String,
+        reason: ReturnReason,
+        price_cents: u32,
+    },
+}
+
+/// One sale of a lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoldTo {
+    pub buyer: String,
+    pub price_cents: u32,
+}
+
+/// Why a return was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnRefusal {
+    /// The reason is not one of [`ReturnReason::ALL`].
+    UnknownReason,
+    /// This buyer did not buy this lead.
+    NotSold,
+    /// Past the buyer's `return_window_days` after the sale.
+    WindowClosed,
+    /// Returned already.
+    AlreadyReturned,
+}
+
+impl ReturnRefusal {
+    /// The stable error code the endpoint answers with.
+    pub const fn code(self) -> &'static str {
+        match self {
+            ReturnRefusal::UnknownReason => "return.unknown_reason",
+            ReturnRefusal::NotSold => "return.not_sold",
+            ReturnRefusal::WindowClosed => "return.window_closed",
+            ReturnRefusal::AlreadyReturned => "return.already_returned",
+        }
+    }
+}
+
+/// A buyer's sale of a lead as stored (`lead_sales`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaleRow {
+    pub buyer: String,
+    pub price_cents: u32,
+    pub sold_at_ms: u64,
+    pub returned_at_ms: Option<u64>,
+}
+
+/// Whether `buyer` may return the lead now with `reason`.
+pub fn check_return(
+    buyer: &Buyer,
+    sales: &[SaleRow],
+    reason: &str,
+    now_ms: u64,
+) -> Result<ReturnReason, ReturnRefusal> {
+    let reason = ReturnReason::parse(reason).ok_or(ReturnRefusal::UnknownReason)?;
+    let sale = sales
+        .iter()
+        .find(|s| s.buyer == buyer.id)
+        .ok_or(ReturnRefusal::NotSold)?;
+    if sale.returned_at_ms.is_some() {
+        return Err(ReturnRefusal::AlreadyReturned);
+    }
+    let window_ms = u64::from(buyer.return_window_days) * 86_400_000;
+    if now_ms >= sale.sold_at_ms.saturating_add(window_ms) {
+        return Err(ReturnRefusal::WindowClosed);
+    }
+    Ok(reason)
+}
+
+/// A lead's revenue: its accepted posts' prices, less those returned.
+pub fn revenue_cents(sales: &[SaleRow]) -> u64 {
+    sales
+        .iter()
+        .filter(|s| s.returned_at_ms.is_none())
+        .map(|s| u64::from(s.price_cents))
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -890,5 +1139,208 @@ mod tests {
         }];
         // 2025-11-24 is a Monday.
         assert_eq!(pingable(&closed, now, |_| 0, None), Err(Skip::Closed));
+    }
+
+    #[test]
+    fn requests_to_buyers_are_signed_and_the_ping_has_no_contact_data() {
+        let (spec, mut lead) = crate::export::tests::phone_lead();
+        lead.evidence.received_at = "2026-12-02T10:00:00.000Z".to_owned();
+        let now_ms = time::parse_rfc3339(&lead.evidence.received_at).unwrap_or(0) + 30_000;
+        let sunco = buyer("sunco", Sale::Exclusive, None, 0, 0);
+        let ping = ping_for(&spec, &[], &lead, now_ms, b"sunco-secret");
+        let request = ping_request(&sunco, b"sunco-secret", &lead.lead_id, &ping, 1_000);
+        assert_eq!(request.url, "https://sunco.example/ping");
+        let header = |name: &str| {
+            request
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let id = header("webhook-id");
+        assert_eq!(id, format!("{}.ping.sunco", lead.lead_id));
+        assert!(webhook::verify(
+            b"sunco-secret",
+            &id,
+            1_000,
+            &request.body,
+            &header("webhook-signature")
+        ));
+        for personal in [
+            "Ann@Example.com",
+            "ann@example.com",
+            "Example.com",
+            "4155552671",
+            "7700900123",
+            "ext=",
+        ] {
+            assert!(
+                !request.body.contains(personal),
+                "{personal} in {}",
+                request.body
+            );
+        }
+        let body: serde_json::Value = serde_json::from_str(&request.body).expect("json");
+        assert_eq!(body["ping"]["lead_age_s"], 30);
+        assert_eq!(
+            body["ping"]["matches"]["email"].as_str().map(str::len),
+            Some(64)
+        );
+        // The post carries the lead, the price and the token.
+        let token = issue_bid_token(b"sunco-secret", &lead.lead_id, "sunco", 2_100, 9_000);
+        let post = post_request(
+            &spec,
+            &sunco,
+            b"sunco-secret",
+            &lead,
+            offer(0, 2_100),
+            Some("b-1"),
+            &token,
+            1_001,
+        );
+        let body: serde_json::Value = serde_json::from_str(&post.body).expect("json");
+        assert_eq!(body["bid_token"], token.as_str());
+        assert_eq!(body["price_cents"], 2_100);
+        assert_eq!(body["lead"]["values"]["email"], "Ann@Example.com");
+        assert!(post
+            .headers
+            .iter()
+            .any(|(n, v)| n == "leadform-bid-token" && *v == token));
+    }
+
+    #[test]
+    fn posts_are_accepted_by_a_2xx_that_does_not_refuse() {
+        for (status, body, accepted) in [
+            (200, "", true),
+            (201, r#"{"accepted": true}"#, true),
+            (200, r#"{"accepted": false, "reason": "duplicate"}"#, false),
+            (409, "", false),
+            (500, r#"{"accepted": true}"#, false),
+        ] {
+            assert_eq!(post_accepted(status, body), accepted, "{status} {body}");
+        }
+    }
+
+    #[test]
+    fn returns_within_the_window_and_revenue() {
+        let mut sunco = buyer("sunco", Sale::Exclusive, None, 0, 0);
+        sunco.return_window_days = 7;
+        let day = 86_400_000;
+        let sold = |buyer: &str, price: u32, returned: Option<u64>| SaleRow {
+            buyer: buyer.to_owned(),
+            price_cents: price,
+            sold_at_ms: 10 * day,
+            returned_at_ms: returned,
+        };
+        let sales = [sold("sunco", 2_100, None), sold("bright", 900, None)];
+        // (sales, reason, now, result)
+        type Case<'a> = (
+            &'a [SaleRow],
+            &'a str,
+            u64,
+            Result<ReturnReason, ReturnRefusal>,
+        );
+        let cases: Vec<Case> = vec![
+            (&sales, "duplicate", 10 * day, Ok(ReturnReason::Duplicate)),
+            (
+                &sales,
+                "invalid_contact",
+                17 * day - 1,
+                Ok(ReturnReason::InvalidContact),
+            ),
+            (
+                &sales,
+                "invalid_contact",
+                17 * day,
+                Err(ReturnRefusal::WindowClosed),
+            ),
+            (
+                &sales,
+                "changed_mind",
+                11 * day,
+                Err(ReturnRefusal::UnknownReason),
+            ),
+            (&sales[1..], "fraud", 11 * day, Err(ReturnRefusal::NotSold)),
+        ];
+        for (sales, reason, now, result) in cases {
+            assert_eq!(
+                check_return(&sunco, sales, reason, now),
+                result,
+                "{reason} {now}"
+            );
+        }
+        let returned = [sold("sunco", 2_100, Some(11 * day))];
+        assert_eq!(
+            check_return(&sunco, &returned, "fraud", 11 * day),
+            Err(ReturnRefusal::AlreadyReturned)
+        );
+        assert_eq!(revenue_cents(&sales), 3_000);
+        assert_eq!(
+            revenue_cents(&[
+                sold("sunco", 2_100, Some(11 * day)),
+                sold("bright", 900, None)
+            ]),
+            900
+        );
+        assert_eq!(ReturnRefusal::WindowClosed.code(), "return.window_closed");
+    }
+
+    #[test]
+    fn log_entries_read_back() {
+        let entries = vec![
+            LogEntry::Skipped {
+                buyer: "a".to_owned(),
+                reason: Skip::Capped,
+            },
+            LogEntry::Ping {
+                buyer: "b".to_owned(),
+                latency_ms: 12,
+                result: PingResult::Bid {
+                    price_cents: 2_100,
+                    bid_id: Some("x".to_owned()),
+                },
+            },
+            LogEntry::Ping {
+                buyer: "c".to_owned(),
+                latency_ms: 1_500,
+                result: PingResult::TimedOut,
+            },
+            LogEntry::Post {
+                buyer: "b".to_owned(),
+                price_cents: 2_100,
+                accepted: true,
+                http_status: Some(200),
+                error: None,
+            },
+            LogEntry::Decision {
+                sale: Some(Sale::Exclusive),
+                sold: vec![SoldTo {
+                    buyer: "b".to_owned(),
+                    price_cents: 2_100,
+                }],
+                fallback: false,
+            },
+            LogEntry::Returned {
+                buyer: "b".to_owned(),
+                reason: ReturnReason::Duplicate,
+                price_cents: 2_100,
+            },
+        ];
+        for entry in entries {
+            let json = serde_json::to_string(&entry).expect("json");
+            let back: LogEntry = serde_json::from_str(&json).expect(&json);
+            assert_eq!(back, entry, "{json}");
+        }
+        let json = serde_json::to_value(LogEntry::Ping {
+            buyer: "c".to_owned(),
+            latency_ms: 3,
+            result: PingResult::Late { price_cents: 5 },
+        })
+        .expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"event": "ping", "buyer": "c", "latency_ms": 3, "result": "late", "price_cents": 5})
+        );
     }
 }

@@ -30,12 +30,12 @@ use crate::routing::{Cap, Window};
 use crate::scoring::{Grade, Qualification};
 use crate::spec::{FieldKind, FormSpec};
 use crate::validate::FieldValue;
+use crate::FieldMap;
 #[cfg(feature = "destinations")]
 use crate::{
     routing::Period,
     spec::{is_http_url, is_valid_id, SpecError},
 };
-use crate::{ConsentRecord, FieldMap};
 
 /// A ping's timeout when the buyer names none (ms).
 pub const DEFAULT_TIMEOUT_MS: u32 = 1_500;
@@ -568,7 +568,8 @@ pub struct Ping {
 /// What [`Ping::build`] reads from a stored lead.
 pub struct PingFacts<'a> {
     pub values: &'a FieldMap<FieldValue>,
-    pub consents: &'a [ConsentRecord],
+    /// The channels of every consent the visitor gave.
+    pub consent_channels: &'a [ConsentChannel],
     pub qualification: Option<&'a Qualification>,
     pub received_ms: u64,
     pub now_ms: u64,
@@ -628,12 +629,7 @@ impl Ping {
                 Some(FieldValue::Text(text)) => postal_area(text),
                 _ => None,
             });
-        let mut consent_channels: Vec<ConsentChannel> = facts
-            .consents
-            .iter()
-            .filter(|c| c.checked)
-            .flat_map(|c| c.channels.iter().copied())
-            .collect();
+        let mut consent_channels = facts.consent_channels.to_vec();
         consent_channels.sort();
         consent_channels.dedup();
         let qualification = facts.qualification;

@@ -370,13 +370,18 @@ fn ping_of(spec: &FormSpec, values: &FieldMap<FieldValue>) -> String {
         panic!("distribution destination");
     };
     let consents = consents(spec);
+    let channels: Vec<_> = consents
+        .iter()
+        .filter(|c| c.checked)
+        .flat_map(|c| c.channels.iter().copied())
+        .collect();
     let qualification = qualification();
     Ping::build(
         spec,
         ping_fields,
         &PingFacts {
             values,
-            consents: &consents,
+            consent_channels: &channels,
             qualification: Some(&qualification),
             received_ms: 1_000_000,
             now_ms: 1_042_500,
@@ -525,4 +530,24 @@ fn naughty_strings_never_reach_a_ping() {
         }
     }
     assert!(scanned > 10_000, "{scanned}");
+}
+
+/// The README's "Selling leads" example is a spec that passes every check.
+#[test]
+fn the_readme_example_spec_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(path).expect("README.md");
+    let section = readme
+        .split("## Selling leads")
+        .nth(1)
+        .expect("a \"Selling leads\" section");
+    let example = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a toml example");
+    let spec = FormSpec::parse_toml(example).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(spec.buyers.len(), 3);
+    assert_eq!(spec.destinations[0].kind(), "distribution");
+    assert!(!spec.public_json().contains("BUYER_"));
 }
