@@ -1343,4 +1343,163 @@ mod tests {
             serde_json::json!({"event": "ping", "buyer": "c", "latency_ms": 3, "result": "late", "price_cents": 5})
         );
     }
+
+    /// Runs a whole auction over simulated buyers: their ping answers, which
+    /// of them accept a post, and how many rounds of posts the window allows.
+    /// Returns the posts in rounds and the end (sold to whom, or fallback).
+    fn simulate(
+        buyers: &[Buyer],
+        pings: &[(usize, PingResult)],
+        accepting: &[usize],
+        rounds_in_window: usize,
+    ) -> (Vec<Vec<usize>>, Step) {
+        let bids: Vec<Offer> = pings
+            .iter()
+            .filter_map(|(buyer, result)| match result {
+                PingResult::Bid { price_cents, .. } => Some(offer(*buyer, *price_cents)),
+                _ => None,
+            })
+            .collect();
+        let ranked = rank(buyers, &bids);
+        let mut posted: Vec<Posted> = Vec::new();
+        let mut rounds: Vec<Vec<usize>> = Vec::new();
+        loop {
+            match next_step(buyers, &ranked, &posted, rounds.len() < rounds_in_window) {
+                Step::Post(offers) => {
+                    rounds.push(offers.iter().map(|o| o.buyer).collect());
+                    for o in offers {
+                        posted.push(Posted {
+                            buyer: o.buyer,
+                            accepted: accepting.contains(&o.buyer),
+                        });
+                    }
+                }
+                end => return (rounds, end),
+            }
+        }
+    }
+
+    #[test]
+    fn whole_auctions() {
+        let buyers = buyers();
+        let bid = |price: u32| PingResult::Bid {
+            price_cents: price,
+            bid_id: None,
+        };
+        let sold = |offers: &[(usize, u32)]| {
+            Step::Sold(offers.iter().map(|(b, p)| offer(*b, *p)).collect())
+        };
+        // (name, ping answers, buyers accepting a post, rounds allowed,
+        //  posts by round, end)
+        type Case<'a> = (
+            &'a str,
+            Vec<(usize, PingResult)>,
+            Vec<usize>,
+            usize,
+            Vec<Vec<usize>>,
+            Step,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "the best bid wins",
+                vec![(0, bid(3_000)), (1, bid(2_000)), (2, PingResult::NoBid)],
+                vec![0, 1],
+                10,
+                vec![vec![0]],
+                sold(&[(0, 3_000)]),
+            ),
+            (
+                "a refused post cascades",
+                vec![(0, bid(3_000)), (1, bid(2_000)), (2, bid(1_000))],
+                vec![2],
+                10,
+                vec![vec![0], vec![1], vec![2]],
+                sold(&[(2, 1_000)]),
+            ),
+            (
+                "timeouts, late bids, failures and 429s are not bids",
+                vec![
+                    (0, PingResult::TimedOut),
+                    (1, PingResult::Late { price_cents: 9_000 }),
+                    (
+                        2,
+                        PingResult::Failed {
+                            error: "HTTP 500".to_owned(),
+                        },
+                    ),
+                    (
+                        4,
+                        PingResult::Limited {
+                            retry_after_s: Some(60),
+                        },
+                    ),
+                    (5, bid(600)),
+                ],
+                vec![5],
+                10,
+                vec![vec![5]],
+                sold(&[(5, 600)]),
+            ),
+            (
+                "shared beats exclusive and sells to two",
+                vec![
+                    (1, bid(2_000)),
+                    (3, bid(1_200)),
+                    (4, bid(1_100)),
+                    (5, bid(1_000)),
+                ],
+                vec![1, 3, 4, 5],
+                10,
+                vec![vec![3, 4]],
+                sold(&[(3, 1_200), (4, 1_100)]),
+            ),
+            (
+                "e and f share (both allow three): 2100 beats 2000",
+                vec![(1, bid(2_000)), (4, bid(1_100)), (5, bid(1_000))],
+                vec![1, 4, 5],
+                10,
+                vec![vec![4, 5]],
+                sold(&[(4, 1_100), (5, 1_000)]),
+            ),
+            (
+                "an exclusive 2200 beats their 2100",
+                vec![(1, bid(2_200)), (4, bid(1_100)), (5, bid(1_000))],
+                vec![1, 4, 5],
+                10,
+                vec![vec![1]],
+                sold(&[(1, 2_200)]),
+            ),
+            (
+                "no bid clears a floor: fall back",
+                vec![(0, bid(999)), (5, bid(499))],
+                vec![0, 5],
+                10,
+                vec![],
+                Step::Fallback,
+            ),
+            (
+                "every buyer refuses: fall back",
+                vec![(0, bid(3_000)), (3, bid(1_200)), (4, bid(1_100))],
+                vec![],
+                10,
+                vec![vec![0], vec![3, 4]],
+                Step::Fallback,
+            ),
+            (
+                "the window closes before the cascade reaches the taker",
+                vec![(0, bid(3_000)), (1, bid(2_000)), (2, bid(1_000))],
+                vec![2],
+                2,
+                vec![vec![0], vec![1]],
+                Step::Fallback,
+            ),
+        ];
+        for (name, pings, accepting, rounds, posts, end) in cases {
+            assert_eq!(
+                simulate(&buyers, &pings, &accepting, rounds),
+                (posts, end),
+                "{name}"
+            );
+        }
+    }
 }
