@@ -691,8 +691,9 @@ mod tests {
         assert_eq!(
     #[test]
     fn unanswered_attempts_are_retried_unless_a_timed_out_send_cannot_be_deduplicated() {
-        let kind =
-            |json: Value| -> Destination { serde_json::from_value(json).expect("destination") };
+        let kind = |json: serde_json::Value| -> Destination {
+            serde_json::from_value(json).expect("destination")
+        };
         let webhook = kind(json!({"type": "webhook", "url": "https://h.example/", "secret": "S"}));
         let hubspot = kind(json!({"type": "hubspot", "portal_id": "1", "form_guid": "g"}));
         let web_to_lead = kind(json!({"type": "salesforce", "org_id": "00D"}));
