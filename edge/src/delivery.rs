@@ -351,11 +351,6 @@ impl Outcome {
         matches!(destination, Destination::Webhook { .. })
     }
 
-    /// Whether an answer disables the destination (410 Gone: the endpoint
-    /// is no more), until the owner enables it again.
-    pub fn disables(status: Option<u16>) -> bool {
-        status == Some(410)
-    }
     /// An attempt that got no answer. A request that timed out went out and
     /// may have been acted on: to a destination that cannot deduplicate
     /// ([`Outcome::can_deduplicate`]) it is [`Outcome::InDoubt`] (the owner's
@@ -370,6 +365,11 @@ impl Outcome {
         }
     }
 
+    /// Whether an answer disables the destination (410 Gone: the endpoint
+    /// is no more), until the owner enables it again.
+    pub fn disables(status: Option<u16>) -> bool {
+        status == Some(410)
+    }
 
     /// From an HTTP status; `None` = no answer (network error or timeout).
     pub fn classify(status: Option<u16>) -> Outcome {
@@ -685,11 +685,6 @@ mod tests {
     }
 
     #[test]
-    fn webhook_values_carry_phone_extensions_apart() {
-        let (spec, lead) = crate::export::tests::phone_lead();
-        let body: serde_json::Value = serde_json::from_str(&webhook_body(&spec, &lead)).unwrap();
-        assert_eq!(
-    #[test]
     fn unanswered_attempts_are_retried_unless_a_timed_out_send_cannot_be_deduplicated() {
         let kind = |json: serde_json::Value| -> Destination {
             serde_json::from_value(json).expect("destination")
@@ -722,6 +717,11 @@ mod tests {
         }
     }
 
+    #[test]
+    fn webhook_values_carry_phone_extensions_apart() {
+        let (spec, lead) = crate::export::tests::phone_lead();
+        let body: serde_json::Value = serde_json::from_str(&webhook_body(&spec, &lead)).unwrap();
+        assert_eq!(
             body["data"]["values"],
             json!({
                 "email": "Ann@Example.com",
