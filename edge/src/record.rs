@@ -197,9 +197,11 @@ pub fn primary_email(spec: &FormSpec, values: &FieldMap<FieldValue>) -> Option<S
 /// property it lacks.
 pub const PREVIOUS_LEAD_KEY: &str = "previous_lead_id";
 
-/// The dedup key as stored: SHA-256 of form id + the shared contact key, so
-/// the column itself holds no personal data in clear.
-pub fn dedup_key(form_id: &str, contact_key: &str) -> String {
+/// The contact key as leads stored before the keyed index
+/// (`platform::privacy::Vault::contact_index`): unkeyed SHA-256 of form id +
+/// the shared contact key. Only looked up, so that a contact's first lead
+/// after the upgrade still links to its earlier ones; never written.
+pub fn legacy_contact_key(form_id: &str, contact_key: &str) -> String {
     leadform_shared::hex_sha256(format!("{form_id}\n{contact_key}").as_bytes())
 }
 
@@ -331,10 +333,14 @@ secret = "WEBHOOK_SECRET"
     }
 
     #[test]
-    fn dedup_key_hides_contact_and_separates_forms() {
-        let a = dedup_key("newsletter", "email:ann@example.com");
-        assert_eq!(a.len(), 64);
+    fn legacy_contact_key_is_the_earlier_sha256_and_separates_forms() {
+        let a = legacy_contact_key("newsletter", "email:ann@example.com");
+        // Pinned: leads stored before the keyed index hold exactly this.
+        assert_eq!(
+            a,
+            leadform_shared::hex_sha256(b"newsletter\nemail:ann@example.com")
+        );
         assert!(!a.contains("ann"));
-        assert_ne!(a, dedup_key("other", "email:ann@example.com"));
+        assert_ne!(a, legacy_contact_key("other", "email:ann@example.com"));
     }
 }

@@ -536,6 +536,23 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
         }
     }
 
+    /// Writes a SQL dump of the local D1 database (schema and rows,
+    /// `wrangler d1 export --local`) to `path`.
+    pub fn d1_export(&self, path: &Path) {
+        let output = local_d1(
+            &self.dir,
+            &["export"],
+            &["--output", &path.display().to_string()],
+        );
+        assert!(
+            output.status.success(),
+            "d1 export failed ({}): {}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+
     /// Polls `GET path` (owner) until `done(json)` holds.
     pub fn wait_owner_json(
         &self,

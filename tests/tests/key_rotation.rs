@@ -119,6 +119,23 @@ fn certificates_of_three_earlier_keys_verify_after_rotation_and_webhook_secrets_
     // Generation 0: the legacy SEAL_KEY alone, Ed25519 key e0.
     let worker = Worker::start(options(&destination, "", 0, &[], None));
     let mut leads = vec![submit(&worker, 0)];
+    // Each generation's webhook is sent by that generation's Worker (with
+    // its secrets) before the next one replaces it: a restart drops the
+    // local queue's in-flight messages (production's queue keeps them, and
+    // the hourly sweep re-enqueues what was missed).
+    let webhook_of = |lead_id: &str| {
+        destination.wait_for(
+            &format!("the webhook of {lead_id}"),
+            Duration::from_secs(60),
+            |r| {
+                r.iter().any(|r| {
+                    r.path.starts_with("/hooks")
+                        && r.headers.get("webhook-id").map(String::as_str) == Some(lead_id)
+                })
+            },
+        );
+    };
+    webhook_of(&leads[0].0);
     // Generations 1..3: a new seal key prepended, a new signing key, the
     // retired public keys kept published.
     let generations: [(String, u8, &[u8]); 3] = [
@@ -137,6 +154,7 @@ fn certificates_of_three_earlier_keys_verify_after_rotation_and_webhook_secrets_
             overlap.as_deref(),
         ));
         leads.push(submit(&worker, n as u8 + 1));
+        webhook_of(&leads[n + 1].0);
     }
 
     // The last generation: every earlier certificate still verifies.

@@ -112,6 +112,18 @@ impl Vault {
         crypto::blind_index(self.index_key.as_bytes(), "email", &email.to_lowercase())
     }
 
+    /// The keyed index of one of a form's contact keys (normalised email or
+    /// phone, `shared`'s contact key): what `leads.dedup_key` and
+    /// `lead_contacts.contact_key` hold, so that neither column can be
+    /// reversed by hashing guessed addresses without `DATA_INDEX_KEY`.
+    pub fn contact_index(&self, form_id: &str, contact_key: &str) -> String {
+        crypto::blind_index(
+            self.index_key.as_bytes(),
+            "contact",
+            &format!("{form_id}\n{contact_key}"),
+        )
+    }
+
     /// Encrypts a sealed lead for storage under fresh data keys (record
     /// with the personal key, each certificate with the evidence key), puts
     /// the email's blind index in place of the email, and adds the wrapped

@@ -87,13 +87,25 @@ async fn accept(
     // Everything looked up before the write, in one D1 batch: the same
     // submission stored or held, the same contact within the dedup window
     // (step 4) and the same contact's latest lead (step 5).
+    // Contact keys are stored as keyed indexes (no dictionary reverses
+    // them); the earlier unkeyed form is looked up too, never written.
+    let vault = super::privacy::Vault::from_env(env)?;
     let dedup_key = clean
         .contact_key(spec)
-        .map(|key| record::dedup_key(&spec.id, &key));
-    let contact_keys: Vec<String> = clean
-        .contact_keys(spec)
+        .map(|key| vault.contact_index(&spec.id, &key));
+    let plain_keys = clean.contact_keys(spec);
+    let contact_keys: Vec<String> = plain_keys
         .iter()
-        .map(|key| record::dedup_key(&spec.id, key))
+        .map(|key| vault.contact_index(&spec.id, key))
+        .collect();
+    let lookup_keys: Vec<String> = contact_keys
+        .iter()
+        .cloned()
+        .chain(
+            plain_keys
+                .iter()
+                .map(|key| record::legacy_contact_key(&spec.id, key)),
+        )
         .collect();
     let dedup_since = now_ms().saturating_sub(u64::from(spec.anti_spam.dedup_window_s) * 1000);
     let prior = store::prior_reads(
@@ -101,7 +113,7 @@ async fn accept(
         &spec.id,
         &envelope.submission_id,
         dedup_key.as_deref().map(|key| (key, dedup_since)),
-        &contact_keys,
+        &lookup_keys,
     )
     .await?;
     // A retry of the same submission returns its original receipt.
@@ -210,7 +222,7 @@ async fn accept(
     };
     // Encrypted before it reaches D1: record and certificates under fresh
     // data keys, the email as its blind index (edge::crypto).
-    let sealed_lead = super::privacy::Vault::from_env(env)?.protect(&lead.lead_id, sealed_lead)?;
+    let sealed_lead = vault.protect(&lead.lead_id, sealed_lead)?;
     let receipt = Receipt {
         lead_id: lead.lead_id.clone(),
         certificate_ids,
