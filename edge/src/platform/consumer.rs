@@ -170,6 +170,22 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
                     )
                     .await
                 }
+                Destination::Distribution { .. } => {
+                    match super::distribution::sell(
+                        env,
+                        &db,
+                        &form.spec,
+                        &key,
+                        destination,
+                        &lead,
+                        &rewrites,
+                    )
+                    .await
+                    {
+                        Ok(sale) => Tried::auction(sale),
+                        Err(error) => Tried::auction_failed(error.to_string()),
+                    }
+                }
                 _ => attempt_once(env, &form.spec, destination, &lead, &rewrites).await,
             }
         };
@@ -280,6 +296,32 @@ impl Tried {
             answer: None,
             retry_after_s: None,
             remote_id: None,
+        }
+    }
+
+    /// An auction's end: delivered when sold, else rejected with why.
+    fn auction(sale: super::distribution::Sold) -> Tried {
+        Tried {
+            outcome: if sale.sold {
+                Outcome::Delivered
+            } else {
+                Outcome::Rejected
+            },
+            http_status: None,
+            latency_ms: 0,
+            error: (!sale.sold).then_some(sale.summary),
+            answer: None,
+            retry_after_s: None,
+            remote_id: None,
+        }
+    }
+
+    /// An auction whose log could not be stored: tried again.
+    fn auction_failed(error: String) -> Tried {
+        Tried {
+            outcome: Outcome::Retry,
+            error: Some(error),
+            ..Tried::unbuildable(String::new())
         }
     }
 
@@ -527,8 +569,8 @@ impl std::fmt::Display for Unanswered {
 /// A destination's answer: status, `Retry-After` and body text.
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    retry_after: Option<String>,
-    body: String,
+    pub(crate) retry_after: Option<String>,
+    pub(crate) body: String,
 }
 
 pub(crate) async fn send(

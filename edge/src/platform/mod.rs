@@ -9,6 +9,7 @@ mod alerts;
 mod analytics;
 mod consumer;
 mod cron;
+mod distribution;
 mod events;
 mod http;
 mod keys;

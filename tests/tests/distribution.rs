@@ -1,0 +1,342 @@
+//! Lead distribution through real workerd (local D1 and Queues) with
+//! `tests/forms/distribution.toml` and local buyer stand-ins (the
+//! destination server, its answers scripted per buyer path; `slow` on a
+//! second server that answers after the buyer's 300 ms timeout): the best
+//! bid wins and only it gets the post; a refused post cascades to the next
+//! bid; a shared group worth more than the best exclusive bid is sold to
+//! both at their bids; with no bid the lead is not sold and the owner's
+//! webhook still gets it; every ping is signed, carries the buyer's keyed
+//! dedup hashes (equal for the same buyer, different between buyers) and no
+//! email, phone or name; the sales are in `GET /v1/leads/{id}`'s
+//! `distribution` (sales, revenue, every step of the log).
+
+use std::time::Duration;
+
+use leadform_tests::destination::{Canned, Destination, Mode, Received};
+use leadform_tests::envelope::{envelope, test_form};
+use leadform_tests::wrangler::{
+    exclusive, Worker, WorkerOptions, ALLOWED_ORIGIN, PLACEHOLDER_DESTINATION,
+};
+use serde_json::{json, Map, Value};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+const SECRETS: [(&str, &str); 5] = [
+    ("BUYER_SUNCO_SECRET", "sunco-shared-secret"),
+    ("BUYER_BRIGHT_SECRET", "bright-shared-secret"),
+    ("BUYER_SHARE_A_SECRET", "share-a-shared-secret"),
+    ("BUYER_SHARE_B_SECRET", "share-b-shared-secret"),
+    ("BUYER_SLOW_SECRET", "slow-shared-secret"),
+];
+
+fn submit(worker: &Worker, n: usize) -> String {
+    let form = test_form("distribution");
+    let mut fields = Map::new();
+    fields.insert("email".into(), json!(format!("Buyer.Test{n}@Example.com")));
+    fields.insert("phone".into(), json!(format!("+1415555{:04}", 1200 + n)));
+    fields.insert("name".into(), json!(format!("Zelda Quimby{n}")));
+    fields.insert("zip".into(), json!("94110"));
+    fields.insert("service".into(), json!("solar"));
+    let body = envelope(&form, &format!("sub-dist-{n}"), fields);
+    let response = worker.request(
+        "POST",
+        "/v1/submit",
+        &[
+            ("Content-Type", "application/json"),
+            ("Origin", ALLOWED_ORIGIN),
+            ("CF-Connecting-IP", "203.0.113.60"),
+        ],
+        &body.to_string(),
+    );
+    assert_eq!(response.status, 202, "{}", response.body);
+    response.json()["lead_id"]
+        .as_str()
+        .expect("lead id")
+        .to_owned()
+}
+
+/// The lead once its distribution delivery is settled.
+fn settled(worker: &Worker, lead_id: &str) -> Value {
+    worker.wait_owner_json(
+        &format!("/v1/leads/{lead_id}"),
+        "the distribution delivery to settle",
+        WAIT,
+        |lead| {
+            distribution_status(lead)
+                .is_some_and(|s| s != "pending" && s != "failed" && s != "sending")
+        },
+    )
+}
+
+fn distribution_status(lead: &Value) -> Option<String> {
+    lead["deliveries"]
+        .as_array()?
+        .iter()
+        .find(|d| d["destination"] == "0:distribution")
+        .and_then(|d| d["status"].as_str())
+        .map(str::to_owned)
+}
+
+/// The lead's sales from `GET /v1/leads/{id}`: (buyer, price), by buyer.
+fn sales(lead: &Value) -> Vec<(String, u64)> {
+    lead["distribution"]["sales"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r["buyer"].as_str().unwrap_or_default().to_owned(),
+                        r["price_cents"].as_u64().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The lead's distribution log from `GET /v1/leads/{id}`, in order.
+fn log(lead: &Value) -> Vec<Value> {
+    lead["distribution"]["log"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn for_lead<'a>(received: &'a [Received], lead_id: &str, suffix: &str) -> Vec<&'a Received> {
+    received
+        .iter()
+        .filter(|r| r.path.ends_with(suffix))
+        .filter(|r| {
+            r.headers
+                .get("webhook-id")
+                .is_some_and(|id| id.starts_with(lead_id))
+        })
+        .collect()
+}
+
+fn buyer_of(path: &str) -> String {
+    path.trim_start_matches("/buyers/")
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn bid(price: u32) -> Canned {
+    Canned::new(
+        200,
+        &format!("{{\"price_cents\": {price}, \"bid_id\": \"b-{price}\"}}"),
+    )
+}
+
+fn no_bid() -> Canned {
+    Canned::new(200, "{\"bid\": false}")
+}
+
+#[test]
+fn auctions_winner_cascade_shared_and_no_bid() {
+    let _guard = exclusive();
+    let buyers = Destination::start();
+    let slow = Destination::start();
+    slow.set_mode(Mode::Hang(Duration::from_secs(3)));
+    let rewrites = json!([
+        [
+            format!("{PLACEHOLDER_DESTINATION}slow/"),
+            format!("{}/slow/", slow.base_url())
+        ],
+        [PLACEHOLDER_DESTINATION, format!("{}/", buyers.base_url())],
+    ]);
+    let mut extra_vars = vec![("DESTINATION_URL_REWRITES", rewrites.to_string())];
+    for (name, value) in SECRETS {
+        extra_vars.push((name, value.to_owned()));
+    }
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(buyers.base_url()),
+        extra_vars,
+        ..Default::default()
+    });
+
+    // 1. The best bid wins; the slow buyer's ping times out.
+    buyers.script("/buyers/sunco/ping", vec![bid(3_000)]);
+    buyers.script("/buyers/bright/ping", vec![bid(2_000)]);
+    buyers.script("/buyers/share-a/ping", vec![no_bid()]);
+    buyers.script("/buyers/share-b/ping", vec![no_bid()]);
+    let winner = submit(&worker, 1);
+    let lead = settled(&worker, &winner);
+    assert_eq!(
+        distribution_status(&lead).as_deref(),
+        Some("delivered"),
+        "{lead:#}"
+    );
+    assert_eq!(sales(&lead), vec![("sunco".to_owned(), 3_000)]);
+    assert_eq!(lead["distribution"]["revenue_cents"], 3_000);
+    let received = buyers.received();
+    let posts: Vec<String> = for_lead(&received, &winner, "/post")
+        .iter()
+        .map(|r| buyer_of(&r.path))
+        .collect();
+    assert_eq!(posts, ["sunco"]);
+    let post = for_lead(&received, &winner, "/post")[0];
+    let body: Value = serde_json::from_str(&post.body).expect("post json");
+    assert_eq!(body["price_cents"], 3_000);
+    assert_eq!(body["bid_id"], "b-3000");
+    assert!(body["bid_token"]
+        .as_str()
+        .is_some_and(|t| t.starts_with("bid1.3000.")));
+    assert_eq!(body["lead"]["values"]["email"], "Buyer.Test1@example.com");
+    let entries = log(&lead);
+    let slow_ping = entries
+        .iter()
+        .find(|e| e["event"] == "ping" && e["buyer"] == "slow")
+        .unwrap_or_else(|| panic!("no slow ping in {entries:#?}"));
+    assert_eq!(slow_ping["result"], "timed_out", "{slow_ping}");
+    assert_eq!(
+        entries.last().map(|e| e["event"].clone()),
+        Some(json!("decision"))
+    );
+
+    // 2. The winner refuses the post: it cascades to the next bid.
+    buyers.script("/buyers/sunco/ping", vec![bid(3_000)]);
+    buyers.script(
+        "/buyers/sunco/post",
+        vec![Canned::new(409, "{\"accepted\": false}")],
+    );
+    buyers.script("/buyers/bright/ping", vec![bid(2_000)]);
+    buyers.script("/buyers/share-a/ping", vec![no_bid()]);
+    buyers.script("/buyers/share-b/ping", vec![no_bid()]);
+    let cascade = submit(&worker, 2);
+    let lead = settled(&worker, &cascade);
+    assert_eq!(
+        distribution_status(&lead).as_deref(),
+        Some("delivered"),
+        "{lead:#}"
+    );
+    assert_eq!(sales(&lead), vec![("bright".to_owned(), 2_000)]);
+    let received = buyers.received();
+    let posts: Vec<String> = for_lead(&received, &cascade, "/post")
+        .iter()
+        .map(|r| buyer_of(&r.path))
+        .collect();
+    assert_eq!(posts, ["sunco", "bright"]);
+
+    // 3. Shared: 1200 + 1000 from the shared buyers beats an exclusive 1500.
+    buyers.script("/buyers/sunco/ping", vec![no_bid()]);
+    buyers.script("/buyers/bright/ping", vec![bid(1_500)]);
+    buyers.script("/buyers/share-a/ping", vec![bid(1_200)]);
+    buyers.script("/buyers/share-b/ping", vec![bid(1_000)]);
+    let shared = submit(&worker, 3);
+    let lead = settled(&worker, &shared);
+    assert_eq!(
+        distribution_status(&lead).as_deref(),
+        Some("delivered"),
+        "{lead:#}"
+    );
+    assert_eq!(
+        sales(&lead),
+        vec![("share-a".to_owned(), 1_200), ("share-b".to_owned(), 1_000)]
+    );
+
+    // 4. No bid: not sold; the owner's webhook has the lead all the same.
+    buyers.script("/buyers/sunco/ping", vec![bid(900)]);
+    buyers.script("/buyers/bright/ping", vec![no_bid()]);
+    buyers.script("/buyers/share-a/ping", vec![Canned::new(500, "")]);
+    buyers.script("/buyers/share-b/ping", vec![no_bid()]);
+    let unsold = submit(&worker, 4);
+    let lead = settled(&worker, &unsold);
+    assert_eq!(
+        distribution_status(&lead).as_deref(),
+        Some("rejected"),
+        "{lead:#}"
+    );
+    assert!(sales(&lead).is_empty());
+    buyers.wait_for("the owner's webhook of the unsold lead", WAIT, |received| {
+        received.iter().any(|r| {
+            r.path == "/crm" && r.headers.get("webhook-id").map(String::as_str) == Some(&unsold)
+        })
+    });
+    let decision = log(&lead)
+        .into_iter()
+        .find(|e| e["event"] == "decision")
+        .expect("a decision");
+    assert_eq!(decision["fallback"], true, "{decision}");
+
+    // Every ping: signed by its buyer's secret, no contact data, and the
+    // dedup hashes keyed per buyer.
+    let received = buyers.received();
+    let pings: Vec<&Received> = received
+        .iter()
+        .filter(|r| r.path.ends_with("/ping"))
+        .collect();
+    assert!(pings.len() >= 16, "{} pings", pings.len());
+    for ping in &pings {
+        let buyer = buyer_of(&ping.path);
+        let secret = SECRETS
+            .iter()
+            .find(|(name, _)| name.to_lowercase().contains(&buyer.replace('-', "_")))
+            .map(|(_, s)| *s)
+            .unwrap_or_else(|| panic!("secret of {buyer}"));
+        let id = ping.headers.get("webhook-id").cloned().unwrap_or_default();
+        let timestamp: u64 = ping
+            .headers
+            .get("webhook-timestamp")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_default();
+        let signature = ping
+            .headers
+            .get("webhook-signature")
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            leadform_edge::webhook::verify(
+                secret.as_bytes(),
+                &id,
+                timestamp,
+                &ping.body,
+                &signature
+            ),
+            "ping to {buyer} not signed with its secret"
+        );
+        for n in 1..=4 {
+            for personal in [
+                format!("Test{n}@"),
+                format!("test{n}@"),
+                "example.com".to_owned(),
+                format!("555{:04}", 1200 + n),
+                format!("Quimby{n}"),
+                "Zelda".to_owned(),
+            ] {
+                assert!(
+                    !ping.body.contains(&personal),
+                    "{personal} in ping to {buyer}: {}",
+                    ping.body
+                );
+            }
+        }
+        let body: Value = serde_json::from_str(&ping.body).expect("ping json");
+        assert_eq!(body["ping"]["answers"]["service"], "solar");
+        assert_eq!(body["ping"]["postal_code"], "94110");
+    }
+    let hash = |buyer: &str, lead_id: &str| -> String {
+        pings
+            .iter()
+            .find(|r| {
+                buyer_of(&r.path) == buyer
+                    && r.headers
+                        .get("webhook-id")
+                        .is_some_and(|id| id.starts_with(lead_id))
+            })
+            .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .and_then(|b| b["ping"]["matches"]["email"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| panic!("no email match in the ping to {buyer}"))
+    };
+    // The same person (lead 1 and a later lead with the same email would
+    // match); different buyers never share a hash.
+    assert_ne!(hash("sunco", &winner), hash("bright", &winner));
+    assert_ne!(hash("sunco", &winner), hash("sunco", &cascade));
+    let key = leadform_edge::distribution::dedup_key(b"sunco-shared-secret");
+    let expected =
+        leadform_edge::distribution::match_hash(&key, "email", "buyer.test1@example.com");
+    assert_eq!(hash("sunco", &winner), expected.as_str());
+    drop(slow);
+}
