@@ -1,7 +1,8 @@
 //! The console's model, apart from its views and tested natively: which page
-//! a URL hash names, the owner API's query strings, what a lead row shows
-//! (its contact, its age), the erasure confirmation, and the
-//! geometry of the funnel's bars.
+//! a URL hash names, the owner API's query strings (filters, downloads), what
+//! a lead row shows (its contact, its age), the erasure confirmation, a
+//! waiting lead against its tier's SLA, the funnel's steps and drop-off, the
+//! variant comparison, and the geometry of the charts' bars.
 //!
 //! Everything here is pure: no web-sys, no clocks (times come in as
 //! milliseconds), no I/O. Views call it; it must not know about Leptos.
@@ -17,7 +18,13 @@ pub enum Page {
     Lead(String),
     /// `#/quarantine`: held submissions.
     Quarantine,
-    /// `#/forms`: each form's health and funnel.
+    /// `#/speed`: leads waiting for first contact against their tier's SLA.
+    Speed,
+    /// `#/funnel`: views -> starts -> submits -> leads per form and variant.
+    Funnel,
+    /// `#/destinations`: each destination's health, dead-letter redrive.
+    Destinations,
+    /// `#/forms`: each form's widget health and spam signals.
     Forms,
     /// `#/audit`: exports, erasures, replays, token changes.
     Audit,
@@ -31,6 +38,9 @@ impl Page {
         match (parts.next(), parts.next(), parts.next()) {
             (Some("leads"), Some(id), None) => Page::Lead(percent_decode(id)),
             (Some("quarantine"), None, None) => Page::Quarantine,
+            (Some("speed"), None, None) => Page::Speed,
+            (Some("funnel"), None, None) => Page::Funnel,
+            (Some("destinations"), None, None) => Page::Destinations,
             (Some("forms"), None, None) => Page::Forms,
             (Some("audit"), None, None) => Page::Audit,
             _ => Page::Leads,
@@ -43,6 +53,9 @@ impl Page {
             Page::Leads => "#/leads".to_owned(),
             Page::Lead(id) => format!("#/leads/{}", percent_encode(id)),
             Page::Quarantine => "#/quarantine".to_owned(),
+            Page::Speed => "#/speed".to_owned(),
+            Page::Funnel => "#/funnel".to_owned(),
+            Page::Destinations => "#/destinations".to_owned(),
             Page::Forms => "#/forms".to_owned(),
             Page::Audit => "#/audit".to_owned(),
         }
@@ -104,25 +117,55 @@ pub struct LeadQuery {
     /// The API's keyset cursor of the page to read (`""` = the first page).
     pub cursor: String,
     pub limit: u32,
+    /// Newest first (the table) rather than oldest first (polling, waiting).
+    pub newest: bool,
+    /// `""` = any; else the tier, grade or status (`new`: none yet).
+    pub tier: String,
+    pub grade: String,
+    pub status: String,
+    /// Only leads not contacted yet (speed-to-lead).
+    pub waiting: bool,
 }
 
 impl LeadQuery {
-    /// `GET /v1/leads?...` (with `format=csv` for the export of this filter).
-    pub fn path(&self, csv: bool) -> String {
+    /// `GET /v1/leads?...`: a page to read (the `read` scope).
+    pub fn path(&self) -> String {
         let mut path = format!("/v1/leads?form={}", percent_encode(&self.form));
-        if !self.since.is_empty() {
-            path.push_str(&format!("&since={}", percent_encode(&self.since)));
+        let mut add = |name: &str, value: &str| {
+            if !value.is_empty() {
+                path.push_str(&format!("&{name}={}", percent_encode(value)));
+            }
+        };
+        add("since", &self.since);
+        add("cursor", &self.cursor);
+        add("tier", &self.tier);
+        add("grade", &self.grade);
+        add("status", &self.status);
+        if self.waiting {
+            path.push_str("&waiting=true");
         }
-        if !self.cursor.is_empty() {
-            path.push_str(&format!("&cursor={}", percent_encode(&self.cursor)));
+        if self.newest {
+            path.push_str("&order=newest");
         }
         if self.limit > 0 {
             path.push_str(&format!("&limit={}", self.limit));
         }
-        if csv {
-            path.push_str("&format=csv");
-        }
         path
+    }
+
+    /// The download of this filter (`csv` or `json`: the `export` scope,
+    /// audited), from its first page.
+    pub fn download_path(&self, format: &str) -> String {
+        let first = LeadQuery {
+            cursor: String::new(),
+            ..self.clone()
+        };
+        format!("{}&format={format}", first.path())
+    }
+
+    /// The file a download of this filter is saved as.
+    pub fn download_name(&self, format: &str) -> String {
+        format!("leads-{}.{format}", self.form)
     }
 }
 
@@ -280,6 +323,192 @@ pub fn cell(value: &Value) -> String {
     }
 }
 
+/// A duration as the console prints it: `45 s`, `12 min`, `3 h 05 min`, `2 d 4 h`.
+pub fn duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3_599 => format!("{} min", s / 60),
+        3_600..=86_399 => format!("{} h {:02} min", s / 3_600, s % 3_600 / 60),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3_600),
+    }
+}
+
+/// Where a lead waiting for first contact stands against its SLA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sla {
+    /// The tier sets no SLA.
+    None,
+    /// Within it, with this much left.
+    Within { left_ms: u64 },
+    /// In the last quarter of it.
+    DueSoon { left_ms: u64 },
+    /// Past it by this much.
+    Overdue { by_ms: u64 },
+}
+
+impl Sla {
+    /// A lead `age_ms` old against `sla_minutes` (its tier's).
+    pub fn of(age_ms: u64, sla_minutes: Option<u32>) -> Sla {
+        let Some(minutes) = sla_minutes.filter(|m| *m > 0) else {
+            return Sla::None;
+        };
+        let sla_ms = u64::from(minutes) * 60_000;
+        if age_ms >= sla_ms {
+            Sla::Overdue {
+                by_ms: age_ms - sla_ms,
+            }
+        } else if (sla_ms - age_ms) * 4 <= sla_ms {
+            Sla::DueSoon {
+                left_ms: sla_ms - age_ms,
+            }
+        } else {
+            Sla::Within {
+                left_ms: sla_ms - age_ms,
+            }
+        }
+    }
+
+    /// The words beside the bar.
+    pub fn text(&self) -> String {
+        match self {
+            Sla::None => "no SLA for this tier".to_owned(),
+            Sla::Within { left_ms } => format!("{} left", duration(*left_ms)),
+            Sla::DueSoon { left_ms } => format!("due soon: {} left", duration(*left_ms)),
+            Sla::Overdue { by_ms } => format!("overdue by {}", duration(*by_ms)),
+        }
+    }
+
+    /// The CSS class (and the order: overdue first).
+    pub fn class(&self) -> &'static str {
+        match self {
+            Sla::Overdue { .. } => "overdue",
+            Sla::DueSoon { .. } => "due-soon",
+            Sla::Within { .. } => "within",
+            Sla::None => "no-sla",
+        }
+    }
+
+    /// Sort key: the most urgent first (overdue the longest, then the
+    /// least time left, then leads without an SLA).
+    pub fn urgency(&self) -> (u8, i128) {
+        match *self {
+            Sla::Overdue { by_ms } => (0, -(by_ms as i128)),
+            Sla::DueSoon { left_ms } => (1, left_ms as i128),
+            Sla::Within { left_ms } => (1, left_ms as i128),
+            Sla::None => (2, 0),
+        }
+    }
+}
+
+/// The share of the SLA used, for the bar (0..=1; past it is 1).
+pub fn sla_used(age_ms: u64, sla_minutes: Option<u32>) -> f64 {
+    match sla_minutes.filter(|m| *m > 0) {
+        Some(minutes) => (age_ms as f64 / (f64::from(minutes) * 60_000.0)).min(1.0),
+        None => 0.0,
+    }
+}
+
+/// One step of the funnel: how many reached it and how many of the step
+/// before did not.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunnelStep {
+    pub label: &'static str,
+    pub count: u64,
+    /// Lost since the step before (none for the first).
+    pub dropped: Option<u64>,
+    /// `count` of the step before (for the step's rate).
+    pub previous: Option<u64>,
+}
+
+/// Views -> starts -> submits -> leads from a funnel report's `totals`
+/// (`views`, `starters`, `submits`, `accepted`); a missing figure is 0.
+pub fn funnel_steps(totals: &Value) -> Vec<FunnelStep> {
+    let steps = [
+        ("views", "views"),
+        ("starts", "starters"),
+        ("submits", "submits"),
+        ("leads", "accepted"),
+    ];
+    let mut out: Vec<FunnelStep> = Vec::new();
+    for (label, key) in steps {
+        let count = totals[key].as_u64().unwrap_or(0);
+        let previous = out.last().map(|s| s.count);
+        out.push(FunnelStep {
+            label,
+            count,
+            dropped: previous.map(|p| p.saturating_sub(count)),
+            previous,
+        });
+    }
+    out
+}
+
+/// One variant of an experiment as the comparison shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariantRow {
+    pub id: String,
+    pub views: u64,
+    pub leads: u64,
+    /// Leads per view (`None` without views).
+    pub conversion: Option<f64>,
+    /// Against the control: `None` for the control itself.
+    pub p_value: Option<f64>,
+    pub significant: bool,
+    pub winner: Option<String>,
+}
+
+impl VariantRow {
+    /// The rows of a report's `variants` (the first is the control).
+    pub fn all(report: &Value) -> Vec<VariantRow> {
+        report["variants"]
+            .as_array()
+            .map(|variants| {
+                variants
+                    .iter()
+                    .map(|v| VariantRow {
+                        id: cell(&v["id"]),
+                        views: v["views"].as_u64().unwrap_or(0),
+                        leads: v["accepted"].as_u64().unwrap_or(0),
+                        conversion: v["conversion"].as_f64(),
+                        p_value: v["conversion_test"]["p_value"].as_f64(),
+                        significant: v["conversion_test"]["significant"].as_bool() == Some(true),
+                        winner: v["conversion_test"]["winner"].as_str().map(str::to_owned),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What the comparison says about this variant against the control
+    /// (`confidence` is the report's level, e.g. 0.95).
+    pub fn verdict(&self, control: &str, confidence: f64) -> String {
+        let level = format!("{:.0} %", confidence * 100.0);
+        match (self.p_value, &self.winner) {
+            (None, _) if self.id == control => "control".to_owned(),
+            (None, _) => "not compared yet".to_owned(),
+            (Some(p), Some(winner)) if self.significant => {
+                format!("{winner} wins (p = {p:.3}, significant at {level})")
+            }
+            (Some(p), _) => format!("no difference shown yet (p = {p:.3}, needs {level})"),
+        }
+    }
+}
+
+/// A rate as a percentage (`12.5 %`), `–` when there is none.
+pub fn rate_text(rate: Option<f64>) -> String {
+    match rate {
+        Some(rate) if rate.is_finite() => format!("{:.1} %", rate * 100.0),
+        _ => "–".to_owned(),
+    }
+}
+
+/// Whether a destination's dead letters can be redriven from the console:
+/// it has some and a 410 did not disable it (nothing is sent to those).
+pub fn may_redrive(state: &str, dead: u64) -> bool {
+    dead > 0 && state != "disabled"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,6 +524,9 @@ mod tests {
             ("#/leads/a%2Fb", Page::Lead("a/b".into())),
             ("#/quarantine", Page::Quarantine),
             ("#/forms", Page::Forms),
+            ("#/speed", Page::Speed),
+            ("#/funnel", Page::Funnel),
+            ("#/destinations", Page::Destinations),
             ("#/audit", Page::Audit),
             ("#/nowhere", Page::Leads),
             ("#/leads/a/b", Page::Leads),
@@ -318,18 +550,54 @@ mod tests {
 
     #[test]
     fn lead_queries() {
-        let mut query = LeadQuery {
+        let base = LeadQuery {
             form: "home-quote".into(),
             ..LeadQuery::default()
         };
-        assert_eq!(query.path(false), "/v1/leads?form=home-quote");
-        query.since = "2026-12-01T00:00:00.000Z".into();
-        query.cursor = "1764547200000_ld 1".into();
-        query.limit = 25;
+        let cases = [
+            (base.clone(), "/v1/leads?form=home-quote"),
+            (
+                LeadQuery {
+                    since: "2026-12-01T00:00:00.000Z".into(),
+                    cursor: "1764547200000_ld 1".into(),
+                    limit: 25,
+                    newest: true,
+                    ..base.clone()
+                },
+                "/v1/leads?form=home-quote&since=2026-12-01T00%3A00%3A00.000Z&cursor=1764547200000_ld%201&order=newest&limit=25",
+            ),
+            (
+                LeadQuery {
+                    tier: "hot".into(),
+                    grade: "A+".into(),
+                    status: "new".into(),
+                    ..base.clone()
+                },
+                "/v1/leads?form=home-quote&tier=hot&grade=A%2B&status=new",
+            ),
+            (
+                LeadQuery {
+                    waiting: true,
+                    limit: 100,
+                    ..base.clone()
+                },
+                "/v1/leads?form=home-quote&waiting=true&limit=100",
+            ),
+        ];
+        for (query, path) in cases {
+            assert_eq!(query.path(), path);
+        }
+        let filtered = LeadQuery {
+            tier: "hot".into(),
+            cursor: "1_ld".into(),
+            limit: 500,
+            ..base
+        };
         assert_eq!(
-            query.path(true),
-            "/v1/leads?form=home-quote&since=2026-12-01T00%3A00%3A00.000Z&cursor=1764547200000_ld%201&limit=25&format=csv"
+            filtered.download_path("csv"),
+            "/v1/leads?form=home-quote&tier=hot&limit=500&format=csv"
         );
+        assert_eq!(filtered.download_name("json"), "leads-home-quote.json");
     }
 
     #[test]
@@ -447,6 +715,166 @@ mod tests {
             (json!(12), "12"),
         ] {
             assert_eq!(cell(&value), text);
+        }
+    }
+
+    #[test]
+    fn durations() {
+        for (ms, text) in [
+            (0, "0 s"),
+            (59_999, "59 s"),
+            (60_000, "1 min"),
+            (3_599_000, "59 min"),
+            (3_600_000, "1 h 00 min"),
+            (3_900_000, "1 h 05 min"),
+            (86_400_000, "1 d 0 h"),
+            (100_800_000, "1 d 4 h"),
+        ] {
+            assert_eq!(duration(ms), text, "{ms}");
+        }
+    }
+
+    #[test]
+    fn waiting_leads_against_their_sla() {
+        let min = 60_000;
+        // age, SLA minutes, state, text, share of the SLA used
+        let cases = [
+            (5 * min, None, Sla::None, "no SLA for this tier", 0.0),
+            (5 * min, Some(0), Sla::None, "no SLA for this tier", 0.0),
+            (
+                0,
+                Some(60),
+                Sla::Within { left_ms: 60 * min },
+                "1 h 00 min left",
+                0.0,
+            ),
+            (
+                30 * min,
+                Some(60),
+                Sla::Within { left_ms: 30 * min },
+                "30 min left",
+                0.5,
+            ),
+            (
+                45 * min,
+                Some(60),
+                Sla::DueSoon { left_ms: 15 * min },
+                "due soon: 15 min left",
+                0.75,
+            ),
+            (
+                59 * min,
+                Some(60),
+                Sla::DueSoon { left_ms: min },
+                "due soon: 1 min left",
+                59.0 / 60.0,
+            ),
+            (
+                60 * min,
+                Some(60),
+                Sla::Overdue { by_ms: 0 },
+                "overdue by 0 s",
+                1.0,
+            ),
+            (
+                90 * min,
+                Some(60),
+                Sla::Overdue { by_ms: 30 * min },
+                "overdue by 30 min",
+                1.0,
+            ),
+        ];
+        for (age, sla, state, text, used) in cases {
+            assert_eq!(Sla::of(age, sla), state, "{age} {sla:?}");
+            assert_eq!(state.text(), text);
+            assert_eq!(sla_used(age, sla), used, "{age} {sla:?}");
+        }
+        // Most urgent first: the longest overdue, then the least time left.
+        let mut states = [
+            Sla::None,
+            Sla::Within { left_ms: 9 },
+            Sla::Overdue { by_ms: 1 },
+            Sla::DueSoon { left_ms: 2 },
+            Sla::Overdue { by_ms: 5 },
+        ];
+        states.sort_by_key(Sla::urgency);
+        assert_eq!(
+            states,
+            [
+                Sla::Overdue { by_ms: 5 },
+                Sla::Overdue { by_ms: 1 },
+                Sla::DueSoon { left_ms: 2 },
+                Sla::Within { left_ms: 9 },
+                Sla::None,
+            ]
+        );
+    }
+
+    #[test]
+    fn funnel_steps_and_drop_off() {
+        let steps =
+            funnel_steps(&json!({"views": 200, "starters": 80, "submits": 50, "accepted": 48}));
+        let got: Vec<(&str, u64, Option<u64>)> = steps
+            .iter()
+            .map(|s| (s.label, s.count, s.dropped))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("views", 200, None),
+                ("starts", 80, Some(120)),
+                ("submits", 50, Some(30)),
+                ("leads", 48, Some(2)),
+            ]
+        );
+        assert_eq!(steps[1].previous, Some(200));
+        // Missing figures are zero; a later step above an earlier drops 0.
+        let odd = funnel_steps(&json!({"starters": 3}));
+        assert_eq!(odd[1].dropped, Some(0));
+        assert_eq!(odd[2].dropped, Some(3));
+        assert_eq!(rate_text(Some(0.125)), "12.5 %");
+        assert_eq!(rate_text(None), "–");
+        assert_eq!(rate_text(Some(f64::NAN)), "–");
+    }
+
+    #[test]
+    fn variants_compared_with_their_confidence() {
+        let report = json!({"variants": [
+            {"id": "control", "views": 500, "accepted": 50, "conversion": 0.1},
+            {"id": "short", "views": 500, "accepted": 80, "conversion": 0.16,
+             "conversion_test": {"z": 2.8, "p_value": 0.0051, "significant": true, "winner": "short"}},
+            {"id": "long", "views": 40, "accepted": 5, "conversion": 0.125,
+             "conversion_test": {"z": 0.4, "p_value": 0.69, "significant": false, "winner": null}},
+            {"id": "new"}
+        ]});
+        let rows = VariantRow::all(&report);
+        let verdicts: Vec<String> = rows.iter().map(|r| r.verdict("control", 0.95)).collect();
+        assert_eq!(
+            verdicts,
+            [
+                "control",
+                "short wins (p = 0.005, significant at 95 %)",
+                "no difference shown yet (p = 0.690, needs 95 %)",
+                "not compared yet",
+            ]
+        );
+        assert_eq!(
+            (rows[1].views, rows[1].leads, rows[1].conversion),
+            (500, 80, Some(0.16))
+        );
+        assert_eq!(rows[3].conversion, None);
+        assert!(VariantRow::all(&json!({})).is_empty());
+    }
+
+    #[test]
+    fn redrive_needs_dead_letters_and_an_enabled_destination() {
+        for (state, dead, allowed) in [
+            ("dead_letters", 3, true),
+            ("failing", 1, true),
+            ("healthy", 0, false),
+            ("disabled", 4, false),
+        ] {
+            assert_eq!(may_redrive(state, dead), allowed, "{state} {dead}");
         }
     }
 }

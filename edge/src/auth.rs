@@ -26,13 +26,16 @@ pub const MAX_TOKEN_NAME_LEN: usize = 100;
 /// What an owner token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
-    /// One lead, a certificate, a form's health, the quarantine's items.
+    /// Pages of leads (`GET /v1/leads`, JSON), one lead, a certificate, a
+    /// form's health and funnel, the quarantine's items.
     Read,
-    /// Lead listings (`GET /v1/leads`, JSON or CSV): bulk personal data, audited.
+    /// Downloads of a filter (`GET /v1/leads?format=csv|json`): bulk
+    /// personal data, audited.
     Export,
     /// Erasure (`DELETE /v1/leads...`) and quarantine discard; audited.
     Erase,
-    /// Delivery replay and quarantine release; audited.
+    /// Delivery replay, a destination's dead-letter redrive and quarantine
+    /// release; audited.
     Replay,
     /// Everything, and the tokens and the audit log.
     Admin,
@@ -65,16 +68,19 @@ impl Scope {
 /// The scope an owner route needs (`None`: not an owner route).
 pub fn required_scope(route: &Route) -> Option<Scope> {
     Some(match route {
-        Route::GetLead(_)
+        Route::ListLeads
+        | Route::GetLead(_)
         | Route::Certificate(_)
         | Route::FormHealth(_)
         | Route::FormFunnel(_)
         | Route::ListForms
         | Route::ListQuarantine
         | Route::GetQuarantined(_) => Scope::Read,
-        Route::ListLeads => Scope::Export,
+        Route::ExportLeads => Scope::Export,
         Route::EraseLead(_) | Route::EraseByEmail | Route::DiscardQuarantined(_) => Scope::Erase,
-        Route::ReplayLead(_) | Route::ReleaseQuarantined(_) => Scope::Replay,
+        Route::ReplayLead(_) | Route::ReleaseQuarantined(_) | Route::RedriveDestination { .. } => {
+            Scope::Replay
+        }
         Route::ListTokens | Route::CreateToken | Route::RevokeToken(_) | Route::Audit => {
             Scope::Admin
         }
@@ -198,12 +204,19 @@ mod tests {
         use Scope::*;
         let routes = [
             Route::ListLeads,
+            Route::ExportLeads,
             Route::GetLead("l".into()),
             Route::Certificate("c".into()),
             Route::FormHealth("f".into()),
+            Route::FormFunnel("f".into()),
+            Route::ListForms,
             Route::EraseLead("l".into()),
             Route::EraseByEmail,
             Route::ReplayLead("l".into()),
+            Route::RedriveDestination {
+                form: "f".into(),
+                destination: "0:webhook".into(),
+            },
             Route::ListQuarantine,
             Route::GetQuarantined("q".into()),
             Route::DiscardQuarantined("q".into()),
@@ -213,16 +226,19 @@ mod tests {
             Route::RevokeToken("t".into()),
             Route::Audit,
         ];
-        // One row per grant: the routes it opens, as 1/0 in `routes` order.
+        // One row per grant: the routes it opens, as 1/0 in `routes` order:
         let cases: Vec<(Grant, &str)> = vec![
-            (owner_token(&[Read]), "011100011000000"),
-            (owner_token(&[Export]), "100000000000000"),
-            (owner_token(&[Erase]), "000011000100000"),
-            (owner_token(&[Replay]), "000000100010000"),
-            (owner_token(&[Read, Export]), "111100011000000"),
-            (owner_token(&[Admin]), "111111111111111"),
-            (Grant::admin(), "111111111111111"),
-            (Grant::quarantine_reviewer(), "000000011110000"),
+            // list export | get cert health funnel forms | erase by-email | replay redrive
+            // | quarantine: list get discard release | tokens: list mint revoke | audit
+            (owner_token(&[Read]), "1011111000011000000"),
+            (owner_token(&[Export]), "0100000000000000000"),
+            (owner_token(&[Erase]), "0000000110000100000"),
+            (owner_token(&[Replay]), "0000000001100010000"),
+            (owner_token(&[Read, Export]), "1111111000011000000"),
+            (owner_token(&[Read, Export, Replay]), "1111111001111010000"),
+            (owner_token(&[Admin]), "1111111111111111111"),
+            (Grant::admin(), "1111111111111111111"),
+            (Grant::quarantine_reviewer(), "0000000000011110000"),
         ];
         for (grant, expected) in cases {
             let got: String = routes
@@ -241,6 +257,93 @@ mod tests {
         // Public routes need no scope.
         assert_eq!(required_scope(&Route::Submit), None);
         assert_eq!(owner_token(&[]).allows(&Route::Submit), Ok(()));
+    }
+
+    /// The same table from the request's side: method, path, query and
+    /// `Accept` as the Worker sees them, to the scope they need.
+    #[test]
+    fn scope_by_request_table() {
+        use crate::routes::route;
+        let cases = [
+            ("GET", "/v1/leads", "form=contact", None, Some(Scope::Read)),
+            (
+                "GET",
+                "/v1/leads",
+                "form=contact&order=newest&limit=25&cursor=1_l",
+                None,
+                Some(Scope::Read),
+            ),
+            (
+                "GET",
+                "/v1/leads",
+                "form=contact&format=csv",
+                None,
+                Some(Scope::Export),
+            ),
+            (
+                "GET",
+                "/v1/leads",
+                "form=contact&format=json",
+                None,
+                Some(Scope::Export),
+            ),
+            (
+                "GET",
+                "/v1/leads",
+                "form=contact",
+                Some("text/csv"),
+                Some(Scope::Export),
+            ),
+            (
+                "HEAD",
+                "/v1/leads",
+                "form=contact&format=csv",
+                None,
+                Some(Scope::Export),
+            ),
+            (
+                "DELETE",
+                "/v1/leads",
+                "email=a%40b.example",
+                None,
+                Some(Scope::Erase),
+            ),
+            ("GET", "/v1/leads/l1", "format=csv", None, Some(Scope::Read)),
+            ("DELETE", "/v1/leads/l1", "", None, Some(Scope::Erase)),
+            (
+                "POST",
+                "/v1/leads/l1/replay",
+                "all=true",
+                None,
+                Some(Scope::Replay),
+            ),
+            (
+                "GET",
+                "/v1/forms/contact/funnel",
+                "format=csv",
+                None,
+                Some(Scope::Read),
+            ),
+            (
+                "GET",
+                "/v1/forms/contact/health",
+                "",
+                None,
+                Some(Scope::Read),
+            ),
+            ("GET", "/v1/forms", "", None, Some(Scope::Read)),
+            ("GET", "/v1/audit", "", None, Some(Scope::Admin)),
+            ("POST", "/v1/tokens", "", None, Some(Scope::Admin)),
+            ("POST", "/v1/submit", "format=csv", None, None),
+        ];
+        for (method, path, query, accept, scope) in cases {
+            let route = route(method, path).for_query(query, accept);
+            assert_eq!(
+                required_scope(&route),
+                scope,
+                "{method} {path}?{query} {accept:?}"
+            );
+        }
     }
 
     #[test]

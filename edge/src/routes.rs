@@ -15,6 +15,10 @@ pub enum Route {
     FormHealth(String),
     /// `GET /v1/forms/{id}/funnel?from=&to=&variant=`: the analytics report (owner).
     FormFunnel(String),
+    /// `POST /v1/forms/{id}/destinations/{key}/redrive`: the destination's
+    /// dead letters due again (owner, replay). The key (`0:webhook`) may
+    /// come percent-encoded.
+    RedriveDestination { form: String, destination: String },
     /// `POST /v1/events`: a batch of the widget's analytics beacons.
     Events,
     /// `GET /v1/i18n/{lang}`: the built-in texts in one language.
@@ -23,8 +27,13 @@ pub enum Route {
     Preflight,
     /// `POST /v1/submit`
     Submit,
-    /// `GET /v1/leads`
+    /// `GET /v1/leads?form=...`: one page of leads as JSON, for reading
+    /// (the console's table); not a download.
     ListLeads,
+    /// `GET /v1/leads?form=...&format=csv|json` (or `Accept: text/csv`): a
+    /// download of the filter (bulk personal data, audited). [`route`]
+    /// answers [`Route::ListLeads`]; [`Route::for_query`] tells them apart.
+    ExportLeads,
     /// `DELETE /v1/leads?email=...`
     EraseByEmail,
     /// `GET /v1/leads/{id}`
@@ -79,6 +88,19 @@ pub fn route(method: &str, path: &str) -> Route {
         }
         ["v1", "forms", id, "funnel"] if !id.is_empty() => {
             Some(("GET", Route::FormFunnel((*id).to_owned())))
+        }
+        ["v1", "forms", id, "destinations", key, "redrive"]
+            if !id.is_empty() && !key.is_empty() =>
+        {
+            percent_decode(key).map(|destination| {
+                (
+                    "POST",
+                    Route::RedriveDestination {
+                        form: (*id).to_owned(),
+                        destination,
+                    },
+                )
+            })
         }
         ["v1", "events"] => Some(("POST", Route::Events)),
         ["v1", "i18n", lang] if !lang.is_empty() => {
@@ -136,6 +158,21 @@ pub fn route(method: &str, path: &str) -> Route {
 }
 
 impl Route {
+    /// The route once the query and `Accept` are known: a leads listing
+    /// that asks for a download (`format=` any value, or `Accept:
+    /// text/csv`) is [`Route::ExportLeads`]; every other route is itself.
+    pub fn for_query(self, query: &str, accept: Option<&str>) -> Route {
+        match self {
+            Route::ListLeads
+                if query_param(query, "format").is_some()
+                    || accept.is_some_and(|a| a.contains("text/csv")) =>
+            {
+                Route::ExportLeads
+            }
+            other => other,
+        }
+    }
+
     /// The quarantine endpoints, which the scoped `QUARANTINE_TOKEN` may
     /// also call (every owner endpoint takes `ADMIN_TOKEN`).
     pub fn is_quarantine(&self) -> bool {
@@ -219,6 +256,32 @@ mod tests {
                 Route::MethodNotAllowed,
             ),
             ("POST", "/v1/forms//events", Route::Asset),
+            (
+                "POST",
+                "/v1/forms/contact/destinations/0%3Awebhook/redrive",
+                Route::RedriveDestination {
+                    form: "contact".into(),
+                    destination: "0:webhook".into(),
+                },
+            ),
+            (
+                "POST",
+                "/v1/forms/contact/destinations/1:hubspot/redrive",
+                Route::RedriveDestination {
+                    form: "contact".into(),
+                    destination: "1:hubspot".into(),
+                },
+            ),
+            (
+                "GET",
+                "/v1/forms/contact/destinations/0:webhook/redrive",
+                Route::MethodNotAllowed,
+            ),
+            (
+                "POST",
+                "/v1/forms/contact/destinations//redrive",
+                Route::Asset,
+            ),
             ("POST", "/v1/events", Route::Events),
             ("GET", "/v1/events", Route::MethodNotAllowed),
             ("OPTIONS", "/v1/events", Route::Preflight),
@@ -314,6 +377,36 @@ mod tests {
             assert_eq!(expected.is_quarantine(), is_quarantine, "{method} {path}");
             assert_eq!(route(method, path), expected, "{method} {path}");
         }
+    }
+
+    /// Reading a page of leads and downloading them are two routes.
+    #[test]
+    fn listing_or_export_by_query() {
+        let cases = [
+            ("form=contact", None, Route::ListLeads),
+            ("form=contact&order=newest&limit=25", None, Route::ListLeads),
+            ("form=contact&format=csv", None, Route::ExportLeads),
+            ("form=contact&format=json", None, Route::ExportLeads),
+            ("form=contact&format=", None, Route::ExportLeads),
+            ("form=contact", Some("text/csv"), Route::ExportLeads),
+            ("form=contact", Some("application/json"), Route::ListLeads),
+        ];
+        for (query, accept, expected) in cases {
+            assert_eq!(
+                Route::ListLeads.for_query(query, accept),
+                expected,
+                "{query} {accept:?}"
+            );
+        }
+        // Other routes keep their meaning whatever the query.
+        assert_eq!(
+            Route::GetLead("l".into()).for_query("format=csv", Some("text/csv")),
+            Route::GetLead("l".into())
+        );
+        assert_eq!(
+            Route::FormFunnel("f".into()).for_query("format=csv", None),
+            Route::FormFunnel("f".into())
+        );
     }
 
     #[test]

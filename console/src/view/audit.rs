@@ -1,5 +1,8 @@
-//! The audit log (admin tokens): every export, erasure, replay and token
-//! change, oldest first, paged by the API's cursor.
+//! Data rights: erasure by email behind a typed confirmation (`erase`
+//! scope: every lead and held submission of the address, `DELETE
+//! /v1/leads?email=`), and the audit log (admin tokens): every export,
+//! erasure, replay, redrive and token change, oldest first, paged by the
+//! API's cursor.
 
 use leptos::prelude::*;
 use serde::Deserialize;
@@ -40,7 +43,7 @@ pub fn AuditPage() -> impl IntoView {
             .filter(|c| !c.is_empty());
         view! {
             <div class="scroll">
-                <table class="rows">
+                <table class="rows audit">
                     <caption class="sr-only">"Audit log, oldest first"</caption>
                     <thead><tr>
                         <th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Action"</th>
@@ -67,10 +70,66 @@ pub fn AuditPage() -> impl IntoView {
         }
     };
     view! {
-        <h1>"Audit log"</h1>
+        <h1>"Data rights and audit log"</h1>
+        {move || session.may("erase").then(|| view! { <EraseByEmail reload=cursor/> })}
+        <h2>"Audit log"</h2>
         {move || (!session.may("admin")).then(|| view! {
             <p class="bad">"Only admin tokens can read the audit log."</p>
         })}
         {show_load(state, content)}
+    }
+}
+
+/// Erases every lead of an address once the owner types `erase <address>`.
+#[component]
+fn EraseByEmail(reload: RwSignal<String>) -> impl IntoView {
+    let session = session();
+    let email = RwSignal::new(String::new());
+    let typed = RwSignal::new(String::new());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let address = email.get_untracked().trim().to_owned();
+        if !address.contains('@')
+            || !model::confirms(&typed.get_untracked(), &format!("erase {address}"))
+        {
+            session.tell(
+                false,
+                "Type the address, then \"erase\" and the address exactly to confirm.",
+            );
+            return;
+        }
+        let token = session.token();
+        leptos::task::spawn_local(async move {
+            let path = format!("/v1/leads?email={}", model::percent_encode(&address));
+            match api::send("DELETE", &path, &token, None).await {
+                Ok(body) => {
+                    let n = body["erased"].as_array().map_or(0, Vec::len);
+                    session.tell(true, format!("Erased {n} lead(s) and held submission(s) of this address; the audit stubs kept."));
+                    email.set(String::new());
+                    typed.set(String::new());
+                    // The audit log again, with the erasure in it.
+                    reload.update(|_| {});
+                }
+                Err(error) => session.tell(false, error.text()),
+            }
+        });
+    };
+    view! {
+        <section aria-labelledby="erase-by-email">
+            <h2 id="erase-by-email">"Erase everything of an email address"</h2>
+            <form class="danger gate" on:submit=on_submit>
+                <label for="erase-email">"Email address"</label>
+                <input id="erase-email" type="email" autocomplete="off"
+                    prop:value=move || email.get()
+                    on:input=move |ev| email.set(event_target_value(&ev))/>
+                <label for="erase-email-confirm">
+                    {move || format!("Type erase {} to confirm", email.get().trim())}
+                </label>
+                <input id="erase-email-confirm" type="text" autocomplete="off"
+                    prop:value=move || typed.get()
+                    on:input=move |ev| typed.set(event_target_value(&ev))/>
+                <button type="submit">"Erase"</button>
+            </form>
+        </section>
     }
 }

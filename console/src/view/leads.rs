@@ -1,7 +1,10 @@
 //! The leads table: one form at a time, newest first, paged by the API's
-//! keyset cursor; a date filter, a search over the page, the CSV and JSON
-//! export of the current filter, and new leads appearing without a reload.
-//! A lead is unread until it is opened in this browser.
+//! keyset cursor; date, tier, grade and status filters (the API's, so pages
+//! stay full), a search over the page, the CSV and JSON download of the
+//! current filter (`export` scope), and new leads appearing without a
+//! reload. A lead is unread until it is opened in this browser. The form and
+//! filters are the session's: they stay as they were when the owner comes
+//! back from a lead.
 
 use std::time::Duration;
 
@@ -9,7 +12,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{load_into, session, show_load, FormPicker, Load};
+use super::{load_into, session, show_load, Choice, FormPicker, LeadFilters, Load};
 use crate::api;
 use crate::model::{self, Contact, LeadQuery, Page};
 
@@ -66,8 +69,8 @@ fn cursor_of(lead: &Value) -> Option<String> {
 #[component]
 pub fn LeadsPage() -> impl IntoView {
     let session = session();
-    let form = RwSignal::new(String::new());
-    let date = RwSignal::new(String::new());
+    let form = session.form;
+    let filters = session.filters;
     let search = RwSignal::new(String::new());
     // Cursors of the pages before the current one (Back), and the current.
     let cursors = RwSignal::new(Vec::<String>::new());
@@ -77,11 +80,20 @@ pub fn LeadsPage() -> impl IntoView {
     let arrived = RwSignal::new(Vec::<Value>::new());
     let opened = RwSignal::new(opened_ids());
 
+    // The filter as the API reads it, tracked (`untracked` for the poll).
+    let filter_query = move |f: &LeadFilters, form: String| LeadQuery {
+        form,
+        since: model::date_to_since(&f.date).unwrap_or_default(),
+        tier: f.tier.clone(),
+        grade: f.grade.clone(),
+        status: f.status.clone(),
+        ..LeadQuery::default()
+    };
     let query = move || LeadQuery {
-        form: form.get(),
-        since: model::date_to_since(&date.get()).unwrap_or_default(),
         cursor: cursor.get(),
         limit: PAGE_SIZE,
+        newest: true,
+        ..filters.with(|f| filter_query(f, form.get()))
     };
     Effect::new(move |_| {
         let query = query();
@@ -92,7 +104,7 @@ pub fn LeadsPage() -> impl IntoView {
         arrived.set(Vec::new());
         let token = session.token();
         load_into(session, state, async move {
-            api::get::<LeadsBody>(&format!("{}&order=newest", query.path(false)), &token).await
+            api::get::<LeadsBody>(&query.path(), &token).await
         });
     });
     // New leads: the oldest-first page after the newest lead shown.
@@ -113,14 +125,13 @@ pub fn LeadsPage() -> impl IntoView {
         }
         let after = newest.as_ref().and_then(cursor_of).unwrap_or_default();
         let query = LeadQuery {
-            form: form.get_untracked(),
-            since: model::date_to_since(&date.get_untracked()).unwrap_or_default(),
             cursor: after,
             limit: 100,
+            ..filters.with_untracked(|f| filter_query(f, form.get_untracked()))
         };
         let token = session.token();
         leptos::task::spawn_local(async move {
-            if let Ok(body) = api::get::<LeadsBody>(&query.path(false), &token).await {
+            if let Ok(body) = api::get::<LeadsBody>(&query.path(), &token).await {
                 if !body.leads.is_empty() {
                     arrived.update(|a| {
                         for lead in body.leads {
@@ -135,28 +146,20 @@ pub fn LeadsPage() -> impl IntoView {
         on_cleanup(move || handle.clear());
     }
 
-    let export = move |json: bool| {
+    let export = move |format: &'static str| {
         let query = LeadQuery {
-            cursor: String::new(),
             limit: 500,
             ..query()
         };
         let token = session.token();
         leptos::task::spawn_local(async move {
-            let (path, name, mime) = if json {
-                (
-                    query.path(false),
-                    format!("leads-{}.json", query.form),
-                    "application/json",
-                )
+            let name = query.download_name(format);
+            let mime = if format == "csv" {
+                "text/csv"
             } else {
-                (
-                    query.path(true),
-                    format!("leads-{}.csv", query.form),
-                    "text/csv",
-                )
+                "application/json"
             };
-            match api::get_text(&path, &token).await {
+            match api::get_text(&query.download_path(format), &token).await {
                 Ok(text) => {
                     api::download(&name, mime, &text);
                     session.tell(
@@ -193,6 +196,7 @@ pub fn LeadsPage() -> impl IntoView {
                             <th scope="col">"Email"</th>
                             <th scope="col">"Phone"</th>
                             <th scope="col">"Tier"</th>
+                            <th scope="col">"Grade"</th>
                             <th scope="col">"Status"</th>
                         </tr>
                     </thead>
@@ -209,7 +213,8 @@ pub fn LeadsPage() -> impl IntoView {
                                     move || !opened.with(|o| o.contains(&id))
                                 };
                                 let (unread_dot, unread_text) = (unread.clone(), unread.clone());
-                                let tier = model::cell(&lead["record"]["qualification"]["tier"]);
+                                let tier = model::cell(&lead["qualification"]["tier"]);
+                                let grade = model::cell(&lead["qualification"]["grade"]);
                                 let status = model::cell(&lead["closed_loop"]["status"]);
                                 let erased = !lead["erased_at"].is_null();
                                 let label = if contact.name.is_empty() { id.clone() } else { contact.name.clone() };
@@ -230,6 +235,7 @@ pub fn LeadsPage() -> impl IntoView {
                                         <td>{contact.email}</td>
                                         <td>{contact.phone}</td>
                                         <td>{tier}</td>
+                                        <td>{grade}</td>
                                         <td>{if erased { "erased".to_owned() } else { status }}</td>
                                     </tr>
                                 }
@@ -271,22 +277,69 @@ pub fn LeadsPage() -> impl IntoView {
         cursors.set(Vec::new());
         cursor.set(String::new());
     };
+    let set_filter = move |change: fn(&mut LeadFilters, String)| {
+        Callback::new(move |value: String| {
+            filters.update(|f| change(f, value));
+            reset_pages();
+        })
+    };
+    let tiers = Signal::derive(move || {
+        session
+            .form_info()
+            .map(|f| f.tiers.into_iter().map(|t| t.id).collect())
+            .unwrap_or_default()
+    });
+    let grades = Signal::derive(move || session.form_info().map(|f| f.grades).unwrap_or_default());
+    let statuses = Signal::derive(|| {
+        [
+            "new",
+            "contacted",
+            "qualified",
+            "disqualified",
+            "won",
+            "lost",
+            "returned",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    });
     view! {
         <h1>"Leads"</h1>
         <div class="filters">
             <div>
-                <FormPicker selected=form/>
+                <FormPicker/>
             </div>
             <div>
                 <label for="since">"Received from"</label>
                 <input
                     id="since"
                     type="date"
+                    prop:value=move || filters.with(|f| f.date.clone())
                     on:change=move |ev| {
-                        date.set(event_target_value(&ev));
+                        let date = event_target_value(&ev);
+                        filters.update(|f| f.date = date);
                         reset_pages();
                     }
                 />
+            </div>
+            <Show when=move || !tiers.with(Vec::is_empty)>
+                <div>
+                    <Choice id="filter-tier" label="Tier" options=tiers
+                        value=Signal::derive(move || filters.with(|f| f.tier.clone()))
+                        on_pick=set_filter(|f, v| f.tier = v)/>
+                </div>
+            </Show>
+            <Show when=move || !grades.with(Vec::is_empty)>
+                <div>
+                    <Choice id="filter-grade" label="Grade" options=grades
+                        value=Signal::derive(move || filters.with(|f| f.grade.clone()))
+                        on_pick=set_filter(|f, v| f.grade = v)/>
+                </div>
+            </Show>
+            <div>
+                <Choice id="filter-status" label="Status" options=statuses
+                    value=Signal::derive(move || filters.with(|f| f.status.clone()))
+                    on_pick=set_filter(|f, v| f.status = v)/>
             </div>
             <div>
                 <label for="search">"Search this page (name, email, phone)"</label>
@@ -297,14 +350,12 @@ pub fn LeadsPage() -> impl IntoView {
                     on:input=move |ev| search.set(event_target_value(&ev))
                 />
             </div>
-            <div class="actions">
-                <button type="button" disabled=move || !session.may("export") on:click=move |_| export(false)>
-                    "Export CSV"
-                </button>
-                <button type="button" disabled=move || !session.may("export") on:click=move |_| export(true)>
-                    "Export JSON"
-                </button>
-            </div>
+            <Show when=move || session.may("export")>
+                <div class="actions">
+                    <button type="button" on:click=move |_| export("csv")>"Export CSV"</button>
+                    <button type="button" on:click=move |_| export("json")>"Export JSON"</button>
+                </div>
+            </Show>
         </div>
         {show_load(state, rows)}
     }

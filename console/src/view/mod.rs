@@ -4,10 +4,14 @@
 //! they must not decide anything the edge decides.
 
 mod audit;
+mod charts;
+mod destinations;
 mod forms;
+mod funnel;
 mod lead;
 mod leads;
 mod quarantine;
+mod speed;
 
 use std::future::Future;
 
@@ -51,6 +55,30 @@ pub struct FormInfo {
     pub title: Option<String>,
     #[serde(default)]
     pub destinations: Vec<String>,
+    /// The form's tiers with their speed-to-lead SLA.
+    #[serde(default)]
+    pub tiers: Vec<TierInfo>,
+    /// The grade scale (F..A+) when the form grades; empty otherwise.
+    #[serde(default)]
+    pub grades: Vec<String>,
+}
+
+/// One `[[tiers]]` entry as `GET /v1/forms` lists it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TierInfo {
+    pub id: String,
+    #[serde(default)]
+    pub sla_minutes: Option<u32>,
+}
+
+/// The leads table's filters, kept while the owner moves between pages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LeadFilters {
+    /// The date input's `YYYY-MM-DD` (`""` = any).
+    pub date: String,
+    pub tier: String,
+    pub grade: String,
+    pub status: String,
 }
 
 /// What `GET /v1/session` says about the token: its scopes.
@@ -68,6 +96,9 @@ pub struct Session {
     pub token: RwSignal<Option<String>>,
     pub info: RwSignal<TokenInfo>,
     pub forms: RwSignal<Vec<FormInfo>>,
+    /// The form the pages show (kept across pages: `""` until chosen).
+    pub form: RwSignal<String>,
+    pub filters: RwSignal<LeadFilters>,
     pub page: RwSignal<Page>,
     /// Messages of actions (replay sent, status saved, errors), newest last.
     pub notice: RwSignal<Option<(bool, String)>>,
@@ -82,6 +113,13 @@ impl Session {
     pub fn may(&self, scope: &str) -> bool {
         self.info
             .with(|i| i.scopes.iter().any(|s| s == scope || s == "admin"))
+    }
+
+    /// The form the pages show, as `GET /v1/forms` listed it.
+    pub fn form_info(&self) -> Option<FormInfo> {
+        let id = self.form.get();
+        self.forms
+            .with(|forms| forms.iter().find(|f| f.id == id).cloned())
     }
 
     pub fn sign_out(&self) {
@@ -129,6 +167,8 @@ pub fn App() -> impl IntoView {
         token: RwSignal::new(None),
         info: RwSignal::new(TokenInfo::default()),
         forms: RwSignal::new(Vec::new()),
+        form: RwSignal::new(String::new()),
+        filters: RwSignal::new(LeadFilters::default()),
         page: RwSignal::new(Page::from_hash(&current_hash())),
         notice: RwSignal::new(None),
     };
@@ -176,6 +216,9 @@ fn CurrentPage() -> impl IntoView {
         Page::Leads => view! { <leads::LeadsPage/> }.into_any(),
         Page::Lead(id) => view! { <lead::LeadPage id=id/> }.into_any(),
         Page::Quarantine => view! { <quarantine::QuarantinePage/> }.into_any(),
+        Page::Speed => view! { <speed::SpeedPage/> }.into_any(),
+        Page::Funnel => view! { <funnel::FunnelPage/> }.into_any(),
+        Page::Destinations => view! { <destinations::DestinationsPage/> }.into_any(),
         Page::Forms => view! { <forms::FormsPage/> }.into_any(),
         Page::Audit => view! { <audit::AuditPage/> }.into_any(),
     }
@@ -187,6 +230,9 @@ fn Nav() -> impl IntoView {
     let session = session();
     let entries = [
         (Page::Leads, "Leads"),
+        (Page::Speed, "Speed to lead"),
+        (Page::Funnel, "Funnel"),
+        (Page::Destinations, "Destinations"),
         (Page::Quarantine, "Quarantine"),
         (Page::Forms, "Forms"),
         (Page::Audit, "Audit log"),
@@ -259,10 +305,13 @@ pub fn show_load<T: Clone + Send + Sync + 'static, V: IntoView + 'static>(
     }
 }
 
-/// The form picker shared by the pages that show one form at a time.
+/// The form picker shared by the pages that show one form at a time: it
+/// sets the session's form, so every page (and a return to this one) keeps
+/// the owner's choice; the first form until one is chosen.
 #[component]
-pub fn FormPicker(selected: RwSignal<String>) -> impl IntoView {
+pub fn FormPicker() -> impl IntoView {
     let session = session();
+    let selected = session.form;
     Effect::new(move |_| {
         let first = session.forms.with(|f| f.first().map(|f| f.id.clone()));
         if selected.with_untracked(String::is_empty) {
@@ -290,6 +339,36 @@ pub fn FormPicker(selected: RwSignal<String>) -> impl IntoView {
                             None => form.id.clone(),
                         };
                         view! { <option value=id prop:selected=is_selected>{label}</option> }
+                    })
+                    .collect_view()
+            }}
+        </select>
+    }
+}
+
+/// A `<select>` of `options` with an "any" first entry, bound to `value`.
+#[component]
+pub fn Choice(
+    id: &'static str,
+    label: &'static str,
+    options: Signal<Vec<String>>,
+    value: Signal<String>,
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <select id=id on:change=move |ev| on_pick.run(event_target_value(&ev))>
+            <option value="" prop:selected=move || value.with(String::is_empty)>"any"</option>
+            {move || {
+                options
+                    .get()
+                    .into_iter()
+                    .map(|option| {
+                        let selected = {
+                            let option = option.clone();
+                            move || value.with(|v| *v == option)
+                        };
+                        view! { <option value=option.clone() prop:selected=selected>{option.clone()}</option> }
                     })
                     .collect_view()
             }}

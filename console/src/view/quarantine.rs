@@ -19,7 +19,7 @@ pub struct QuarantineBody {
 #[component]
 pub fn QuarantinePage() -> impl IntoView {
     let session = session();
-    let form = RwSignal::new(String::new());
+    let form = session.form;
     let state = RwSignal::new(Load::<QuarantineBody>::Loading);
     let reload = move || {
         let form = form.get_untracked();
@@ -112,7 +112,7 @@ pub fn QuarantinePage() -> impl IntoView {
     };
     view! {
         <h1>"Quarantine"</h1>
-        <div class="filters"><div><FormPicker selected=form/></div></div>
+        <div class="filters"><div><FormPicker/></div></div>
         {show_load(state, content)}
     }
 }

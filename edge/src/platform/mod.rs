@@ -9,6 +9,7 @@ mod alerts;
 mod analytics;
 mod consumer;
 mod cron;
+mod destinations;
 mod distribution;
 mod events;
 mod http;

@@ -26,6 +26,13 @@ use super::{names, now_ms};
 const PAGE_LIMIT_MAX: u32 = 500;
 
 pub(crate) async fn handle(mut req: Request, env: Env, route: Route) -> Result<Response> {
+    // A page of leads is a read; a download of them (`format=`, or
+    // `Accept: text/csv`) is an export.
+    let query = req
+        .url()
+        .map(|u| u.query().unwrap_or("").to_owned())
+        .unwrap_or_default();
+    let route = route.for_query(&query, header(&req, "Accept").as_deref());
     // ADMIN_TOKEN, QUARANTINE_TOKEN (quarantine routes) or a minted token
     // with the route's scope (edge::auth::required_scope).
     let grant = match tokens::authorize(&req, &env, &route).await {
@@ -58,8 +65,10 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
     // Unset or unusable seal keys verify nothing (shown as not verified).
     let seal_keys = super::keys::seal_keys(env).ok();
     match route {
-        Route::ListLeads => {
-            list(&db, &vault, grant, &query, header(req, "Accept").as_deref()).await
+        Route::ListLeads => list(&db, &vault, None, &query, None).await,
+        Route::ExportLeads => {
+            let accept = header(req, "Accept");
+            list(&db, &vault, Some(grant), &query, accept.as_deref()).await
         }
         Route::GetLead(id) => {
             let row = store::lead(&db, &id)
@@ -177,6 +186,17 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
                 .map(|r| (r.destination, r.status, r.count as u64))
                 .collect();
             body["deliveries"] = crate::delivery::delivery_counts_json(&deliveries);
+            // Per destination: last success, failing since, queued, dead
+            // letters, disabled (edge::health).
+            let keys: Vec<String> = form
+                .spec
+                .destinations
+                .iter()
+                .enumerate()
+                .map(|(index, d)| crate::delivery::destination_key(index, d))
+                .collect();
+            let figures = super::destinations::figures(&db, &form.spec.id).await?;
+            body["destinations"] = crate::health::destinations_json(&keys, &figures);
             // Destinations a 410 Gone disabled: nothing is sent to them.
             body["disabled_destinations"] =
                 serde_json::Value::Array(super::ledger::disabled_report(&db, &form.spec.id).await?);
@@ -191,6 +211,27 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
                 body["web_to_lead"] = crate::delivery::web_to_lead_json(sent);
             }
             json_response(200, &body, None).map_err(internal)
+        }
+        Route::RedriveDestination { form, destination } => {
+            let form = forms::find(&form).ok_or(EdgeError::FormNotFound)?;
+            let known = form
+                .spec
+                .destinations
+                .iter()
+                .enumerate()
+                .any(|(index, d)| crate::delivery::destination_key(index, d) == destination);
+            if !known {
+                return Err(EdgeError::NotFound);
+            }
+            let now = now_ms();
+            let at = time::rfc3339_ms(now);
+            let ids = super::destinations::redrive(env, &db, &form.spec.id, &destination, now, &at)
+                .await?;
+            let detail = json!({ "destination": &destination, "lead_ids": &ids });
+            audit(&db, &grant.actor, "redrive", Some(&form.spec.id), &detail).await?;
+            let body =
+                json!({ "destination": destination, "redriven": ids.len(), "lead_ids": ids });
+            json_response(202, &body, None).map_err(internal)
         }
         Route::ListQuarantine => list_quarantine(&db, &vault, &query).await,
         Route::GetQuarantined(id) => {
@@ -376,6 +417,7 @@ fn page_query(query: &str) -> Result<store::Page, EdgeError> {
         after,
         limit,
         newest_first,
+        filter: crate::listing::LeadFilter::default(),
     })
 }
 
@@ -391,30 +433,44 @@ fn next_cursor<T>(
     Some(format!("{}_{}", received_at_ms as u64, id))
 }
 
+/// A page of leads: read (`exporter` `None`: the console's table, not
+/// audited) or downloaded (`exporter` the caller: `format=csv|json` or
+/// `Accept: text/csv`, in the audit log before it is sent).
 async fn list(
     db: &worker::D1Database,
     vault: &Vault,
-    grant: &Grant,
+    exporter: Option<&Grant>,
     query: &str,
     accept: Option<&str>,
 ) -> Served {
-    let page = page_query(query)?;
+    let mut page = page_query(query)?;
+    page.filter = crate::listing::LeadFilter::from_query(query)?;
     let form = forms::find(&page.form_id).ok_or(EdgeError::FormNotFound)?;
+    let wants_csv = match query_param(query, "format").as_deref() {
+        None | Some("json") => accept.is_some_and(|a| a.contains("text/csv")),
+        Some("csv") => true,
+        Some(_) => return Err(EdgeError::BadQuery("format")),
+    };
     let rows = vault
         .open_leads(db, store::list_leads(db, &page).await?)
         .await?;
     let next_cursor = next_cursor(&rows, &page, |r| (r.received_at_ms, r.lead_id.as_str()));
-    let wants_csv = query_param(query, "format").is_some_and(|f| f == "csv")
-        || accept.is_some_and(|a| a.contains("text/csv"));
-    // Every export page is in the audit log before it is sent.
-    let detail = json!({
-        "format": if wants_csv { "csv" } else { "json" },
-        "since": query_param(query, "since"),
-        "cursor": query_param(query, "cursor"),
-        "count": rows.len(),
-        "lead_ids": rows.iter().map(|r| r.lead_id.as_str()).collect::<Vec<_>>(),
-    });
-    audit(db, &grant.actor, "export", Some(&page.form_id), &detail).await?;
+    if let Some(grant) = exporter {
+        let detail = json!({
+            "format": if wants_csv { "csv" } else { "json" },
+            "since": query_param(query, "since"),
+            "cursor": query_param(query, "cursor"),
+            "filter": {
+                "tier": page.filter.tier,
+                "grade": page.filter.grade,
+                "status": query_param(query, "status"),
+                "waiting": page.filter.waiting,
+            },
+            "count": rows.len(),
+            "lead_ids": rows.iter().map(|r| r.lead_id.as_str()).collect::<Vec<_>>(),
+        });
+        audit(db, &grant.actor, "export", Some(&page.form_id), &detail).await?;
+    }
     if wants_csv {
         // Phone fields as E.164, each followed by its `<id>_extension` column;
         // last, the earlier lead of the same contact (repeat leads).
@@ -486,12 +542,16 @@ async fn list(
             v
         })
         .collect();
-    json_response(
-        200,
-        &json!({ "leads": leads, "next_cursor": next_cursor }),
-        None,
-    )
-    .map_err(internal)
+    let body = json!({ "leads": leads, "next_cursor": next_cursor });
+    let mut response = json_response(200, &body, None).map_err(internal)?;
+    if exporter.is_some() {
+        let name = format!("attachment; filename=\"leads-{}.json\"", page.form_id);
+        response
+            .headers_mut()
+            .set("Content-Disposition", &name)
+            .map_err(internal)?;
+    }
+    Ok(response)
 }
 
 fn parse_cursor(cursor: &str) -> Option<(u64, String)> {
@@ -637,10 +697,26 @@ fn forms_json() -> Value {
                 .enumerate()
                 .map(|(index, d)| crate::delivery::destination_key(index, d))
                 .collect();
+            // Tiers with their speed-to-lead SLA, and the grade scale when
+            // the form grades: what the console's filters and SLA view offer.
+            let tiers: Vec<Value> = form
+                .spec
+                .tiers
+                .iter()
+                .map(|t| json!({ "id": t.id, "sla_minutes": t.sla_minutes, "mark": t.mark }))
+                .collect();
+            let grades: Vec<&str> = match form.spec.grading {
+                Some(_) => (0..=12)
+                    .map(|thirds| leadform_shared::scoring::Grade::F.moved(thirds).as_str())
+                    .collect(),
+                None => Vec::new(),
+            };
             json!({
                 "id": form.spec.id,
                 "title": form.spec.title,
                 "destinations": destinations,
+                "tiers": tiers,
+                "grades": grades,
             })
         })
         .collect();

@@ -323,6 +323,9 @@ pub(crate) struct Page {
     pub after: Option<(u64, String)>,
     pub limit: u32,
     pub newest_first: bool,
+    /// Tier, grade, status and `waiting` (leads only; the quarantine's
+    /// pages leave it empty).
+    pub filter: crate::listing::LeadFilter,
 }
 
 impl Page {
@@ -342,27 +345,27 @@ impl Page {
             // Newest first from the top: before a cursor past every row.
             (None, true) => (u64::MAX >> 11, String::new(), "<", "DESC"),
         };
+        // Conditions from ?6 on, their values bound (never spliced).
+        let (filters, values) = self.filter.sql(6);
         let sql = format!(
             "SELECT {columns} FROM {table} WHERE form_id = ?1 AND received_at_ms >= ?2 \
-             AND (received_at_ms {beyond} ?3 OR (received_at_ms = ?3 AND {id_column} {beyond} ?4)) \
+             AND (received_at_ms {beyond} ?3 OR (received_at_ms = ?3 AND {id_column} {beyond} ?4)){filters} \
              ORDER BY received_at_ms {order}, {id_column} {order} LIMIT ?5"
         );
-        statement(
-            db,
-            &sql,
-            &[
-                text(&self.form_id),
-                number(self.since_ms),
-                number(after_ms),
-                text(&after_id),
-                number(u64::from(self.limit)),
-            ],
-        )?
-        .all()
-        .await
-        .map_err(storage)?
-        .results()
-        .map_err(storage)
+        let mut args = vec![
+            text(&self.form_id),
+            number(self.since_ms),
+            number(after_ms),
+            text(&after_id),
+            number(u64::from(self.limit)),
+        ];
+        args.extend(values.iter().map(|v| text(v)));
+        statement(db, &sql, &args)?
+            .all()
+            .await
+            .map_err(storage)?
+            .results()
+            .map_err(storage)
     }
 }
 
