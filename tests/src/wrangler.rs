@@ -225,6 +225,8 @@ fn local_d1(dir: &Path, subcommand: &[&str], extra: &[&str]) -> Output {
     ]);
     args.extend_from_slice(extra);
     node_command(&args)
+        // At `warn` wrangler prints no query results, even with `--json`.
+        .env("WRANGLER_LOG", "log")
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
@@ -536,14 +538,52 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
         }
     }
 
+    /// The number a one-row, one-column `SELECT count(*) AS n ...` answers
+    /// (read from `wrangler d1 execute --json`; an empty or unreadable
+    /// answer is tried again, up to 3 times).
+    pub fn d1_count(&self, sql: &str) -> u64 {
+        for attempt in 1..=3 {
+            let out = self.d1(sql);
+            let json = out.find('[').map(|start| &out[start..]).unwrap_or("");
+            let n = serde_json::from_str::<serde_json::Value>(json)
+                .ok()
+                .and_then(|v| v[0]["results"][0]["n"].as_u64());
+            if let Some(n) = n {
+                return n;
+            }
+            eprintln!("d1 count: no number in the answer (attempt {attempt} of 3): {out:?}");
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        panic!("d1 count: no number in 3 answers to {sql}");
+    }
+
     /// Writes a SQL dump of the local D1 database (schema and rows,
-    /// `wrangler d1 export --local`) to `path`.
+    /// `wrangler d1 export --local`) to `path`. `export` takes no
+    /// `--persist-to`: it reads the default `.wrangler/state` beside the
+    /// config, which is made a link to this Worker's state.
     pub fn d1_export(&self, path: &Path) {
-        let output = local_d1(
-            &self.dir,
-            &["export"],
-            &["--output", &path.display().to_string()],
-        );
+        let default_state = self.dir.join(".wrangler");
+        let _ = fs::create_dir_all(&default_state);
+        let link = default_state.join("state");
+        if !link.exists() {
+            std::os::unix::fs::symlink(self.dir.join("state"), &link).expect("link the state");
+        }
+        let config = self.dir.join("wrangler.toml").display().to_string();
+        let output = node_command(&[
+            "d1",
+            "export",
+            "DB",
+            "--local",
+            "--config",
+            &config,
+            "--output",
+            &path.display().to_string(),
+        ])
+        .env("WRANGLER_LOG", "log")
+        .current_dir(&self.dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run wrangler d1 export");
         assert!(
             output.status.success(),
             "d1 export failed ({}): {}\n{}",
