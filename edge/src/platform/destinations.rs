@@ -37,9 +37,9 @@ pub(crate) async fn figures(
         failing_since_ms: Option<f64>,
         disabled_at: Option<String>,
     }
-    let rows: Vec<Row> = db
-        .prepare(
-            "SELECT d.destination AS destination, \
+    let rows: Vec<Row> = super::store::all(
+        db,
+        "SELECT d.destination AS destination, \
                SUM(CASE WHEN d.status = 'delivered' THEN 1 ELSE 0 END) AS delivered, \
                SUM(CASE WHEN d.status IN ('pending', 'failed') THEN 1 ELSE 0 END) AS queued, \
                SUM(CASE WHEN d.status = 'dead' THEN 1 ELSE 0 END) AS dead, \
@@ -50,14 +50,9 @@ pub(crate) async fn figures(
                  WHERE x.form_id = ?1 AND x.destination = d.destination) AS disabled_at \
              FROM deliveries d JOIN leads l ON l.lead_id = d.lead_id WHERE l.form_id = ?1 \
              GROUP BY d.destination ORDER BY d.destination",
-        )
-        .bind(&[text(form_id)])
-        .map_err(storage)?
-        .all()
-        .await
-        .map_err(storage)?
-        .results()
-        .map_err(storage)?;
+        &[text(form_id)],
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|r| DestinationFigures {
@@ -87,28 +82,23 @@ pub(crate) async fn redrive(
     struct LeadId {
         lead_id: String,
     }
-    let rows: Vec<LeadId> = db
-        .prepare(
-            "UPDATE deliveries SET status = 'failed', next_attempt_at_ms = ?1, retry_from_ms = NULL, \
+    let rows: Vec<LeadId> = super::store::all(
+        db,
+        "UPDATE deliveries SET status = 'failed', next_attempt_at_ms = ?1, retry_from_ms = NULL, \
              claim_token = NULL, claim_until_ms = NULL, updated_at = ?2 \
              WHERE rowid IN (SELECT d.rowid FROM deliveries d JOIN leads l ON l.lead_id = d.lead_id \
                WHERE d.status = 'dead' AND d.destination = ?3 AND l.form_id = ?4 AND l.erased_at IS NULL \
                LIMIT ?5) \
              RETURNING lead_id",
-        )
-        .bind(&[
+        &[
             number(now_ms),
             text(at),
             text(destination),
             text(form_id),
             number(u64::from(REDRIVE_LIMIT)),
-        ])
-        .map_err(storage)?
-        .all()
-        .await
-        .map_err(storage)?
-        .results()
-        .map_err(storage)?;
+        ],
+    )
+    .await?;
     let ids: Vec<String> = rows.into_iter().map(|r| r.lead_id).collect();
     let queue = env.queue(names::DELIVERIES).map_err(storage)?;
     for chunk in ids.chunks(SEND_BATCH) {

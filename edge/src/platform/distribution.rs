@@ -341,31 +341,21 @@ pub(crate) async fn of_lead(db: &D1Database, lead_id: &str) -> StoreResult<serde
         returned_at_ms: Option<f64>,
         return_reason: Option<String>,
     }
-    let log: Vec<LogRow> = db
-        .prepare(
-            "SELECT destination, at, entry_json FROM distribution_log WHERE lead_id = ?1 ORDER BY seq",
-        )
-        .bind(&[text(lead_id)])
-        .map_err(storage)?
-        .all()
-        .await
-        .map_err(storage)?
-        .results()
-        .map_err(storage)?;
+    let log: Vec<LogRow> = super::store::all(
+        db,
+        "SELECT destination, at, entry_json FROM distribution_log WHERE lead_id = ?1 ORDER BY seq",
+        &[text(lead_id)],
+    )
+    .await?;
     if log.is_empty() {
         return Ok(serde_json::Value::Null);
     }
-    let sales: Vec<SaleDbRow> = db
-        .prepare(
-            "SELECT buyer, price_cents, sale, sold_at_ms, returned_at_ms, return_reason FROM lead_sales WHERE lead_id = ?1 ORDER BY buyer",
-        )
-        .bind(&[text(lead_id)])
-        .map_err(storage)?
-        .all()
-        .await
-        .map_err(storage)?
-        .results()
-        .map_err(storage)?;
+    let sales: Vec<SaleDbRow> = super::store::all(
+        db,
+        "SELECT buyer, price_cents, sale, sold_at_ms, returned_at_ms, return_reason FROM lead_sales WHERE lead_id = ?1 ORDER BY buyer",
+        &[text(lead_id)],
+    )
+    .await?;
     let rows: Vec<auction::SaleRow> = sales
         .iter()
         .map(|s| auction::SaleRow {

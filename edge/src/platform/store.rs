@@ -32,6 +32,20 @@ fn statement(db: &D1Database, sql: &str, args: &[JsValue]) -> StoreResult<D1Prep
     db.prepare(sql).bind(args).map_err(storage)
 }
 
+/// Every row `sql` answers with `args` bound, each read as a `T`.
+pub(crate) async fn all<T: serde::de::DeserializeOwned>(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> StoreResult<Vec<T>> {
+    statement(db, sql, args)?
+        .all()
+        .await
+        .map_err(storage)?
+        .results()
+        .map_err(storage)
+}
+
 /// The sealed bytes to store for one lead.
 pub(crate) struct SealedLead {
     pub record_json: String,
