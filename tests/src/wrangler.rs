@@ -442,6 +442,26 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
         fs::read_to_string(self.dir.join("wrangler.log")).unwrap_or_default()
     }
 
+    /// POSTs `envelope` to `/v1/submit` from the allowed origin as client
+    /// `ip`, asserts the 202 and returns the lead id.
+    pub fn submit_lead(&self, envelope: &serde_json::Value, ip: &str) -> String {
+        let response = self.request(
+            "POST",
+            "/v1/submit",
+            &[
+                ("Content-Type", "application/json"),
+                ("Origin", ALLOWED_ORIGIN),
+                ("CF-Connecting-IP", ip),
+            ],
+            &envelope.to_string(),
+        );
+        assert_eq!(response.status, 202, "{}", response.body);
+        response.json()["lead_id"]
+            .as_str()
+            .expect("lead id")
+            .to_owned()
+    }
+
     pub fn request(
         &self,
         method: &str,

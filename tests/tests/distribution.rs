@@ -14,9 +14,7 @@ use std::time::Duration;
 
 use leadform_tests::destination::{Canned, Destination, Mode, Received};
 use leadform_tests::envelope::{envelope, test_form};
-use leadform_tests::wrangler::{
-    exclusive, Worker, WorkerOptions, ALLOWED_ORIGIN, PLACEHOLDER_DESTINATION,
-};
+use leadform_tests::wrangler::{exclusive, Worker, WorkerOptions, PLACEHOLDER_DESTINATION};
 use serde_json::{json, Map, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -38,21 +36,7 @@ fn submit(worker: &Worker, n: usize) -> String {
     fields.insert("zip".into(), json!("94110"));
     fields.insert("service".into(), json!("solar"));
     let body = envelope(&form, &format!("sub-dist-{n}"), fields);
-    let response = worker.request(
-        "POST",
-        "/v1/submit",
-        &[
-            ("Content-Type", "application/json"),
-            ("Origin", ALLOWED_ORIGIN),
-            ("CF-Connecting-IP", "203.0.113.60"),
-        ],
-        &body.to_string(),
-    );
-    assert_eq!(response.status, 202, "{}", response.body);
-    response.json()["lead_id"]
-        .as_str()
-        .expect("lead id")
-        .to_owned()
+    worker.submit_lead(&body, "203.0.113.60")
 }
 
 /// The lead once its distribution delivery is settled.

@@ -18,7 +18,7 @@ use std::{fs, thread};
 
 use leadform_tests::destination::{Destination, Mode};
 use leadform_tests::envelope::{envelope, test_form};
-use leadform_tests::wrangler::{exclusive, Worker, WorkerOptions, ALLOWED_ORIGIN};
+use leadform_tests::wrangler::{exclusive, Worker, WorkerOptions};
 use serde_json::{json, Map, Value};
 
 /// (name, email, phone typed, phone digits as stored)
@@ -88,21 +88,7 @@ fn submit(worker: &Worker, n: usize) -> String {
     fields.insert("phone".into(), json!(phone));
     let mut body = envelope(&form, &format!("erasure-{n:04}"), fields);
     body["asked"] = json!(["name", "email", "phone"]);
-    let response = worker.request(
-        "POST",
-        "/v1/submit",
-        &[
-            ("Content-Type", "application/json"),
-            ("Origin", ALLOWED_ORIGIN),
-            ("CF-Connecting-IP", "203.0.113.140"),
-        ],
-        &body.to_string(),
-    );
-    assert_eq!(response.status, 202, "{}", response.body);
-    response.json()["lead_id"]
-        .as_str()
-        .expect("lead id")
-        .to_owned()
+    worker.submit_lead(&body, "203.0.113.140")
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use leadform_tests::destination::{Destination, Received};
 use leadform_tests::envelope::{envelope, test_form};
 use leadform_tests::wrangler::{
-    exclusive, Worker, WorkerOptions, ADMIN_TOKEN, ALLOWED_ORIGIN, PLACEHOLDER_DESTINATION,
+    exclusive, Worker, WorkerOptions, ADMIN_TOKEN, PLACEHOLDER_DESTINATION,
 };
 use serde_json::{json, Map, Value};
 
@@ -52,21 +52,7 @@ fn submit(worker: &Worker, lane: &str, n: usize) -> String {
     fields.insert("name".into(), json!(format!("Visitor {lane} {n}")));
     fields.insert("lane".into(), json!(lane));
     let body = envelope(&form, &format!("sub-{lane}-{n}"), fields);
-    let response = worker.request(
-        "POST",
-        "/v1/submit",
-        &[
-            ("Content-Type", "application/json"),
-            ("Origin", ALLOWED_ORIGIN),
-            ("CF-Connecting-IP", "203.0.113.50"),
-        ],
-        &body.to_string(),
-    );
-    assert_eq!(response.status, 202, "{}", response.body);
-    response.json()["lead_id"]
-        .as_str()
-        .expect("lead id")
-        .to_owned()
+    worker.submit_lead(&body, "203.0.113.50")
 }
 
 fn lead(worker: &Worker, id: &str) -> Value {
