@@ -698,6 +698,109 @@ pub fn check_return(
     Ok(reason)
 }
 
+/// The body of `POST /v1/leads/{id}/returns`, signed per Standard Webhooks
+/// with the buyer's secret (as pings and posts are): `lead_id` must be the
+/// path's (a signature for one lead is no good for another).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnBody {
+    pub lead_id: String,
+    pub buyer: String,
+    pub reason: String,
+}
+
+/// Why `POST /v1/leads/{id}/returns` was refused: each a stable code and
+/// an HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnError {
+    /// Not `{"lead_id", "buyer", "reason"}` JSON, or another lead's id.
+    Malformed,
+    /// Unsigned, not signed with the named buyer's secret, outside the
+    /// timestamp window, or a buyer the lead's form does not have.
+    BadCredential,
+    /// No such lead.
+    LeadNotFound,
+    /// The rules of [`check_return`] refused it.
+    Refused(ReturnRefusal),
+}
+
+impl ReturnError {
+    pub const fn code(self) -> &'static str {
+        match self {
+            ReturnError::Malformed => "return.malformed",
+            ReturnError::BadCredential => "return.bad_credential",
+            ReturnError::LeadNotFound => "return.lead_not_found",
+            ReturnError::Refused(refusal) => refusal.code(),
+        }
+    }
+
+    pub const fn status(self) -> u16 {
+        match self {
+            ReturnError::Malformed => 400,
+            ReturnError::BadCredential => 401,
+            ReturnError::LeadNotFound => 404,
+            ReturnError::Refused(ReturnRefusal::UnknownReason) => 422,
+            ReturnError::Refused(_) => 409,
+        }
+    }
+
+    pub fn message(self) -> String {
+        match self {
+            ReturnError::Malformed => {
+                "expected {\"lead_id\", \"buyer\", \"reason\"} naming this lead".to_owned()
+            }
+            ReturnError::BadCredential => {
+                "not signed (Standard Webhooks) with the named buyer's secret within the timestamp window"
+                    .to_owned()
+            }
+            ReturnError::LeadNotFound => "no such lead".to_owned(),
+            ReturnError::Refused(ReturnRefusal::UnknownReason) => format!(
+                "the reason must be one of: {}",
+                ReturnReason::ALL
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ReturnError::Refused(ReturnRefusal::NotSold) => {
+                "this buyer did not buy this lead".to_owned()
+            }
+            ReturnError::Refused(ReturnRefusal::WindowClosed) => {
+                "the buyer's return window for this sale has closed".to_owned()
+            }
+            ReturnError::Refused(ReturnRefusal::AlreadyReturned) => {
+                "this sale was returned already".to_owned()
+            }
+        }
+    }
+
+    /// The error body, in the edge's shape.
+    pub fn to_json(self) -> serde_json::Value {
+        serde_json::json!({"error": {"code": self.code(), "message": self.message()}})
+    }
+}
+
+/// Reads a return's body for the lead of the path.
+pub fn parse_return(body: &str, lead_id: &str) -> Result<ReturnBody, ReturnError> {
+    let parsed: ReturnBody = serde_json::from_str(body).map_err(|_| ReturnError::Malformed)?;
+    if parsed.lead_id != lead_id {
+        return Err(ReturnError::Malformed);
+    }
+    Ok(parsed)
+}
+
+/// The window of a cap counter in the rate-limiter Durable Object: the
+/// counter's name holds the calendar period ([`cap_slots`]), so its window
+/// never ends on its own (a later period is another counter).
+pub const CAP_WINDOW_MS: u64 = 1 << 50;
+
+/// The per-buyer counter names a distribution uses in the rate-limiter
+/// Durable Object (one object per name): a cap slot, the minute's pings,
+/// the buyer's requests to us (returns).
+pub fn counter_name(form_id: &str, kind: &str, slot: &str) -> String {
+    format!("dist:{form_id}:{kind}:{slot}")
+}
+
 /// A lead's revenue: its accepted posts' prices, less those returned.
 pub fn revenue_cents(sales: &[SaleRow]) -> u64 {
     sales
@@ -1284,6 +1387,69 @@ mod tests {
             900
         );
         assert_eq!(ReturnRefusal::WindowClosed.code(), "return.window_closed");
+    }
+
+    #[test]
+    fn return_bodies_and_codes() {
+        let check = |body: &str, expected: Result<(&str, &str), ReturnError>| {
+            let got = parse_return(body, "lead_1").map(|b| (b.buyer, b.reason));
+            let expected = expected.map(|(a, b)| (a.to_owned(), b.to_owned()));
+            assert_eq!(got, expected, "{body}");
+        };
+        check(
+            r#"{"lead_id":"lead_1","buyer":"sunco","reason":"fraud"}"#,
+            Ok(("sunco", "fraud")),
+        );
+        // The reason is checked by check_return, with its own code.
+        check(
+            r#"{"lead_id":"lead_1","buyer":"sunco","reason":"meh"}"#,
+            Ok(("sunco", "meh")),
+        );
+        check(
+            r#"{"lead_id":"lead_2","buyer":"sunco","reason":"fraud"}"#,
+            Err(ReturnError::Malformed),
+        );
+        check(
+            r#"{"buyer":"sunco","reason":"fraud"}"#,
+            Err(ReturnError::Malformed),
+        );
+        check(
+            r#"{"lead_id":"lead_1","buyer":"sunco","reason":"fraud","price":1}"#,
+            Err(ReturnError::Malformed),
+        );
+        check("not json", Err(ReturnError::Malformed));
+        for (error, code, status) in [
+            (ReturnError::Malformed, "return.malformed", 400),
+            (ReturnError::BadCredential, "return.bad_credential", 401),
+            (ReturnError::LeadNotFound, "return.lead_not_found", 404),
+            (
+                ReturnError::Refused(ReturnRefusal::UnknownReason),
+                "return.unknown_reason",
+                422,
+            ),
+            (
+                ReturnError::Refused(ReturnRefusal::NotSold),
+                "return.not_sold",
+                409,
+            ),
+            (
+                ReturnError::Refused(ReturnRefusal::WindowClosed),
+                "return.window_closed",
+                409,
+            ),
+            (
+                ReturnError::Refused(ReturnRefusal::AlreadyReturned),
+                "return.already_returned",
+                409,
+            ),
+        ] {
+            assert_eq!((error.code(), error.status()), (code, status));
+            assert_eq!(error.to_json()["error"]["code"], code);
+        }
+        assert_eq!(
+            counter_name("f", "cap", "sunco|day:2026-12-02"),
+            "dist:f:cap:sunco|day:2026-12-02"
+        );
     }
 
     #[test]

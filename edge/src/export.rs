@@ -61,6 +61,48 @@ pub fn export_columns(spec: &FormSpec) -> Vec<String> {
     columns
 }
 
+/// The sale columns of an export, after the status columns: the lead's
+/// revenue (accepted posts less returns, in cents), the buyers it was sold
+/// to (`;`-separated, a returned sale as `buyer (returned)`) and how many
+/// sales it had. Empty for a lead never sold.
+pub const SALE_COLUMNS: [&str; 3] = ["revenue_cents", "sold_to", "sale_count"];
+
+/// The [`SALE_COLUMNS`] cells of a lead's sales.
+pub fn sale_cells(sales: &[crate::distribution::SaleRow]) -> [String; 3] {
+    if sales.is_empty() {
+        return [String::new(), String::new(), String::new()];
+    }
+    let sold_to: Vec<String> = sales
+        .iter()
+        .map(|s| match s.returned_at_ms {
+            Some(_) => format!("{} (returned)", s.buyer),
+            None => s.buyer.clone(),
+        })
+        .collect();
+    [
+        crate::distribution::revenue_cents(sales).to_string(),
+        sold_to.join(";"),
+        sales.len().to_string(),
+    ]
+}
+
+/// The sale of a lead as the JSON export carries it: the same three
+/// figures.
+pub fn sale_json(sales: &[crate::distribution::SaleRow]) -> serde_json::Value {
+    if sales.is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::json!({
+        "revenue_cents": crate::distribution::revenue_cents(sales),
+        "sold_to": sales.iter().map(|s| serde_json::json!({
+            "buyer": s.buyer,
+            "price_cents": s.price_cents,
+            "returned": s.returned_at_ms.is_some(),
+        })).collect::<Vec<_>>(),
+        "sale_count": sales.len(),
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -150,5 +192,29 @@ label = "Note"
             ("mobile".to_owned(), FieldValue::Bool(true)),
         ]);
         assert_eq!(payload_values(&spec, &odd), odd);
+    }
+
+    #[test]
+    fn sale_cells_follow_returns() {
+        use crate::distribution::SaleRow;
+        let sale = |buyer: &str, price: u32, returned: bool| SaleRow {
+            buyer: buyer.to_owned(),
+            price_cents: price,
+            sold_at_ms: 1,
+            returned_at_ms: returned.then_some(2),
+        };
+        let check = |sales: Vec<SaleRow>, cells: [&str; 3]| {
+            assert_eq!(sale_cells(&sales), cells.map(str::to_owned), "{sales:?}");
+        };
+        check(vec![], ["", "", ""]);
+        check(vec![sale("sunco", 3_000, false)], ["3000", "sunco", "1"]);
+        check(
+            vec![sale("share-a", 1_200, true), sale("share-b", 1_000, false)],
+            ["1000", "share-a (returned);share-b", "2"],
+        );
+        let json = sale_json(&[sale("share-a", 1_200, true)]);
+        assert_eq!(json["revenue_cents"], 0);
+        assert_eq!(json["sold_to"][0]["returned"], true);
+        assert!(sale_json(&[]).is_null());
     }
 }

@@ -45,6 +45,9 @@ pub enum Route {
     /// `POST /v1/leads/{id}/status`: the closed loop (owner token, or a
     /// CRM's signed request).
     LeadStatus(String),
+    /// `POST /v1/leads/{id}/returns`: a buyer returns a lead it bought
+    /// (signed with the buyer's secret; not an owner route).
+    LeadReturns(String),
     /// `GET /v1/certificates/{id}`
     Certificate(String),
     /// `GET /v1/quarantine?form=&since=`: held and closed quarantined submissions.
@@ -117,6 +120,9 @@ pub fn route(method: &str, path: &str) -> Route {
         },
         ["v1", "leads", id, "replay"] if !id.is_empty() => {
             Some(("POST", Route::ReplayLead((*id).to_owned())))
+        }
+        ["v1", "leads", id, "returns"] if !id.is_empty() => {
+            Some(("POST", Route::LeadReturns((*id).to_owned())))
         }
         ["v1", "leads", id, "status"] if !id.is_empty() => {
             Some(("POST", Route::LeadStatus((*id).to_owned())))
@@ -317,6 +323,12 @@ mod tests {
                 Route::LeadStatus("lead_1".into()),
             ),
             ("GET", "/v1/leads/lead_1/status", Route::MethodNotAllowed),
+            (
+                "POST",
+                "/v1/leads/lead_1/returns",
+                Route::LeadReturns("lead_1".into()),
+            ),
+            ("GET", "/v1/leads/lead_1/returns", Route::MethodNotAllowed),
             (
                 "GET",
                 "/v1/certificates/cert_1",

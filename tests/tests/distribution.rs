@@ -8,7 +8,13 @@
 //! webhook still gets it; every ping is signed, carries the buyer's keyed
 //! dedup hashes (equal for the same buyer, different between buyers) and no
 //! email, phone or name; the sales are in `GET /v1/leads/{id}`'s
-//! `distribution` (sales, revenue, every step of the log).
+//! `distribution` (sales, revenue, every step of the log). Then, in the
+//! same Worker: a buyer capped at 2 a day gets exactly 2 of 5 leads
+//! submitted at once; the ping-limited buyer is pinged at most 3 times in
+//! any minute; and `POST /v1/leads/{id}/returns` signed by the buyer: a
+//! wrong credential, an unknown reason, a lead the buyer did not buy, a
+//! return inside the window (revenue follows), its replay, one outside the
+//! window, and our 429 with `Retry-After` past the buyer's request limit.
 
 use std::time::Duration;
 
@@ -19,13 +25,17 @@ use serde_json::{json, Map, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-const SECRETS: [(&str, &str); 5] = [
+const SECRETS: [(&str, &str); 6] = [
     ("BUYER_SUNCO_SECRET", "sunco-shared-secret"),
     ("BUYER_BRIGHT_SECRET", "bright-shared-secret"),
     ("BUYER_SHARE_A_SECRET", "share-a-shared-secret"),
     ("BUYER_SHARE_B_SECRET", "share-b-shared-secret"),
     ("BUYER_SLOW_SECRET", "slow-shared-secret"),
+    ("BUYER_CAPPED_SECRET", "capped-shared-secret"),
 ];
+
+/// Requests per buyer and minute to the returns endpoint in this test.
+const BUYER_REQUESTS_PER_MINUTE: u32 = 4;
 
 fn submit(worker: &Worker, n: usize) -> String {
     let form = test_form("distribution");
@@ -36,7 +46,52 @@ fn submit(worker: &Worker, n: usize) -> String {
     fields.insert("zip".into(), json!("94110"));
     fields.insert("service".into(), json!("solar"));
     let body = envelope(&form, &format!("sub-dist-{n}"), fields);
-    worker.submit_lead(&body, "203.0.113.60")
+    worker.submit_lead(&body, &format!("203.0.113.{}", 60 + n))
+}
+
+/// A buyer's return of `lead_id`, signed with `secret` (webhook-id
+/// `id`): the status, the error code (if any) and the JSON answer.
+fn return_lead(
+    worker: &Worker,
+    lead_id: &str,
+    buyer: &str,
+    reason: &str,
+    secret: &str,
+    id: &str,
+) -> leadform_tests::http::HttpResponse {
+    let body = json!({"lead_id": lead_id, "buyer": buyer, "reason": reason}).to_string();
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let signature = leadform_edge::webhook::sign(secret.as_bytes(), id, timestamp, &body);
+    let timestamp = timestamp.to_string();
+    worker.request(
+        "POST",
+        &format!("/v1/leads/{lead_id}/returns"),
+        &[
+            ("content-type", "application/json"),
+            ("webhook-id", id),
+            ("webhook-timestamp", &timestamp),
+            ("webhook-signature", &signature),
+        ],
+        &body,
+    )
+}
+
+fn secret_of(buyer: &str) -> &'static str {
+    SECRETS
+        .iter()
+        .find(|(name, _)| name.to_lowercase().contains(&buyer.replace('-', "_")))
+        .map(|(_, s)| *s)
+        .unwrap_or_else(|| panic!("secret of {buyer}"))
+}
+
+fn code(response: &leadform_tests::http::HttpResponse) -> String {
+    response.json()["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The lead once its distribution delivery is settled.
@@ -119,7 +174,7 @@ fn no_bid() -> Canned {
 }
 
 #[test]
-fn auctions_winner_cascade_shared_and_no_bid() {
+fn auctions_caps_ping_limits_and_returns() {
     let _guard = exclusive();
     let buyers = Destination::start();
     let slow = Destination::start();
@@ -131,7 +186,13 @@ fn auctions_winner_cascade_shared_and_no_bid() {
         ],
         [PLACEHOLDER_DESTINATION, format!("{}/", buyers.base_url())],
     ]);
-    let mut extra_vars = vec![("DESTINATION_URL_REWRITES", rewrites.to_string())];
+    let mut extra_vars = vec![
+        ("DESTINATION_URL_REWRITES", rewrites.to_string()),
+        (
+            "BUYER_REQUESTS_PER_MINUTE",
+            BUYER_REQUESTS_PER_MINUTE.to_string(),
+        ),
+    ];
     for (name, value) in SECRETS {
         extra_vars.push((name, value.to_owned()));
     }
@@ -255,11 +316,7 @@ fn auctions_winner_cascade_shared_and_no_bid() {
     assert!(pings.len() >= 16, "{} pings", pings.len());
     for ping in &pings {
         let buyer = buyer_of(&ping.path);
-        let secret = SECRETS
-            .iter()
-            .find(|(name, _)| name.to_lowercase().contains(&buyer.replace('-', "_")))
-            .map(|(_, s)| *s)
-            .unwrap_or_else(|| panic!("secret of {buyer}"));
+        let secret = secret_of(&buyer);
         let id = ping.headers.get("webhook-id").cloned().unwrap_or_default();
         let timestamp: u64 = ping
             .headers
@@ -322,5 +379,211 @@ fn auctions_winner_cascade_shared_and_no_bid() {
     let expected =
         leadform_edge::distribution::match_hash(&key, "email", "buyer.test1@example.com");
     assert_eq!(hash("sunco", &winner), expected.as_str());
+
+    // 5. Caps, counted in the rate-limiter Durable Object: five leads at
+    // once, all bid on by `capped` (2 a day): exactly two are sold to it.
+    buyers.script("/buyers/capped/ping", (0..5).map(|_| bid(5_000)).collect());
+    let concurrent: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (10..15)
+            .map(|n| {
+                let worker = &worker;
+                scope.spawn(move || submit(worker, n))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("submit thread"))
+            .collect()
+    });
+    let mut sold_to_capped = 0;
+    let mut capped_skips = 0;
+    for lead_id in &concurrent {
+        let lead = settled(&worker, lead_id);
+        if sales(&lead) == vec![("capped".to_owned(), 5_000)] {
+            sold_to_capped += 1;
+        }
+        capped_skips += log(&lead)
+            .iter()
+            .filter(|e| {
+                e["event"] == "skipped" && e["buyer"] == "capped" && e["reason"] == "capped"
+            })
+            .count();
+    }
+    assert_eq!(sold_to_capped, 2, "sold to the capped buyer");
+    assert_eq!(capped_skips, 3, "capped buyer skipped");
+    let capped_posts = buyers
+        .received()
+        .iter()
+        .filter(|r| r.path == "/buyers/capped/post")
+        .count();
+    assert_eq!(capped_posts, 2, "posts to the capped buyer");
+
+    // The ping limit (3 a minute): `slow` never got a fourth ping in one
+    // minute, and was skipped as ping_limited instead.
+    let slow_pings = slow.received();
+    let mut per_minute: Vec<(u64, usize)> = Vec::new();
+    for ping in slow_pings.iter().filter(|r| r.path.ends_with("/ping")) {
+        let minute = ping
+            .headers
+            .get("webhook-timestamp")
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or_default()
+            / 60;
+        match per_minute.iter_mut().find(|(m, _)| *m == minute) {
+            Some((_, n)) => *n += 1,
+            None => per_minute.push((minute, 1)),
+        }
+    }
+    assert!(per_minute.iter().all(|(_, n)| *n <= 3), "{per_minute:?}");
+    let all_leads = [&winner, &cascade, &shared, &unsold]
+        .into_iter()
+        .chain(&concurrent)
+        .count();
+    let limited = [&winner, &cascade, &shared, &unsold]
+        .into_iter()
+        .chain(&concurrent)
+        .map(|id| settled(&worker, id))
+        .flat_map(|lead| log(&lead))
+        .filter(|e| {
+            e["event"] == "skipped" && e["buyer"] == "slow" && e["reason"] == "ping_limited"
+        })
+        .count();
+    let pinged: usize = per_minute.iter().map(|(_, n)| n).sum();
+    assert_eq!(pinged + limited, all_leads, "{per_minute:?}");
+    assert!(
+        limited >= all_leads.saturating_sub(3 * per_minute.len()),
+        "{limited}"
+    );
+
+    // 6. Returns, signed by the buyer.
+    let wrong = return_lead(
+        &worker,
+        &winner,
+        "sunco",
+        "invalid_contact",
+        secret_of("bright"),
+        "ret-1",
+    );
+    assert_eq!(
+        (wrong.status, code(&wrong).as_str()),
+        (401, "return.bad_credential"),
+        "{}",
+        wrong.body
+    );
+    let unknown = return_lead(
+        &worker,
+        &winner,
+        "sunco",
+        "changed_my_mind",
+        secret_of("sunco"),
+        "ret-2",
+    );
+    assert_eq!(
+        (unknown.status, code(&unknown).as_str()),
+        (422, "return.unknown_reason"),
+        "{}",
+        unknown.body
+    );
+    let not_sold = return_lead(
+        &worker,
+        &winner,
+        "bright",
+        "fraud",
+        secret_of("bright"),
+        "ret-3",
+    );
+    assert_eq!(
+        (not_sold.status, code(&not_sold).as_str()),
+        (409, "return.not_sold"),
+        "{}",
+        not_sold.body
+    );
+    let lead_before = settled(&worker, &shared);
+    assert_eq!(lead_before["distribution"]["revenue_cents"], 2_200);
+    let inside = return_lead(
+        &worker,
+        &shared,
+        "share-a",
+        "invalid_contact",
+        secret_of("share-a"),
+        "ret-4",
+    );
+    assert_eq!(inside.status, 200, "{}", inside.body);
+    assert_eq!(inside.json()["revenue_cents"], 1_000);
+    let replay = return_lead(
+        &worker,
+        &shared,
+        "share-a",
+        "invalid_contact",
+        secret_of("share-a"),
+        "ret-4",
+    );
+    assert_eq!(
+        (replay.status, code(&replay).as_str()),
+        (409, "return.already_returned"),
+        "{}",
+        replay.body
+    );
+    let lead = settled(&worker, &shared);
+    assert_eq!(lead["distribution"]["revenue_cents"], 1_000, "{lead:#}");
+    let returned = lead["distribution"]["sales"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["buyer"] == "share-a"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(returned["return_reason"], "invalid_contact", "{returned}");
+    assert!(returned["returned_at"].is_string(), "{returned}");
+    let last = log(&lead).last().cloned().unwrap_or_default();
+    assert_eq!(
+        (last["event"].as_str(), last["buyer"].as_str()),
+        (Some("returned"), Some("share-a")),
+        "{last}"
+    );
+    // Outside the window: the sale made 8 days ago (bright's window is 7).
+    worker.d1(&format!(
+        "UPDATE lead_sales SET sold_at_ms = sold_at_ms - 691200000 WHERE lead_id = '{cascade}'"
+    ));
+    let outside = return_lead(
+        &worker,
+        &cascade,
+        "bright",
+        "duplicate",
+        secret_of("bright"),
+        "ret-5",
+    );
+    assert_eq!(
+        (outside.status, code(&outside).as_str()),
+        (409, "return.window_closed"),
+        "{}",
+        outside.body
+    );
+    assert_eq!(
+        settled(&worker, &cascade)["distribution"]["revenue_cents"],
+        2_000
+    );
+    // Past the buyer's requests a minute: our 429 with Retry-After.
+    let mut limited = None;
+    for n in 0..(3 * BUYER_REQUESTS_PER_MINUTE) {
+        let answer = return_lead(
+            &worker,
+            &shared,
+            "share-b",
+            "nope",
+            secret_of("share-b"),
+            &format!("ret-b{n}"),
+        );
+        if answer.status == 429 {
+            limited = Some(answer);
+            break;
+        }
+        assert_eq!(code(&answer), "return.unknown_reason", "{}", answer.body);
+    }
+    let limited = limited.expect("a 429 past the buyer's request limit");
+    assert_eq!(code(&limited), "rate_limit.exceeded", "{}", limited.body);
+    let retry_after: u64 = limited
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
     drop(slow);
 }

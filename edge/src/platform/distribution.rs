@@ -6,16 +6,26 @@
 //! decision written to the lead's `distribution_log`, each accepted post to
 //! `lead_sales` (migration 0012).
 //!
+//! Counters live in the `RateLimiter` Durable Object (one object per
+//! counter, so two auctions never both take the last slot): a buyer's
+//! `pings_per_minute` is counted as it is pinged (over it: skipped,
+//! `ping_limited`), and each of its caps is taken right before a post to it
+//! (over it: skipped, `capped`, and the auction cascades). A taken slot is
+//! kept if the post is then refused: never more than the cap is sold.
+//! Also `POST /v1/leads/{id}/returns` ([`handle_return`]): a buyer's signed
+//! return, within its window, counted per buyer (429 with `Retry-After`
+//! past `BUYER_REQUESTS_PER_MINUTE`, default 60).
+//!
 //! Thin: the decisions, formats and rules are `crate::distribution`'s.
-//! Not here yet: cap and ping-limit counters (buyers are pinged as if under
-//! them) and the fallback into the owner's routing (an unsold lead's
-//! distribution delivery is settled `rejected`).
+//! Not here yet: the fallback into the owner's routing (an unsold lead's
+//! distribution delivery is settled `rejected`; its other destinations
+//! still get it).
 
 use futures_util::future::join_all;
 use leadform_shared::distribution::{selected_buyers, Buyer};
 use leadform_shared::spec::Destination;
 use leadform_shared::FormSpec;
-use worker::{D1Database, Env};
+use worker::{D1Database, Env, Request, Response};
 
 use crate::delivery::{self, OutboundRequest};
 use crate::distribution::{self as auction, LogEntry, Offer, PingResult, Posted, SoldTo, Step};
@@ -23,8 +33,12 @@ use crate::record::LeadRecord;
 use crate::time;
 
 use super::consumer::{send, Unanswered};
+use super::http::{error_response, header, json_response};
 use super::store::{number, storage, text, StoreResult};
-use super::{config, now_ms};
+use super::{config, config_u32, names, now_ms, rate_limiter};
+use crate::distribution::{ReturnError, ReturnRefusal, Skip};
+use crate::error::EdgeError;
+use crate::{forms, webhook};
 
 /// How a sale went, for the ledger.
 pub(crate) struct Sold {
@@ -80,6 +94,16 @@ pub(crate) async fn sell(
                 reason,
             });
             continue;
+        }
+        if let Some(limit) = buyer.pings_per_minute {
+            let name = auction::counter_name(&spec.id, "ping", &buyer.id);
+            if rate_limiter::check(env, &name, limit).await.is_err() {
+                log.push(LogEntry::Skipped {
+                    buyer: buyer.id.clone(),
+                    reason: Skip::PingLimited,
+                });
+                continue;
+            }
         }
         let Some(secret) = secret(env, buyer) else {
             log.push(LogEntry::Ping {
@@ -170,6 +194,17 @@ pub(crate) async fn sell(
                 continue;
             };
             let now = now_ms();
+            if !take_cap_slots(env, spec, buyer, now).await {
+                posted.push(Posted {
+                    buyer: offer.buyer,
+                    accepted: false,
+                });
+                log.push(LogEntry::Skipped {
+                    buyer: buyer.id.clone(),
+                    reason: Skip::Capped,
+                });
+                continue;
+            }
             let token = auction::issue_bid_token(
                 &secret,
                 &lead.lead_id,
@@ -261,6 +296,20 @@ pub(crate) async fn sell(
         sold: !sold.is_empty(),
         summary,
     })
+}
+
+/// Takes one slot of each of the buyer's caps now; false when one is full.
+async fn take_cap_slots(env: &Env, spec: &FormSpec, buyer: &Buyer, now: u64) -> bool {
+    for (slot, max) in auction::cap_slots(buyer, now) {
+        let name = auction::counter_name(&spec.id, "cap", &slot);
+        if rate_limiter::check_window(env, &name, max, auction::CAP_WINDOW_MS)
+            .await
+            .is_err()
+        {
+            return false;
+        }
+    }
+    true
 }
 
 /// The log lines after any earlier ones of the lead, and the sales.
@@ -383,4 +432,183 @@ pub(crate) async fn of_lead(db: &D1Database, lead_id: &str) -> StoreResult<serde
         })).collect::<Vec<_>>(),
         "revenue_cents": auction::revenue_cents(&rows),
     }))
+}
+
+/// Longest return body read.
+const MAX_RETURN_BYTES: usize = 4 * 1024;
+
+/// Requests per buyer and minute to `POST /v1/leads/{id}/returns`.
+const BUYER_REQUESTS_PER_MINUTE: &str = "BUYER_REQUESTS_PER_MINUTE";
+
+/// `POST /v1/leads/{id}/returns`: a buyer returns a lead it bought. The
+/// body `{"lead_id", "buyer", "reason"}` is signed per Standard Webhooks
+/// with that buyer's secret (`webhook-id`, `webhook-timestamp`,
+/// `webhook-signature`, as the pings and posts it gets); then the buyer's
+/// request count (429 with `Retry-After` past the limit), the reason, the
+/// sale and the window are checked, the sale marked returned (once: a
+/// replay finds it returned) and a `returned` entry logged. Answers the
+/// lead's revenue after the return.
+pub(crate) async fn handle_return(
+    mut req: Request,
+    env: Env,
+    lead_id: String,
+) -> worker::Result<Response> {
+    let body = match req.bytes().await {
+        Ok(bytes) if bytes.len() <= MAX_RETURN_BYTES => String::from_utf8(bytes).ok(),
+        Ok(_) => {
+            return error_response(
+                &EdgeError::PayloadTooLarge {
+                    limit: MAX_RETURN_BYTES,
+                },
+                None,
+            )
+        }
+        Err(_) => None,
+    };
+    let headers = (
+        header(&req, "webhook-id"),
+        header(&req, "webhook-timestamp"),
+        header(&req, "webhook-signature"),
+    );
+    let refused = |error: ReturnError| json_response(error.status(), &error.to_json(), None);
+    let Some(body) = body else {
+        return refused(ReturnError::Malformed);
+    };
+    let parsed = match auction::parse_return(&body, &lead_id) {
+        Ok(parsed) => parsed,
+        Err(error) => return refused(error),
+    };
+    let db = env.d1(names::DB)?;
+    let row = match super::store::lead(&db, &lead_id).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return refused(ReturnError::LeadNotFound),
+        Err(error) => return error_response(&error, None),
+    };
+    let Some(form) = forms::find(&row.form_id) else {
+        return refused(ReturnError::LeadNotFound);
+    };
+    let spec = &form.spec;
+    let Some(buyer) = spec.buyers.iter().find(|b| b.id == parsed.buyer) else {
+        return refused(ReturnError::BadCredential);
+    };
+    let Some(key) = secret(&env, buyer) else {
+        worker::console_error!("buyer secret `{}` is not configured", buyer.auth_secret);
+        return refused(ReturnError::BadCredential);
+    };
+    let now = now_ms();
+    let verified = webhook::check_delivery(
+        &key,
+        webhook::DeliveryHeaders {
+            id: headers.0.as_deref(),
+            timestamp: headers.1.as_deref(),
+            signature: headers.2.as_deref(),
+        },
+        &body,
+        now / 1000,
+    );
+    if verified.is_err() {
+        return refused(ReturnError::BadCredential);
+    }
+    // Counted once the buyer is known to be the caller: a stranger cannot
+    // use up a buyer's requests.
+    let limit = config_u32(&env, BUYER_REQUESTS_PER_MINUTE, 60);
+    let name = auction::counter_name(&spec.id, "requests", &buyer.id);
+    if let Err(error) = rate_limiter::check(&env, &name, limit).await {
+        return error_response(&error, None);
+    }
+    match apply_return(&db, buyer, &lead_id, &parsed.reason, now).await {
+        Ok(Ok(revenue)) => json_response(
+            200,
+            &serde_json::json!({
+                "lead_id": lead_id,
+                "buyer": buyer.id,
+                "reason": parsed.reason,
+                "returned_at": time::rfc3339_ms(now),
+                "revenue_cents": revenue,
+            }),
+            None,
+        ),
+        Ok(Err(refusal)) => refused(ReturnError::Refused(refusal)),
+        Err(error) => error_response(&error, None),
+    }
+}
+
+/// Checks and stores one return; the lead's revenue after it.
+async fn apply_return(
+    db: &D1Database,
+    buyer: &Buyer,
+    lead_id: &str,
+    reason: &str,
+    now: u64,
+) -> StoreResult<Result<u64, ReturnRefusal>> {
+    let rows = sale_rows(db, lead_id).await?;
+    let reason = match auction::check_return(buyer, &rows, reason, now) {
+        Ok(reason) => reason,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let price = rows
+        .iter()
+        .find(|r| r.buyer == buyer.id)
+        .map_or(0, |r| r.price_cents);
+    // Only a sale not yet returned changes: of two concurrent returns (or a
+    // replay racing its original) one wins.
+    let changed = db
+        .prepare(
+            "UPDATE lead_sales SET returned_at_ms = ?1, return_reason = ?2 WHERE lead_id = ?3 AND buyer = ?4 AND returned_at_ms IS NULL",
+        )
+        .bind(&[number(now), text(reason.as_str()), text(lead_id), text(&buyer.id)])
+        .map_err(storage)?
+        .run()
+        .await
+        .map_err(storage)?
+        .meta()
+        .ok()
+        .flatten()
+        .and_then(|m| m.changes)
+        .unwrap_or(0);
+    if changed == 0 {
+        return Ok(Err(ReturnRefusal::AlreadyReturned));
+    }
+    let entry = LogEntry::Returned {
+        buyer: buyer.id.clone(),
+        reason,
+        price_cents: price,
+    };
+    let json = serde_json::to_string(&entry).unwrap_or_default();
+    db.prepare(
+        "INSERT INTO distribution_log (lead_id, seq, destination, at, entry_json) \
+         SELECT ?1, COALESCE(MAX(seq) + 1, 0), COALESCE(MAX(destination), 'returns'), ?2, ?3 FROM distribution_log WHERE lead_id = ?1",
+    )
+    .bind(&[text(lead_id), text(&time::rfc3339_ms(now)), text(&json)])
+    .map_err(storage)?
+    .run()
+    .await
+    .map_err(storage)?;
+    let rows = sale_rows(db, lead_id).await?;
+    Ok(Ok(auction::revenue_cents(&rows)))
+}
+
+async fn sale_rows(db: &D1Database, lead_id: &str) -> StoreResult<Vec<auction::SaleRow>> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        buyer: String,
+        price_cents: f64,
+        sold_at_ms: f64,
+        returned_at_ms: Option<f64>,
+    }
+    let rows: Vec<Row> = super::store::all(
+        db,
+        "SELECT buyer, price_cents, sold_at_ms, returned_at_ms FROM lead_sales WHERE lead_id = ?1",
+        &[text(lead_id)],
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| auction::SaleRow {
+            buyer: r.buyer,
+            price_cents: r.price_cents as u32,
+            sold_at_ms: r.sold_at_ms as u64,
+            returned_at_ms: r.returned_at_ms.map(|v| v as u64),
+        })
+        .collect())
 }

@@ -30,6 +30,8 @@ pub(crate) async fn handle(req: Request, env: Env, ctx: Context) -> Result<Respo
         Route::LeadStatus(id) if super::lead_status::is_signed(&req) => {
             super::lead_status::handle_signed(req, env, id).await
         }
+        // A buyer's signed return: the buyer's credential, never an owner's.
+        Route::LeadReturns(id) => super::distribution::handle_return(req, env, id).await,
         Route::MethodNotAllowed => error_response(&EdgeError::MethodNotAllowed, None),
         owner_route => owner::handle(req, env, owner_route).await,
     }
