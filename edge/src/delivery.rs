@@ -26,6 +26,65 @@ pub struct DeliveryJob {
     pub lead_id: String,
 }
 
+/// Who makes a delivery attempt (stored with each attempt, migration 0014).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The first attempt, from the submit request's `waitUntil` (speed to lead).
+    Submit,
+    /// The queue consumer (the first attempt's fallback, and every retry).
+    Queue,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Submit => "submit",
+            Origin::Queue => "queue",
+        }
+    }
+}
+
+/// How long the first attempt may take in all (ms): the runtime keeps
+/// `waitUntil` work alive for 30 s after the response, less a margin.
+pub const FIRST_ATTEMPT_BUDGET_MS: u64 = 25_000;
+
+/// Time for the ledger's claim and settle around one send (ms).
+pub const FIRST_ATTEMPT_LEDGER_MS: u64 = 2_000;
+
+/// The most requests one attempt to `destination` makes, when the first
+/// attempt takes it; `None`: left to the queue. A distribution destination
+/// runs an auction (pings, bids, a cascade of posts) whose length the
+/// first attempt does not bound, so it always waits for the queue.
+pub fn first_attempt_requests(destination: &Destination) -> Option<u64> {
+    match destination {
+        Destination::Distribution { .. } => None,
+        // A cached token's create, and on a 401 one new token and one more create.
+        Destination::SalesforceApi { .. } => Some(3),
+        _ => Some(1),
+    }
+}
+
+/// Whether the first attempt (`elapsed_ms` into it) takes `destination`:
+/// only when every request it may make can time out and the ledger still
+/// settles within [`FIRST_ATTEMPT_BUDGET_MS`]. A send cut off between claim
+/// and settle would leave a destination that cannot deduplicate `in_doubt`;
+/// one not taken stays unclaimed for the queue message already sent.
+pub fn first_attempt_takes(destination: &Destination, timeout_ms: u32, elapsed_ms: u64) -> bool {
+    first_attempt_requests(destination).is_some_and(|requests| {
+        elapsed_ms + requests * u64::from(timeout_ms) + FIRST_ATTEMPT_LEDGER_MS
+            <= FIRST_ATTEMPT_BUDGET_MS
+    })
+}
+
+/// Whether the first attempt runs: on unless the `FIRST_ATTEMPT` var says
+/// `off` (tests of the queue-only path).
+pub fn first_attempt_enabled(var: Option<&str>) -> bool {
+    !matches!(
+        var.map(|v| v.trim().to_ascii_lowercase()).as_deref(),
+        Some("off" | "0" | "false" | "no")
+    )
+}
+
 /// A destination's stable key within a form: `{index}:{kind}`.
 pub fn destination_key(index: usize, destination: &Destination) -> String {
     format!("{index}:{}", destination.kind())
@@ -682,6 +741,65 @@ mod tests {
         repeat.previous_lead_id = Some("lead_0".to_owned());
         let body: serde_json::Value = serde_json::from_str(&webhook_body(&spec, &repeat)).unwrap();
         assert_eq!(body["data"]["previous_lead_id"], "lead_0");
+    }
+
+    #[test]
+    fn the_first_attempt_takes_a_destination_only_when_its_worst_case_fits_the_budget() {
+        let kind = |json: serde_json::Value| -> Destination {
+            serde_json::from_value(json).expect("destination")
+        };
+        let webhook = kind(json!({"type": "webhook", "url": "https://h.example/", "secret": "S"}));
+        let hubspot = kind(json!({"type": "hubspot", "portal_id": "1", "form_guid": "g"}));
+        let rest = kind(
+            json!({"type": "salesforce_api", "instance_url": "https://a.my.salesforce.com",
+            "client_id_secret": "I", "client_secret_secret": "S"}),
+        );
+        let auction = kind(json!({"type": "distribution"}));
+        // (destination, timeout ms, elapsed ms, taken)
+        let cases = [
+            (&webhook, 10_000, 0, true),
+            (&webhook, 10_000, 13_000, true),
+            (&webhook, 10_000, 13_001, false),
+            (&hubspot, 10_000, 10_000, true),
+            (&hubspot, 30_000, 0, false),
+            // Three requests: not at the default 10 s timeout.
+            (&rest, 10_000, 0, false),
+            (&rest, 7_666, 0, true),
+            (&rest, 7_667, 0, false),
+            (&rest, 2_000, 5_000, true),
+            // An auction is always the queue's.
+            (&auction, 1_000, 0, false),
+        ];
+        let check = |(destination, timeout, elapsed, taken): (&Destination, u32, u64, bool)| {
+            assert_eq!(
+                first_attempt_takes(destination, timeout, elapsed),
+                taken,
+                "{destination:?} timeout {timeout} elapsed {elapsed}"
+            );
+        };
+        for case in cases {
+            check(case);
+        }
+    }
+
+    #[test]
+    fn the_first_attempt_is_on_unless_the_var_turns_it_off() {
+        let check = |var: Option<&str>, on: bool| {
+            assert_eq!(first_attempt_enabled(var), on, "{var:?}");
+        };
+        for (var, on) in [
+            (None, true),
+            (Some(""), true),
+            (Some("on"), true),
+            (Some("off"), false),
+            (Some(" OFF "), false),
+            (Some("0"), false),
+            (Some("false"), false),
+        ] {
+            check(var, on);
+        }
+        assert_eq!(Origin::Submit.as_str(), "submit");
+        assert_eq!(Origin::Queue.as_str(), "queue");
     }
 
     #[test]

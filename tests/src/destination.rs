@@ -37,6 +37,8 @@ pub struct Received {
     pub body: String,
     /// The status this server answered with (None: no answer).
     pub answered: Option<u16>,
+    /// When the request had been read (benchmarks' latencies).
+    pub at: Instant,
 }
 
 /// One scripted answer: status, extra headers and a JSON body.
@@ -244,6 +246,7 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
     let Some((method, path, headers, body)) = read_request(&mut stream) else {
         return;
     };
+    let at = Instant::now();
     let canned = shared
         .scripts
         .lock()
@@ -286,6 +289,7 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
                         headers,
                         body,
                         answered: None,
+                        at,
                     });
                 thread::sleep(duration);
                 return;
@@ -303,6 +307,7 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
             headers,
             body,
             answered: Some(status),
+            at,
         });
     let response = format!(
         "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{extra_headers}content-length: {}\r\nconnection: close\r\n\r\n{answer}",

@@ -5,6 +5,11 @@
 //! try is due. `leadform-deliveries-dlq`: messages the queue gave up on;
 //! their unfinished destinations are marked `dead` (the cron sweeper revives
 //! them once the destination delivers again; the owner can replay them).
+//! The same pass is the lead's first attempt, from the submit request's
+//! `waitUntil` ([`first_attempt`]): the consumer then finds the rows it
+//! settled finished, and the rows it holds claimed (and comes back when
+//! the claim ends); a distribution destination (an auction) and any whose
+//! worst case would outlast `waitUntil` are left to the queue.
 //!
 //! Requests follow no redirects (a 3xx is a refusal) and go only to URLs
 //! [`crate::delivery::resolve_url`] accepts. A 410 disables the destination.
@@ -22,12 +27,12 @@ use leadform_shared::spec::Destination;
 use leadform_shared::FormSpec;
 use wasm_bindgen::JsValue;
 use worker::{
-    Delay, Env, Fetch, Headers, Message, MessageBatch, MessageExt, Method,
+    Context, D1Database, Delay, Env, Fetch, Headers, Message, MessageBatch, MessageExt, Method,
     QueueRetryOptionsBuilder, Request, RequestInit, RequestRedirect, Result,
 };
 
 use crate::backoff::{self, Schedule};
-use crate::delivery::{self, DeliveryJob, Outcome};
+use crate::delivery::{self, DeliveryJob, Origin, Outcome};
 use crate::record::LeadRecord;
 use crate::{forms, time};
 
@@ -113,10 +118,93 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
         message.ack();
         return Ok(None);
     };
-    let slots = ledger::slots(&db, lead_id).await.map_err(to_rust)?;
-    let disabled = ledger::disabled(&db, &lead.form_id)
-        .await
-        .map_err(to_rust)?;
+    match deliver_lead(env, &db, &form.spec, &lead, Origin::Queue).await? {
+        Pass::Crashed(point) => Ok(Some(point)),
+        // Anything unfinished (a try scheduled, or a row another sender
+        // holds, e.g. the submit request's first attempt still sending):
+        // the message comes back then, never dropped.
+        Pass::Sent {
+            next_due_ms: Some(due_ms),
+        } => {
+            message.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(backoff::queue_hop_s(due_ms, now_ms()))
+                    .build(),
+            );
+            Ok(None)
+        }
+        Pass::Sent { next_due_ms: None } => {
+            message.ack();
+            Ok(None)
+        }
+    }
+}
+
+/// Speed to lead: the lead's first delivery attempt, from the submit
+/// request's `waitUntil` right after the 202 (not after a queue batch),
+/// through the same ledger claim and settle as the consumer. The queue
+/// message is sent before it: whatever it leaves (a failure, a
+/// destination it does not take, a crash) the consumer finds due or
+/// claimed and retries; whatever it settled the consumer never sends
+/// again. Off when the `FIRST_ATTEMPT` var says `off`.
+pub(crate) fn first_attempt(ctx: &Context, env: &Env, lead: LeadRecord) {
+    if !delivery::first_attempt_enabled(config(env, names::FIRST_ATTEMPT).as_deref()) {
+        return;
+    }
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let Some(form) = forms::find(&lead.form_id) else {
+            return;
+        };
+        let db = match env.d1(names::DB) {
+            Ok(db) => db,
+            Err(error) => {
+                worker::console_error!("first attempt of {}: no D1: {error}", lead.lead_id);
+                return;
+            }
+        };
+        match deliver_lead(&env, &db, &form.spec, &lead, Origin::Submit).await {
+            // As a crash would: the rest is the queue's.
+            Ok(Pass::Crashed(point)) => worker::console_error!(
+                "fault point {point} reached in the first attempt of {}",
+                lead.lead_id
+            ),
+            Ok(Pass::Sent { .. }) => {}
+            Err(error) => worker::console_error!(
+                "first attempt of {} failed: {error}; the queue tries again",
+                lead.lead_id
+            ),
+        }
+    });
+}
+
+/// What one pass over a lead's deliveries came to.
+enum Pass {
+    /// A fault point asked to abort (tests).
+    Crashed(&'static str),
+    /// Every due row this sender could claim was sent and settled.
+    Sent {
+        /// When anything unfinished is due next (`None`: all finished or
+        /// given up).
+        next_due_ms: Option<u64>,
+    },
+}
+
+/// One pass: every destination of `lead` due now is claimed, sent and
+/// settled, one after the other. The first attempt (`Origin::Submit`)
+/// takes only the destinations [`delivery::first_attempt_takes`] allows.
+async fn deliver_lead(
+    env: &Env,
+    db: &D1Database,
+    spec: &FormSpec,
+    lead: &LeadRecord,
+    origin: Origin,
+) -> Result<Pass> {
+    let started = now_ms();
+    let lead_id = &lead.lead_id;
+    let to_rust = |e: crate::EdgeError| worker::Error::RustError(e.to_string());
+    let slots = ledger::slots(db, lead_id).await.map_err(to_rust)?;
+    let disabled = ledger::disabled(db, &lead.form_id).await.map_err(to_rust)?;
     let rewrites = config(env, names::DESTINATION_URL_REWRITES)
         .map(|v| delivery::parse_rewrites(&v))
         .unwrap_or_default();
@@ -132,23 +220,26 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
     let mut crash = None;
     // When each claimed destination is due next (None: finished or given up).
     let mut next_due: Vec<(String, Option<u64>)> = Vec::new();
-    for (index, destination) in form.spec.destinations.iter().enumerate() {
+    for (index, destination) in spec.destinations.iter().enumerate() {
         let key = delivery::destination_key(index, destination);
         let Some(slot) = due.iter().copied().find(|s| s.destination == key) else {
             continue;
         };
+        if origin == Origin::Submit
+            && !delivery::first_attempt_takes(
+                destination,
+                timeout_ms,
+                now_ms().saturating_sub(started),
+            )
+        {
+            // Left unclaimed: the queue message sends it.
+            continue;
+        }
         // Claimed right before its own send, so an interrupted claim means
         // this destination's request may have gone out, never another's.
-        let claimed = ledger::claim(
-            &db,
-            lead_id,
-            &[slot],
-            &token,
-            now_ms(),
-            lease_ms(timeout_ms),
-        )
-        .await
-        .map_err(to_rust)?;
+        let claimed = ledger::claim(db, lead_id, &[slot], &token, now_ms(), lease_ms(timeout_ms))
+            .await
+            .map_err(to_rust)?;
         let Some(claim) = claimed.first() else {
             continue;
         };
@@ -160,24 +251,17 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
             match destination {
                 Destination::SalesforceApi { .. } => {
                     let cache_key = format!("{}/{key}", lead.form_id);
-                    salesforce_api_attempt(
-                        env,
-                        &form.spec,
-                        destination,
-                        &lead,
-                        &rewrites,
-                        &cache_key,
-                    )
-                    .await
+                    salesforce_api_attempt(env, spec, destination, lead, &rewrites, &cache_key)
+                        .await
                 }
                 Destination::Distribution { .. } => {
                     match super::distribution::sell(
                         env,
-                        &db,
-                        &form.spec,
+                        db,
+                        spec,
                         &key,
                         destination,
-                        &lead,
+                        lead,
                         &rewrites,
                     )
                     .await
@@ -186,7 +270,7 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
                         Err(error) => Tried::auction_failed(error.to_string()),
                     }
                 }
-                _ => attempt_once(env, &form.spec, destination, &lead, &rewrites).await,
+                _ => attempt_once(env, spec, destination, lead, &rewrites).await,
             }
         };
         let sent = matches!(
@@ -195,7 +279,7 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
         );
         // Tests: a crash between the answer and the ledger (once per row).
         if sent && !claim.interrupted && fault::hit(env, fault::BEFORE_SETTLE) {
-            return Ok(Some(fault::BEFORE_SETTLE));
+            return Ok(Pass::Crashed(fault::BEFORE_SETTLE));
         }
         let at_ms = now_ms();
         let at = time::rfc3339_ms(at_ms);
@@ -214,13 +298,14 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
             outcome => (outcome.as_str(), None),
         };
         ledger::settle(
-            &db,
+            db,
             &Settlement {
                 lead_id,
                 form_id: &lead.form_id,
                 destination: &key,
                 token: &token,
                 attempt: claim.attempt,
+                origin: origin.as_str(),
                 status,
                 outcome: tried.outcome.as_str(),
                 http_status: tried.http_status,
@@ -242,12 +327,12 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
         }
         next_due.push((key, next));
     }
-    if crash.is_some() {
-        return Ok(crash);
+    if let Some(point) = crash {
+        return Ok(Pass::Crashed(point));
     }
     // The next time anything of this lead is due: the tries just scheduled,
     // and rows not claimed now (not yet due, or held by another sender).
-    let later = slots
+    let next_due_ms = slots
         .iter()
         .filter(|s| !s.finished() && !s.stopped())
         .filter_map(
@@ -257,15 +342,7 @@ async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'s
             },
         )
         .min();
-    match later {
-        Some(due_ms) => message.retry_with_options(
-            &QueueRetryOptionsBuilder::new()
-                .with_delay_seconds(backoff::queue_hop_s(due_ms, now_ms()))
-                .build(),
-        ),
-        None => message.ack(),
-    }
-    Ok(None)
+    Ok(Pass::Sent { next_due_ms })
 }
 
 /// What one request to one destination came to.

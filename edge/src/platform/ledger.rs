@@ -1,10 +1,11 @@
 //! The delivery ledger: per (lead id, destination), whether that
 //! destination has received the lead, and who may send it now. It lives in
-//! the `deliveries` rows (migrations 0001, 0005, 0006); its SQL is here.
+//! the `deliveries` rows (migrations 0001, 0005, 0006; each attempt's origin,
+//! 0014); its SQL is here.
 //!
-//! Every sender (the queue consumer, and any other path that delivers, e.g.
-//! a first try from the submit request's `waitUntil`) follows the same
-//! three steps, and never sends otherwise:
+//! Every sender (the queue consumer, and the first attempt from the submit
+//! request's `waitUntil`, `platform::consumer::first_attempt`) follows the
+//! same three steps, and never sends otherwise:
 //!
 //! 1. [`slots`] reads the lead's rows (status, attempts, when the next try
 //!    is due, any claim).
@@ -218,6 +219,8 @@ pub(crate) struct Settlement<'a> {
     pub destination: &'a str,
     pub token: &'a str,
     pub attempt: u32,
+    /// Who made it: `submit` (the first attempt) or `queue`.
+    pub origin: &'a str,
     /// The stored status: an outcome's word, or `dead` when the schedule is over.
     pub status: &'a str,
     /// The attempt log's outcome word.
@@ -260,7 +263,7 @@ async fn settle_once(db: &D1Database, s: &Settlement<'_>) -> StoreResult<()> {
     let mut statements = vec![
         db.prepare(
             "INSERT INTO delivery_attempts (lead_id, destination, attempt, outcome, http_status, latency_ms, error, at, \
-             answer, retry_after_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             answer, retry_after_s, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .bind(&[
             text(s.lead_id),
@@ -273,6 +276,7 @@ async fn settle_once(db: &D1Database, s: &Settlement<'_>) -> StoreResult<()> {
             text(s.at),
             opt_text(s.answer.as_deref()),
             opt_number(s.retry_after_s.map(u64::from)),
+            text(s.origin),
         ])
         .map_err(storage)?,
         db.prepare(

@@ -51,6 +51,9 @@ pub(crate) mod names {
     /// Test only: the name of one [`super::fault`] point where the Worker aborts.
     pub const FAULT_POINT: &str = "FAULT_POINT";
     pub const DELIVERY_TIMEOUT_MS: &str = "DELIVERY_TIMEOUT_MS";
+    /// `off`: no first delivery attempt from the submit request (the queue
+    /// alone delivers); on by default.
+    pub const FIRST_ATTEMPT: &str = "FIRST_ATTEMPT";
     pub const DESTINATION_URL_REWRITES: &str = "DESTINATION_URL_REWRITES";
     pub const DLQ_NAME: &str = "leadform-deliveries-dlq";
 }

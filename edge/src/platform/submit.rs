@@ -1,7 +1,8 @@
 //! `POST /v1/submit`: size and content type, origin, re-validation against the
 //! server's spec (which refuses uncontactable leads and ticked consents
 //! missing what they cover), anti-spam, idempotency and dedup, the link to
-//! the same contact's earlier lead, seal, store, enqueue. A submission a soft
+//! the same contact's earlier lead, seal, store, enqueue, and the first
+//! delivery attempt from `waitUntil` (speed to lead). A submission a soft
 //! spam signal flags is sealed and held in quarantine instead (capped per
 //! hour, never enqueued) and answered with the same receipt shape.
 
@@ -295,7 +296,13 @@ async fn accept(
         }
     }
     fault_point(env, fault::AFTER_ENQUEUE)?;
-    // Speed to lead: notifications and the SLA timer at once, after the 202.
+    // Speed to lead: the first delivery attempt at once, after the 202 (the
+    // queue message above is its fallback and carries the retries; the
+    // ledger's claim lets only one of them send), and the notifications
+    // and the SLA timer.
+    if !destinations.is_empty() {
+        super::consumer::first_attempt(ctx, env, lead.clone());
+    }
     super::alerts::after_accept(ctx, env, lead, routed.decision);
     Ok(receipt)
 }
