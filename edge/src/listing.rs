@@ -1,18 +1,36 @@
 //! What an owner's page of leads is narrowed to beside its form, time and
 //! cursor: the lead's tier, grade and latest status (`new`: none reported
-//! yet), and `waiting` (not contacted yet and not erased: the speed-to-lead
-//! list), read from the query and turned into SQL conditions on the leads
-//! columns of migration 0009.
+//! yet), `waiting` (not contacted yet and not erased: the speed-to-lead
+//! list), the route its routing decision took (`route=`), a receive-time
+//! range (`from=`, `to=`) and a search (`q=`: an email, a phone number or a
+//! name), read from the query and turned into SQL conditions on the leads
+//! columns of migrations 0009 and 0010.
+//!
+//! Search: personal fields are encrypted at rest, so nothing here compares
+//! a value in SQL. An email or a phone number is normalised as at submit
+//! into its contact key (`email:<address>`, `phone:<E.164>`); the platform
+//! turns those into the keyed indexes `lead_contacts` holds
+//! ([`LeadFilter::contact_indexes`]) and the condition is an exact match on
+//! them. A name has no index: the platform opens a bounded run of the
+//! filtered rows and keeps those whose name fields contain it
+//! ([`name_matches`]).
 //!
 //! Pure: the platform binds the values it returns. This module must not
 //! build SQL from input text: column names and operators are its own
 //! constants, input only ever becomes a bound value.
 
+use leadform_shared::email::{email_dedup_key, normalise_email};
+use leadform_shared::phone::normalise_phone;
+use leadform_shared::spec::NAME_AUTOCOMPLETE;
+use leadform_shared::validate::DEFAULT_PHONE_COUNTRY;
+use leadform_shared::{FieldKind, FieldMap, FieldValue, FormSpec};
+
 use crate::routes::query_param;
 use crate::status::LeadStatus;
-use crate::EdgeError;
+use crate::{time, EdgeError};
 
-/// The filters of `GET /v1/leads` (`tier=`, `grade=`, `status=`, `waiting=true`).
+/// The filters of `GET /v1/leads` (`tier=`, `grade=`, `status=`,
+/// `waiting=true`, `route=`, `from=`, `to=`, `q=`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LeadFilter {
     pub tier: Option<String>,
@@ -20,15 +38,56 @@ pub struct LeadFilter {
     /// `Some(None)`: leads without a status yet (`status=new`).
     pub status: Option<Option<LeadStatus>>,
     pub waiting: bool,
+    /// The route of the lead's routing decision (`leads.routing_json`).
+    pub route: Option<String>,
+    /// Received at or after (Unix ms).
+    pub from_ms: Option<u64>,
+    /// Received before (Unix ms, exclusive: `to=2026-12-02` is through
+    /// that whole day, `to=<timestamp>` through that millisecond).
+    pub to_ms: Option<u64>,
+    pub search: Option<Search>,
+    /// The keyed indexes of [`Search::Contact`]'s keys, filled by the
+    /// platform (it holds `DATA_INDEX_KEY`); the condition matches any.
+    pub contact_indexes: Vec<String>,
 }
 
-/// Longest tier or grade a filter accepts (spec ids are short).
+/// What `q=` looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Search {
+    /// Contact keys as `shared` writes them (`email:<address>`,
+    /// `phone:<E.164>`): an exact match through `lead_contacts`.
+    Contact(Vec<String>),
+    /// A name, lower-cased with its spaces collapsed: a substring of the
+    /// lead's name fields, matched on opened records.
+    Name(String),
+}
+
+impl Search {
+    /// `"email"`, `"phone"` or `"name"`: what the audit log records of a
+    /// search (never the text searched for).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Search::Contact(keys) if keys.iter().all(|k| k.starts_with("email:")) => "email",
+            Search::Contact(_) => "phone",
+            Search::Name(_) => "name",
+        }
+    }
+}
+
+/// Longest tier, grade or route a filter accepts (spec ids are short).
 const MAX_VALUE_LEN: usize = 64;
+/// Longest search text (an email address is at most 254 octets).
+const MAX_SEARCH_LEN: usize = 256;
+/// Fewest digits a search must have to be read as a phone number.
+const MIN_PHONE_DIGITS: usize = 6;
 
 impl LeadFilter {
-    /// Reads the filters; an unknown status, an empty or overlong tier or
-    /// grade, or `waiting` other than `true`/`false` is refused by name.
-    pub fn from_query(query: &str) -> Result<LeadFilter, EdgeError> {
+    /// Reads the filters of a page of `spec`'s leads; an unknown status, an
+    /// empty or overlong tier, grade or route, `waiting` other than
+    /// `true`/`false`, a time that is not RFC 3339 (or `YYYY-MM-DD`), `to`
+    /// before `from`, or a search that looks like an email or a phone
+    /// number but is not a valid one, is refused by name.
+    pub fn from_query(query: &str, spec: &FormSpec) -> Result<LeadFilter, EdgeError> {
         let short = |name: &'static str| -> Result<Option<String>, EdgeError> {
             match query_param(query, name) {
                 None => Ok(None),
@@ -51,31 +110,73 @@ impl LeadFilter {
             Some("true") => true,
             Some(_) => return Err(EdgeError::BadQuery("waiting")),
         };
+        let from_ms = match query_param(query, "from").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => Some(time::parse_rfc3339(&v).ok_or(EdgeError::BadQuery("from"))?),
+        };
+        let to_ms = match query_param(query, "to").filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => {
+                let at = time::parse_rfc3339(&v).ok_or(EdgeError::BadQuery("to"))?;
+                // A plain date is through its day; a timestamp through its ms.
+                Some(if v.len() == 10 {
+                    at + 86_400_000
+                } else {
+                    at + 1
+                })
+            }
+        };
+        if let (Some(from), Some(to)) = (from_ms, to_ms) {
+            if to <= from {
+                return Err(EdgeError::BadQuery("to"));
+            }
+        }
+        let search = match query_param(query, "q") {
+            None => None,
+            Some(text) if text.chars().count() > MAX_SEARCH_LEN => {
+                return Err(EdgeError::BadQuery("q"))
+            }
+            Some(text) => Search::parse(&text, spec)?,
+        };
         Ok(LeadFilter {
             tier: short("tier")?,
             grade: short("grade")?,
             status,
             waiting,
+            route: short("route")?,
+            from_ms,
+            to_ms,
+            search,
+            contact_indexes: Vec::new(),
         })
     }
 
+    /// The name a [`Search::Name`] looks for.
+    pub fn name_search(&self) -> Option<&str> {
+        match &self.search {
+            Some(Search::Name(name)) => Some(name),
+            _ => None,
+        }
+    }
+
     /// ` AND ...` conditions on the leads table, their `?N` placeholders
-    /// numbered from `first`, and the values to bind to them, in order.
+    /// numbered from `first`, and the values to bind to them, in order. A
+    /// contact search refers to `?1`, the listing's form id.
     pub fn sql(&self, first: usize) -> (String, Vec<String>) {
         let mut sql = String::new();
-        let mut values = Vec::new();
-        let mut equal = |column: &str, value: &str| {
-            sql.push_str(&format!(" AND {column} = ?{}", first + values.len()));
+        let mut values: Vec<String> = Vec::new();
+        let mut bind = |sql: &mut String, template: &str, value: &str| {
+            sql.push_str(&template.replace("?N", &format!("?{}", first + values.len())));
             values.push(value.to_owned());
         };
         if let Some(tier) = &self.tier {
-            equal("tier", tier);
+            bind(&mut sql, " AND tier = ?N", tier);
         }
         if let Some(grade) = &self.grade {
-            equal("grade", grade);
+            bind(&mut sql, " AND grade = ?N", grade);
         }
         if let Some(Some(status)) = self.status {
-            equal("status", status.as_str());
+            bind(&mut sql, " AND status = ?N", status.as_str());
         }
         if self.status == Some(None) {
             sql.push_str(" AND status IS NULL");
@@ -83,46 +184,296 @@ impl LeadFilter {
         if self.waiting {
             sql.push_str(" AND first_contact_at_ms IS NULL AND erased_at IS NULL");
         }
+        if let Some(route) = &self.route {
+            bind(
+                &mut sql,
+                " AND json_extract(routing_json, '$.route') = ?N",
+                route,
+            );
+        }
+        if let Some(from) = self.from_ms {
+            let from = from.to_string();
+            bind(
+                &mut sql,
+                " AND received_at_ms >= CAST(?N AS INTEGER)",
+                &from,
+            );
+        }
+        if let Some(to) = self.to_ms {
+            let to = to.to_string();
+            bind(&mut sql, " AND received_at_ms < CAST(?N AS INTEGER)", &to);
+        }
+        match &self.search {
+            Some(Search::Contact(_)) if self.contact_indexes.is_empty() => sql.push_str(" AND 0"),
+            Some(Search::Contact(_)) => {
+                sql.push_str(
+                    " AND lead_id IN (SELECT lead_id FROM lead_contacts WHERE form_id = ?1 AND contact_key IN (",
+                );
+                for (i, index) in self.contact_indexes.iter().enumerate() {
+                    let template = if i == 0 { "?N" } else { ", ?N" };
+                    bind(&mut sql, template, index);
+                }
+                sql.push_str("))");
+            }
+            // Erased leads have no name left to match.
+            Some(Search::Name(_)) => sql.push_str(" AND erased_at IS NULL"),
+            None => {}
+        }
         (sql, values)
     }
+}
+
+impl Search {
+    /// `q=` read against the form: empty is no search; with an `@`, an
+    /// email address (invalid: refused); mostly digits, a phone number in
+    /// the format of any of the form's phone fields (none valid: refused);
+    /// anything else a name.
+    fn parse(text: &str, spec: &FormSpec) -> Result<Option<Search>, EdgeError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        if text.contains('@') {
+            let email = normalise_email(text).map_err(|_| EdgeError::BadQuery("q"))?;
+            let key = format!("email:{}", email_dedup_key(&email));
+            return Ok(Some(Search::Contact(vec![key])));
+        }
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        let phone_like =
+            text.starts_with(['+', '(']) || text.starts_with(|c: char| c.is_ascii_digit());
+        if phone_like && digits >= MIN_PHONE_DIGITS {
+            let mut countries: Vec<_> = spec
+                .fields
+                .iter()
+                .filter(|f| f.kind == FieldKind::Phone)
+                .map(|f| f.country.unwrap_or(DEFAULT_PHONE_COUNTRY))
+                .collect();
+            if countries.is_empty() {
+                countries.push(DEFAULT_PHONE_COUNTRY);
+            }
+            let mut keys: Vec<String> = Vec::new();
+            for country in countries {
+                if let Ok(phone) = normalise_phone(text, country) {
+                    let key = format!("phone:{phone}");
+                    if !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+            }
+            if keys.is_empty() {
+                return Err(EdgeError::BadQuery("q"));
+            }
+            return Ok(Some(Search::Contact(keys)));
+        }
+        Ok(Some(Search::Name(fold(text))))
+    }
+}
+
+/// Lower-cased, with runs of white space as one space.
+fn fold(text: &str) -> String {
+    text.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether the lead's name contains `name` (as [`Search::Name`] holds it):
+/// its name fields (text fields whose `autocomplete` is a name token, or
+/// whose id says `name`) joined in form order, so `ada lovelace` finds a
+/// given and a family name apart.
+pub fn name_matches(spec: &FormSpec, values: &FieldMap<FieldValue>, name: &str) -> bool {
+    let parts: Vec<&str> = spec
+        .fields
+        .iter()
+        .filter(|f| f.kind == FieldKind::Text)
+        .filter(|f| {
+            f.autocomplete
+                .as_deref()
+                .is_some_and(|token| NAME_AUTOCOMPLETE.contains(&token))
+                || f.id.contains("name")
+        })
+        .filter_map(|f| match values.get(&f.id) {
+            Some(FieldValue::Text(text)) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    !name.is_empty() && fold(&parts.join(" ")).contains(name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn spec() -> FormSpec {
+        FormSpec::parse_toml(
+            r#"
+id = "callback"
+title = "Call me"
+[[fields]]
+id = "given"
+kind = "text"
+label = "First name"
+autocomplete = "given-name"
+[[fields]]
+id = "family_name"
+kind = "text"
+label = "Last name"
+[[fields]]
+id = "company"
+kind = "text"
+label = "Company"
+[[fields]]
+id = "email"
+kind = "email"
+label = "Email"
+[[fields]]
+id = "phone"
+kind = "phone"
+label = "Office phone"
+[[fields]]
+id = "mobile"
+kind = "phone"
+label = "Mobile"
+country = "GB"
+"#,
+        )
+        .expect("test spec")
+    }
+
+    /// One query: the conditions (placeholders from ?6) and bound values,
+    /// after the platform's indexes (`idx:<key>`) of any contact search.
+    fn check(query: &str, sql: &str, values: &[&str]) {
+        let mut filter = LeadFilter::from_query(query, &spec()).expect(query);
+        if let Some(Search::Contact(keys)) = &filter.search {
+            filter.contact_indexes = keys.iter().map(|k| format!("idx:{k}")).collect();
+        }
+        let (got_sql, got_values) = filter.sql(6);
+        assert_eq!(got_sql, sql, "{query}");
+        assert_eq!(got_values, values, "{query}");
+    }
+
     #[test]
     fn filters_from_the_query_to_sql() {
-        // query, the conditions, the bound values
-        let cases: [(&str, &str, &[&str]); 7] = [
-            ("form=f", "", &[]),
-            ("form=f&tier=hot", " AND tier = ?6", &["hot"]),
+        let contacts =
+            " AND lead_id IN (SELECT lead_id FROM lead_contacts WHERE form_id = ?1 AND contact_key IN (";
+        let cases: Vec<(&str, String, Vec<&str>)> = vec![
+            ("form=f", String::new(), vec![]),
+            ("form=f&tier=hot", " AND tier = ?6".into(), vec!["hot"]),
             (
                 "tier=hot&grade=A&status=won",
-                " AND tier = ?6 AND grade = ?7 AND status = ?8",
-                &["hot", "A", "won"],
+                " AND tier = ?6 AND grade = ?7 AND status = ?8".into(),
+                vec!["hot", "A", "won"],
             ),
-            ("status=new", " AND status IS NULL", &[]),
+            ("status=new", " AND status IS NULL".into(), vec![]),
             (
                 "waiting=true&tier=warm",
-                " AND tier = ?6 AND first_contact_at_ms IS NULL AND erased_at IS NULL",
-                &["warm"],
+                " AND tier = ?6 AND first_contact_at_ms IS NULL AND erased_at IS NULL".into(),
+                vec!["warm"],
             ),
-            ("waiting=false", "", &[]),
+            ("waiting=false", String::new(), vec![]),
             // Input is only ever a bound value.
-            ("tier=x%27%20OR%201%3D1", " AND tier = ?6", &["x' OR 1=1"]),
+            ("tier=x%27%20OR%201%3D1", " AND tier = ?6".into(), vec!["x' OR 1=1"]),
+            (
+                "route=east",
+                " AND json_extract(routing_json, '$.route') = ?6".into(),
+                vec!["east"],
+            ),
+            // A date is from its midnight (UTC) and through its whole day.
+            (
+                "from=2026-12-01&to=2026-12-01",
+                " AND received_at_ms >= CAST(?6 AS INTEGER) AND received_at_ms < CAST(?7 AS INTEGER)"
+                    .into(),
+                vec!["1796083200000", "1796169600000"],
+            ),
+            (
+                "to=2026-12-01T10:00:00.000Z",
+                " AND received_at_ms < CAST(?6 AS INTEGER)".into(),
+                vec!["1796119200001"],
+            ),
+            ("from=&to=&q=", String::new(), vec![]),
+            // An email, normalised (lower-cased) as at submit.
+            (
+                "q=Ada%40Example.COM",
+                format!("{contacts}?6))"),
+                vec!["idx:email:ada@example.com"],
+            ),
+            // A phone in each phone field's format: US, then GB.
+            (
+                "q=%2B1%20415%20555%200100",
+                format!("{contacts}?6))"),
+                vec!["idx:phone:+14155550100"],
+            ),
+            (
+                "tier=hot&q=07700%20900123",
+                format!(" AND tier = ?6{contacts}?7))"),
+                vec!["hot", "idx:phone:+447700900123"],
+            ),
+            // A name is matched on opened records: only the erased are left out.
+            ("q=%20Ada%20%20Lovelace", " AND erased_at IS NULL".into(), vec![]),
         ];
         for (query, sql, values) in cases {
-            let filter = LeadFilter::from_query(query).expect(query);
-            let (got_sql, got_values) = filter.sql(6);
-            assert_eq!(got_sql, sql, "{query}");
-            assert_eq!(got_values, values, "{query}");
+            check(query, &sql, &values);
+        }
+    }
+
+    #[test]
+    fn searches_are_read_as_email_phone_or_name() {
+        let cases: [(&str, Option<Search>, &str); 5] = [
+            (
+                "ADA@example.com ",
+                Some(Search::Contact(vec!["email:ada@example.com".into()])),
+                "email",
+            ),
+            (
+                "(415) 555-0100",
+                Some(Search::Contact(vec!["phone:+14155550100".into()])),
+                "phone",
+            ),
+            (
+                "Ada  LOVELACE",
+                Some(Search::Name("ada lovelace".into())),
+                "name",
+            ),
+            // Too few digits for a phone: a name (which matches nothing).
+            ("123", Some(Search::Name("123".into())), "name"),
+            ("   ", None, ""),
+        ];
+        for (text, want, kind) in cases {
+            let got = Search::parse(text, &spec()).expect(text);
+            assert_eq!(got.as_ref().map(Search::kind).unwrap_or(""), kind, "{text}");
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn names_match_across_the_name_fields_only() {
+        let values = FieldMap::from([
+            ("given".to_owned(), FieldValue::Text("Ada".into())),
+            (
+                "family_name".to_owned(),
+                FieldValue::Text("Lovelace".into()),
+            ),
+            (
+                "company".to_owned(),
+                FieldValue::Text("Analytical Engines".into()),
+            ),
+        ]);
+        for (name, want) in [
+            ("ada", true),
+            ("ada lovelace", true),
+            ("love", true),
+            ("engines", false),
+            ("grace", false),
+            ("", false),
+        ] {
+            assert_eq!(name_matches(&spec(), &values, name), want, "{name}");
         }
     }
 
     #[test]
     fn malformed_filters_are_refused_by_name() {
         let long = format!("tier={}", "t".repeat(65));
+        let long_q = format!("q={}", "a".repeat(257));
         for (query, name) in [
             ("status=open", "status"),
             ("status=", "status"),
@@ -130,9 +481,16 @@ mod tests {
             (long.as_str(), "tier"),
             ("grade=", "grade"),
             ("waiting=yes", "waiting"),
+            ("route=", "route"),
+            ("from=yesterday", "from"),
+            ("to=2026-13-01", "to"),
+            ("from=2026-12-02&to=2026-12-01", "to"),
+            ("q=ada%40", "q"),
+            ("q=%2B1%20000%20000", "q"),
+            (long_q.as_str(), "q"),
         ] {
             assert_eq!(
-                LeadFilter::from_query(query),
+                LeadFilter::from_query(query, &spec()),
                 Err(EdgeError::BadQuery(name)),
                 "{query}"
             );

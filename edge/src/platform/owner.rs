@@ -444,17 +444,40 @@ async fn list(
     accept: Option<&str>,
 ) -> Served {
     let mut page = page_query(query)?;
-    page.filter = crate::listing::LeadFilter::from_query(query)?;
     let form = forms::find(&page.form_id).ok_or(EdgeError::FormNotFound)?;
+    page.filter = crate::listing::LeadFilter::from_query(query, &form.spec)?;
+    // An email or phone search matches the keyed contact indexes (and the
+    // unkeyed ones of leads stored before them), never a value in clear.
+    if let Some(crate::listing::Search::Contact(keys)) = &page.filter.search {
+        page.filter.contact_indexes = keys
+            .iter()
+            .flat_map(|key| {
+                [
+                    vault.contact_index(&page.form_id, key),
+                    crate::record::legacy_contact_key(&page.form_id, key),
+                ]
+            })
+            .collect();
+    }
     let wants_csv = match query_param(query, "format").as_deref() {
         None | Some("json") => accept.is_some_and(|a| a.contains("text/csv")),
         Some("csv") => true,
         Some(_) => return Err(EdgeError::BadQuery("format")),
     };
-    let rows = vault
-        .open_leads(db, store::list_leads(db, &page).await?)
-        .await?;
-    let next_cursor = next_cursor(&rows, &page, |r| (r.received_at_ms, r.lead_id.as_str()));
+    let (rows, next_cursor, scanned) = match page.filter.name_search() {
+        Some(name) => {
+            let name = name.to_owned();
+            let (rows, cursor, scanned) = search_names(db, vault, &page, &form.spec, &name).await?;
+            (rows, cursor, Some(scanned))
+        }
+        None => {
+            let rows = vault
+                .open_leads(db, store::list_leads(db, &page).await?)
+                .await?;
+            let cursor = next_cursor(&rows, &page, |r| (r.received_at_ms, r.lead_id.as_str()));
+            (rows, cursor, None)
+        }
+    };
     if let Some(grant) = exporter {
         let detail = json!({
             "format": if wants_csv { "csv" } else { "json" },
@@ -465,6 +488,11 @@ async fn list(
                 "grade": page.filter.grade,
                 "status": query_param(query, "status"),
                 "waiting": page.filter.waiting,
+                "route": page.filter.route,
+                "from": query_param(query, "from"),
+                "to": query_param(query, "to"),
+                // What kind of search, never the text searched for.
+                "search": page.filter.search.as_ref().map(crate::listing::Search::kind),
             },
             "count": rows.len(),
             "lead_ids": rows.iter().map(|r| r.lead_id.as_str()).collect::<Vec<_>>(),
@@ -542,7 +570,10 @@ async fn list(
             v
         })
         .collect();
-    let body = json!({ "leads": leads, "next_cursor": next_cursor });
+    let mut body = json!({ "leads": leads, "next_cursor": next_cursor });
+    if let Some(scanned) = scanned {
+        body["scanned"] = json!(scanned);
+    }
     let mut response = json_response(200, &body, None).map_err(internal)?;
     if exporter.is_some() {
         let name = format!("attachment; filename=\"leads-{}.json\"", page.form_id);
@@ -552,6 +583,68 @@ async fn list(
             .map_err(internal)?;
     }
     Ok(response)
+}
+
+/// Leads a name search reads per D1 query, and at most per request.
+const NAME_SCAN_BATCH: u32 = 100;
+const NAME_SCAN_MAX: usize = 500;
+
+/// A name search (names have no index, see README "Searching leads"): the
+/// page's filtered rows are opened in batches and kept when their name
+/// fields contain `name`, until the page is full, the rows end, or
+/// [`NAME_SCAN_MAX`] were read. The cursor then continues the scan from
+/// the last row read (a page may be short, or empty, and still have one);
+/// the count says how many were read.
+async fn search_names(
+    db: &worker::D1Database,
+    vault: &Vault,
+    page: &store::Page,
+    spec: &leadform_shared::FormSpec,
+    name: &str,
+) -> std::result::Result<(Vec<LeadRow>, Option<String>, usize), EdgeError> {
+    let mut scan = store::Page {
+        form_id: page.form_id.clone(),
+        since_ms: page.since_ms,
+        after: page.after.clone(),
+        limit: NAME_SCAN_BATCH,
+        newest_first: page.newest_first,
+        filter: page.filter.clone(),
+    };
+    let cursor = |row: &LeadRow| format!("{}_{}", row.received_at_ms as u64, row.lead_id);
+    let mut found = Vec::new();
+    let mut scanned = 0;
+    loop {
+        let batch = vault
+            .open_leads(db, store::list_leads(db, &scan).await?)
+            .await?;
+        let ended = (batch.len() as u32) < scan.limit;
+        let last = batch
+            .last()
+            .map(|r| (r.received_at_ms as u64, r.lead_id.clone()));
+        let last_cursor = batch.last().map(cursor);
+        for row in batch {
+            scanned += 1;
+            let values = row
+                .record_json
+                .as_deref()
+                .and_then(|j| serde_json::from_str::<LeadRecord>(j).ok())
+                .map(|lead| lead.values);
+            if values.is_some_and(|v| crate::listing::name_matches(spec, &v, name)) {
+                let at = cursor(&row);
+                found.push(row);
+                if found.len() as u32 == page.limit {
+                    return Ok((found, Some(at), scanned));
+                }
+            }
+        }
+        if ended {
+            return Ok((found, None, scanned));
+        }
+        if scanned >= NAME_SCAN_MAX {
+            return Ok((found, last_cursor, scanned));
+        }
+        scan.after = last;
+    }
 }
 
 fn parse_cursor(cursor: &str) -> Option<(u64, String)> {
