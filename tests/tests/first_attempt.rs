@@ -30,7 +30,7 @@ const DESTINATIONS: [(&str, &str); 3] = [
 fn submit(worker: &Worker, form: &FormSpec, tag: &str) -> String {
     let body = email_envelope(
         form,
-        &format!("first-{tag}"),
+        &format!("first-attempt-{tag}"),
         &format!("first.{tag}@example.com"),
     );
     worker.submit_lead(&body, "203.0.113.70")
