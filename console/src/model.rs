@@ -123,6 +123,12 @@ pub struct LeadQuery {
     pub tier: String,
     pub grade: String,
     pub status: String,
+    /// `""` = any; else the route id.
+    pub route: String,
+    /// `YYYY-MM-DD` upper bound, through that day (`""` = none).
+    pub to: String,
+    /// Search text (`""` = none): the API reads it as email, phone or name.
+    pub q: String,
     /// Only leads not contacted yet (speed-to-lead).
     pub waiting: bool,
 }
@@ -141,6 +147,9 @@ impl LeadQuery {
         add("tier", &self.tier);
         add("grade", &self.grade);
         add("status", &self.status);
+        add("route", &self.route);
+        add("to", &self.to);
+        add("q", self.q.trim());
         if self.waiting {
             path.push_str("&waiting=true");
         }
@@ -574,6 +583,15 @@ mod tests {
                     ..base.clone()
                 },
                 "/v1/leads?form=home-quote&tier=hot&grade=A%2B&status=new",
+            ),
+            (
+                LeadQuery {
+                    route: "east".into(),
+                    to: "2026-12-02".into(),
+                    q: " ada@example.com ".into(),
+                    ..base.clone()
+                },
+                "/v1/leads?form=home-quote&route=east&to=2026-12-02&q=ada%40example.com",
             ),
             (
                 LeadQuery {

@@ -1,6 +1,7 @@
 //! The leads table: one form at a time, newest first, paged by the API's
-//! keyset cursor; date, tier, grade and status filters (the API's, so pages
-//! stay full), a search over the page, the CSV and JSON download of the
+//! keyset cursor; date range, route, tier, grade and status filters and the
+//! search by email, phone or name (all the API's, so pages stay full and a
+//! search covers every lead, not the page shown), the CSV and JSON download of the
 //! current filter (`export` scope), and new leads appearing without a
 //! reload. A lead is unread until it is opened in this browser. The form and
 //! filters are the session's: they stay as they were when the owner comes
@@ -25,6 +26,9 @@ pub struct LeadsBody {
     pub leads: Vec<Value>,
     #[serde(default)]
     pub next_cursor: Option<String>,
+    /// A name search: how many leads the API read for this page.
+    #[serde(default)]
+    pub scanned: Option<u64>,
 }
 
 /// The lead ids opened in this browser (unread markers), in localStorage.
@@ -71,7 +75,8 @@ pub fn LeadsPage() -> impl IntoView {
     let session = session();
     let form = session.form;
     let filters = session.filters;
-    let search = RwSignal::new(String::new());
+    // The search box as typed; sent (filters.q) when the search is submitted.
+    let search = RwSignal::new(filters.with_untracked(|f| f.q.clone()));
     // Cursors of the pages before the current one (Back), and the current.
     let cursors = RwSignal::new(Vec::<String>::new());
     let cursor = RwSignal::new(String::new());
@@ -87,6 +92,9 @@ pub fn LeadsPage() -> impl IntoView {
         tier: f.tier.clone(),
         grade: f.grade.clone(),
         status: f.status.clone(),
+        route: f.route.clone(),
+        to: f.to.clone(),
+        q: f.q.clone(),
         ..LeadQuery::default()
     };
     let query = move || LeadQuery {
@@ -174,18 +182,28 @@ pub fn LeadsPage() -> impl IntoView {
 
     let rows = move |body: LeadsBody| {
         let now = api::now_ms();
-        let search = search.get();
-        let mut leads = arrived.get();
-        leads.extend(body.leads);
-        let shown: Vec<Value> = leads
-            .into_iter()
-            .filter(|lead| Contact::of(&lead["values"]).matches(&search))
-            .collect();
+        let mut shown = arrived.get();
+        shown.extend(body.leads);
         let next = body.next_cursor.clone();
+        let searched = filters.with_untracked(|f| f.q.trim().to_owned());
+        let summary = match (body.scanned, searched.is_empty()) {
+            (Some(scanned), _) => format!(
+                "{} lead(s) matching \u{201c}{searched}\u{201d} among {scanned} read{}",
+                shown.len(),
+                if next.is_some() {
+                    "; Older searches further"
+                } else {
+                    ""
+                }
+            ),
+            (None, false) => format!(
+                "{} lead(s) matching \u{201c}{searched}\u{201d}",
+                shown.len()
+            ),
+            (None, true) => format!("{} lead(s) on this page", shown.len()),
+        };
         view! {
-            <p class="muted">
-                {format!("{} lead(s) on this page", shown.len())}
-            </p>
+            <p class="muted" id="leads-summary" role="status">{summary}</p>
             <div class="scroll">
                 <table class="leads">
                     <caption class="sr-only">"Leads, newest first"</caption>
@@ -290,6 +308,7 @@ pub fn LeadsPage() -> impl IntoView {
             .unwrap_or_default()
     });
     let grades = Signal::derive(move || session.form_info().map(|f| f.grades).unwrap_or_default());
+    let routes = Signal::derive(move || session.form_info().map(|f| f.routes).unwrap_or_default());
     let statuses = Signal::derive(|| {
         [
             "new",
@@ -322,6 +341,26 @@ pub fn LeadsPage() -> impl IntoView {
                     }
                 />
             </div>
+            <div>
+                <label for="until">"Received to"</label>
+                <input
+                    id="until"
+                    type="date"
+                    prop:value=move || filters.with(|f| f.to.clone())
+                    on:change=move |ev| {
+                        let date = event_target_value(&ev);
+                        filters.update(|f| f.to = date);
+                        reset_pages();
+                    }
+                />
+            </div>
+            <Show when=move || !routes.with(Vec::is_empty)>
+                <div>
+                    <Choice id="filter-route" label="Route" options=routes
+                        value=Signal::derive(move || filters.with(|f| f.route.clone()))
+                        on_pick=set_filter(|f, v| f.route = v)/>
+                </div>
+            </Show>
             <Show when=move || !tiers.with(Vec::is_empty)>
                 <div>
                     <Choice id="filter-tier" label="Tier" options=tiers
@@ -341,15 +380,25 @@ pub fn LeadsPage() -> impl IntoView {
                     value=Signal::derive(move || filters.with(|f| f.status.clone()))
                     on_pick=set_filter(|f, v| f.status = v)/>
             </div>
-            <div>
-                <label for="search">"Search this page (name, email, phone)"</label>
+            <form
+                role="search"
+                class="search"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    let q = search.get_untracked();
+                    filters.update(|f| f.q = q);
+                    reset_pages();
+                }
+            >
+                <label for="search">"Search all leads (email, phone or name)"</label>
                 <input
                     id="search"
                     type="search"
                     prop:value=move || search.get()
                     on:input=move |ev| search.set(event_target_value(&ev))
                 />
-            </div>
+                <button type="submit">"Search"</button>
+            </form>
             <Show when=move || session.may("export")>
                 <div class="actions">
                     <button type="button" on:click=move |_| export("csv")>"Export CSV"</button>

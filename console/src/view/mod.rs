@@ -61,6 +61,9 @@ pub struct FormInfo {
     /// The grade scale (F..A+) when the form grades; empty otherwise.
     #[serde(default)]
     pub grades: Vec<String>,
+    /// The form's route ids (the route filter).
+    #[serde(default)]
+    pub routes: Vec<String>,
 }
 
 /// One `[[tiers]]` entry as `GET /v1/forms` lists it.
@@ -76,6 +79,11 @@ pub struct TierInfo {
 pub struct LeadFilters {
     /// The date input's `YYYY-MM-DD` (`""` = any).
     pub date: String,
+    /// The "to" date input's `YYYY-MM-DD`, through that day (`""` = any).
+    pub to: String,
+    pub route: String,
+    /// The search box as sent (`q=`): an email, a phone number or a name.
+    pub q: String,
     pub tier: String,
     pub grade: String,
     pub status: String,

@@ -810,6 +810,8 @@ fn forms_json() -> Value {
                 "destinations": destinations,
                 "tiers": tiers,
                 "grades": grades,
+                // Route ids, for the leads table's route filter.
+                "routes": form.spec.routes.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
             })
         })
         .collect();
