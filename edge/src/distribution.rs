@@ -626,6 +626,9 @@ pub enum LogEntry {
         sale: Option<Sale>,
         sold: Vec<SoldTo>,
         fallback: bool,
+        /// The destination key an unsold lead went to instead.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback_to: Option<String>,
     },
     /// A buyer returned the lead.
     Returned {
@@ -1486,6 +1489,13 @@ mod tests {
                     price_cents: 2_100,
                 }],
                 fallback: false,
+                fallback_to: None,
+            },
+            LogEntry::Decision {
+                sale: None,
+                sold: vec![],
+                fallback: true,
+                fallback_to: Some("2:webhook".to_owned()),
             },
             LogEntry::Returned {
                 buyer: "b".to_owned(),

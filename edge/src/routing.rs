@@ -543,11 +543,14 @@ pub fn decide_uncounted(request: &RouteRequest) -> Decision {
 
 /// The destination keys a lead goes to: the chosen recipients' and every
 /// destination no recipient names (those take every lead). Without routes,
-/// every destination.
+/// every destination. A distribution's `fallback` is none of them: it gets
+/// the lead only when the auction sold nothing.
 pub fn destinations(spec: &FormSpec, decision: Option<&Decision>) -> Vec<String> {
+    let fallbacks = leadform_shared::distribution::fallback_targets(spec);
     spec.destinations
         .iter()
         .enumerate()
+        .filter(|(i, _)| !fallbacks.contains(i))
         .filter(|(i, _)| {
             let routed = spec.recipients.iter().any(|r| r.destination == *i);
             !routed

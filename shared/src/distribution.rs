@@ -230,6 +230,9 @@ pub enum DistributionError {
     PingFieldNotAllowed { destination: usize, field: String },
     /// An `auction_ms` shorter than the longest buyer timeout, or above 60 s.
     AuctionWindowOutOfRange { destination: usize, auction_ms: u32 },
+    /// A `fallback` that is no destination, a distribution, or a routing
+    /// recipient's destination.
+    FallbackInvalid { destination: usize, fallback: usize },
 }
 
 impl DistributionError {
@@ -258,6 +261,7 @@ impl DistributionError {
             DistributionError::AuctionWindowOutOfRange { .. } => {
                 "spec.distribution_auction_out_of_range"
             }
+            DistributionError::FallbackInvalid { .. } => "spec.distribution_invalid_fallback",
         }
     }
 }
@@ -332,6 +336,13 @@ impl fmt::Display for DistributionError {
                 f,
                 "destinations[{destination}] (distribution): auction_ms is {auction_ms}; it must be at least the longest buyer timeout and at most 60000"
             ),
+            DistributionError::FallbackInvalid {
+                destination,
+                fallback,
+            } => write!(
+                f,
+                "destinations[{destination}] (distribution): fallback {fallback} must be the index of another destination that is not a distribution and no recipient's"
+            ),
         }
     }
 }
@@ -346,9 +357,22 @@ pub(crate) fn check(spec: &FormSpec, errors: &mut Vec<SpecError>) {
             buyers,
             ping_fields,
             auction_ms,
+            fallback,
         } = destination
         {
             check_destination(spec, index, buyers, ping_fields, *auction_ms, &mut found);
+            let valid = fallback.is_none_or(|to| {
+                spec.destinations.get(to).is_some_and(|d| {
+                    !matches!(d, crate::spec::Destination::Distribution { .. })
+                        && !spec.recipients.iter().any(|r| r.destination == to)
+                })
+            });
+            if !valid {
+                found.push(DistributionError::FallbackInvalid {
+                    destination: index,
+                    fallback: fallback.unwrap_or_default(),
+                });
+            }
         }
     }
     errors.extend(found.into_iter().map(SpecError::Distribution));
@@ -479,6 +503,19 @@ fn check_destination(
             auction_ms,
         });
     }
+}
+
+/// The destinations that are some distribution's `fallback`: they get a
+/// lead only when its auction sold nothing.
+#[cfg(feature = "destinations")]
+pub fn fallback_targets(spec: &FormSpec) -> Vec<usize> {
+    spec.destinations
+        .iter()
+        .filter_map(|d| match d {
+            crate::spec::Destination::Distribution { fallback, .. } => *fallback,
+            _ => None,
+        })
+        .collect()
 }
 
 #[cfg(feature = "destinations")]

@@ -705,8 +705,8 @@ pub enum Destination {
         default_company: Option<String>,
     },
     /// Sold to the form's `[[buyers]]` by ping-post auction
-    /// ([`crate::distribution`]); when no bid clears the floor the lead
-    /// goes on as if this destination had not been chosen. Only with the
+    /// ([`crate::distribution`]); when nothing is sold the lead goes to
+    /// its `fallback` destination, if it names one. Only with the
     /// `destinations` feature (the widget never sees destinations).
     #[cfg(feature = "destinations")]
     Distribution {
@@ -720,6 +720,11 @@ pub enum Destination {
         /// How long after the pings posts may cascade to the next bid (ms).
         #[serde(default = "default_auction_ms")]
         auction_ms: u32,
+        /// Index of the destination the lead goes to when nothing is sold
+        /// (no bid over a floor, every post refused or failed); it gets no
+        /// other lead.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fallback: Option<usize>,
     },
 }
 

@@ -272,6 +272,17 @@ fn every_check_has_its_code() {
             "type = \"distribution\"\nauction_ms = 60001",
             "spec.distribution_auction_out_of_range",
         ),
+        // The fallback: another destination, not a distribution itself.
+        (
+            "type = \"distribution\"",
+            "type = \"distribution\"\nfallback = 0",
+            "spec.distribution_invalid_fallback",
+        ),
+        (
+            "type = \"distribution\"",
+            "type = \"distribution\"\nfallback = 3",
+            "spec.distribution_invalid_fallback",
+        ),
     ];
     for (from, to, code) in cases {
         assert_eq!(SPEC.matches(from).count(), 1, "`{from}` must occur once");

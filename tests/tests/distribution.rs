@@ -79,6 +79,28 @@ fn return_lead(
     )
 }
 
+/// The unsold lead's delivery to the fallback hook (`2:webhook`) is
+/// delivered, and the hook has it.
+fn fallen_back(worker: &Worker, buyers: &Destination, lead_id: &str) {
+    worker.wait_owner_json(
+        &format!("/v1/leads/{lead_id}"),
+        "the fallback delivery",
+        WAIT,
+        |lead| {
+            lead["deliveries"].as_array().is_some_and(|d| {
+                d.iter()
+                    .any(|d| d["destination"] == "2:webhook" && d["status"] == "delivered")
+            })
+        },
+    );
+    buyers.wait_for("the fallback hook's request", WAIT, |received| {
+        received.iter().any(|r| {
+            r.path == "/fallback"
+                && r.headers.get("webhook-id").map(String::as_str) == Some(lead_id)
+        })
+    });
+}
+
 fn secret_of(buyer: &str) -> &'static str {
     SECRETS
         .iter()
@@ -305,6 +327,39 @@ fn auctions_caps_ping_limits_and_returns() {
         .find(|e| e["event"] == "decision")
         .expect("a decision");
     assert_eq!(decision["fallback"], true, "{decision}");
+    assert_eq!(decision["fallback_to"], "2:webhook", "{decision}");
+    fallen_back(&worker, &buyers, &unsold);
+
+    // 4b. Every buyer fails: both bidders' posts answer 500. Nothing is
+    // lost: the fallback destination gets the lead.
+    buyers.script("/buyers/sunco/ping", vec![bid(3_000)]);
+    buyers.script("/buyers/sunco/post", vec![Canned::new(500, "")]);
+    buyers.script("/buyers/bright/ping", vec![bid(2_000)]);
+    buyers.script("/buyers/bright/post", vec![Canned::new(500, "")]);
+    let all_failed = submit(&worker, 5);
+    let lead = settled(&worker, &all_failed);
+    assert_eq!(
+        distribution_status(&lead).as_deref(),
+        Some("rejected"),
+        "{lead:#}"
+    );
+    assert!(sales(&lead).is_empty());
+    let posts: Vec<String> = for_lead(&buyers.received(), &all_failed, "/post")
+        .iter()
+        .map(|r| buyer_of(&r.path))
+        .collect();
+    assert_eq!(posts, ["sunco", "bright"]);
+    fallen_back(&worker, &buyers, &all_failed);
+    // A sold lead never reaches the fallback.
+    for sold in [&winner, &cascade, &shared] {
+        let lead = settled(&worker, sold);
+        assert!(
+            lead["deliveries"]
+                .as_array()
+                .is_some_and(|d| d.iter().all(|d| d["destination"] != "2:webhook")),
+            "{lead:#}"
+        );
+    }
 
     // Every ping: signed by its buyer's secret, no contact data, and the
     // dedup hashes keyed per buyer.
@@ -410,6 +465,11 @@ fn auctions_caps_ping_limits_and_returns() {
             .count();
     }
     assert_eq!(sold_to_capped, 2, "sold to the capped buyer");
+    for lead_id in &concurrent {
+        if sales(&settled(&worker, lead_id)).is_empty() {
+            fallen_back(&worker, &buyers, lead_id);
+        }
+    }
     assert_eq!(capped_skips, 3, "capped buyer skipped");
     let capped_posts = buyers
         .received()
@@ -435,11 +495,11 @@ fn auctions_caps_ping_limits_and_returns() {
         }
     }
     assert!(per_minute.iter().all(|(_, n)| *n <= 3), "{per_minute:?}");
-    let all_leads = [&winner, &cascade, &shared, &unsold]
+    let all_leads = [&winner, &cascade, &shared, &unsold, &all_failed]
         .into_iter()
         .chain(&concurrent)
         .count();
-    let limited = [&winner, &cascade, &shared, &unsold]
+    let limited = [&winner, &cascade, &shared, &unsold, &all_failed]
         .into_iter()
         .chain(&concurrent)
         .map(|id| settled(&worker, id))

@@ -16,10 +16,13 @@
 //! return, within its window, counted per buyer (429 with `Retry-After`
 //! past `BUYER_REQUESTS_PER_MINUTE`, default 60).
 //!
+//! Nothing sold (no bid over a floor, every post refused or failed): the
+//! distribution's delivery is settled `rejected` and, when the destination
+//! names a `fallback`, that destination's delivery row is created due now
+//! and the lead enqueued, so the owner's own destination gets it through
+//! the ledger like any other (retries, dead letters, replay).
+//!
 //! Thin: the decisions, formats and rules are `crate::distribution`'s.
-//! Not here yet: the fallback into the owner's routing (an unsold lead's
-//! distribution delivery is settled `rejected`; its other destinations
-//! still get it).
 
 use futures_util::future::join_all;
 use leadform_shared::distribution::{selected_buyers, Buyer};
@@ -72,6 +75,7 @@ pub(crate) async fn sell(
         buyers: names,
         ping_fields,
         auction_ms,
+        fallback,
     } = destination
     else {
         return Ok(Sold {
@@ -79,6 +83,11 @@ pub(crate) async fn sell(
             summary: "not a distribution destination".to_owned(),
         });
     };
+    let fallback_key = fallback.and_then(|i| {
+        spec.destinations
+            .get(i)
+            .map(|d| delivery::destination_key(i, d))
+    });
     let started = now_ms();
     let deadline = started + u64::from(*auction_ms);
     let mut log: Vec<LogEntry> = Vec::new();
@@ -277,8 +286,12 @@ pub(crate) async fn sell(
             })
             .collect(),
         fallback: sold.is_empty(),
+        fallback_to: fallback_key.clone().filter(|_| sold.is_empty()),
     });
     write(db, spec, lead, key, &log, &sold).await?;
+    if let (true, Some(fallback_key)) = (sold.is_empty(), &fallback_key) {
+        fall_back(env, db, &lead.lead_id, fallback_key).await?;
+    }
     let summary = if sold.is_empty() {
         format!(
             "not sold ({} bids over {} pings); fell back",
@@ -296,6 +309,39 @@ pub(crate) async fn sell(
         sold: !sold.is_empty(),
         summary,
     })
+}
+
+/// Nothing sold: the lead's delivery to the `fallback` destination, due
+/// now (once, whatever reruns the auction), and a queue message for it.
+/// If the message cannot be sent the cron sweep finds the row due.
+async fn fall_back(
+    env: &Env,
+    db: &D1Database,
+    lead_id: &str,
+    destination: &str,
+) -> StoreResult<()> {
+    let now = now_ms();
+    db.prepare(
+        "INSERT OR IGNORE INTO deliveries (lead_id, destination, status, updated_at, next_attempt_at_ms) VALUES (?1, ?2, 'pending', ?3, ?4)",
+    )
+    .bind(&[text(lead_id), text(destination), text(&time::rfc3339_ms(now)), number(now)])
+    .map_err(storage)?
+    .run()
+    .await
+    .map_err(storage)?;
+    let job = delivery::DeliveryJob {
+        lead_id: lead_id.to_owned(),
+    };
+    let sent = match env.queue(names::DELIVERIES) {
+        Ok(queue) => queue.send(&job).await,
+        Err(error) => Err(error),
+    };
+    if let Err(error) = sent {
+        worker::console_error!(
+            "fallback of {lead_id}: enqueue failed, the sweep sends it: {error}"
+        );
+    }
+    Ok(())
 }
 
 /// Takes one slot of each of the buyer's caps now; false when one is full.
