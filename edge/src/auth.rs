@@ -78,9 +78,10 @@ pub fn required_scope(route: &Route) -> Option<Scope> {
         | Route::GetQuarantined(_) => Scope::Read,
         Route::ExportLeads => Scope::Export,
         Route::EraseLead(_) | Route::EraseByEmail | Route::DiscardQuarantined(_) => Scope::Erase,
-        Route::ReplayLead(_) | Route::ReleaseQuarantined(_) | Route::RedriveDestination { .. } => {
-            Scope::Replay
-        }
+        Route::ReplayLead(_)
+        | Route::ReleaseQuarantined(_)
+        | Route::RedriveDestination { .. }
+        | Route::EnableDestination { .. } => Scope::Replay,
         Route::ListTokens | Route::CreateToken | Route::RevokeToken(_) | Route::Audit => {
             Scope::Admin
         }
@@ -307,6 +308,14 @@ mod tests {
                 "email=a%40b.example",
                 None,
                 Some(Scope::Erase),
+            ),
+            ("POST", "/v1/erasures", "", None, Some(Scope::Erase)),
+            (
+                "POST",
+                "/v1/forms/contact/destinations/0%3Awebhook/enable",
+                "",
+                None,
+                Some(Scope::Replay),
             ),
             ("GET", "/v1/leads/l1", "format=csv", None, Some(Scope::Read)),
             ("DELETE", "/v1/leads/l1", "", None, Some(Scope::Erase)),

@@ -77,6 +77,11 @@ pub enum EdgeError {
     CertificateNotFound,
     /// A query parameter is missing or malformed (names the parameter).
     BadQuery(&'static str),
+    /// An erasure request that is not `{"email": "..."}` with an address.
+    ErasureRequestInvalid,
+    /// `DELETE /v1/leads?email=`: the address would sit in request logs;
+    /// `POST /v1/erasures` takes it in the body.
+    EmailInUrl,
     /// D1 failed; nothing was stored (detail for logs).
     StorageUnavailable(String),
     /// A stored ciphertext no longer opens (altered bytes, wrong subject or
@@ -130,6 +135,8 @@ impl EdgeError {
             EdgeError::LeadNotFound => "lead.not_found",
             EdgeError::CertificateNotFound => "certificate.not_found",
             EdgeError::BadQuery(_) => "query.invalid",
+            EdgeError::ErasureRequestInvalid => "erasure.request_invalid",
+            EdgeError::EmailInUrl => "erasure.email_in_url",
             EdgeError::StorageUnavailable(_) => "storage.unavailable",
             EdgeError::StoredDataAltered(_) => "storage.integrity_failed",
             EdgeError::SecretMissing(_) => "config.secret_missing",
@@ -175,7 +182,9 @@ impl EdgeError {
             | EdgeError::SameText
             | EdgeError::EventMalformed
             | EdgeError::EventUnknown
-            | EdgeError::BadQuery(_) => 400,
+            | EdgeError::BadQuery(_)
+            | EdgeError::ErasureRequestInvalid
+            | EdgeError::EmailInUrl => 400,
             EdgeError::RateLimited { .. } => 429,
             EdgeError::AuthMissing => 401,
             EdgeError::TurnstileUnavailable
@@ -254,6 +263,14 @@ impl EdgeError {
             EdgeError::CertificateNotFound => "There is no certificate with this id.".into(),
             EdgeError::BadQuery(parameter) => {
                 format!("The query parameter `{parameter}` is missing or not valid.")
+            }
+            EdgeError::ErasureRequestInvalid => {
+                "Send the erasure as JSON: {\"email\": \"name@example.com\"}.".into()
+            }
+            EdgeError::EmailInUrl => {
+                "An address in the URL ends up in request logs: send POST /v1/erasures with \
+                 {\"email\": \"...\"} in the body instead."
+                    .into()
             }
             EdgeError::StorageUnavailable(_) => {
                 "The submission could not be stored right now. Please try again.".into()
@@ -388,6 +405,12 @@ mod tests {
             (EdgeError::LanguageNotFound, 404, "i18n.language_not_found"),
             (EdgeError::EventMalformed, 400, "event.malformed"),
             (EdgeError::EventUnknown, 400, "event.unknown"),
+            (
+                EdgeError::ErasureRequestInvalid,
+                400,
+                "erasure.request_invalid",
+            ),
+            (EdgeError::EmailInUrl, 400, "erasure.email_in_url"),
             (
                 EdgeError::StorageUnavailable("x".into()),
                 503,

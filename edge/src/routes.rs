@@ -19,6 +19,9 @@ pub enum Route {
     /// dead letters due again (owner, replay). The key (`0:webhook`) may
     /// come percent-encoded.
     RedriveDestination { form: String, destination: String },
+    /// `POST /v1/forms/{id}/destinations/{key}/enable`: lift a 410 Gone's
+    /// disabling and redrive what died meanwhile (owner, replay).
+    EnableDestination { form: String, destination: String },
     /// `POST /v1/events`: a batch of the widget's analytics beacons.
     Events,
     /// `GET /v1/i18n/{lang}`: the built-in texts in one language.
@@ -34,7 +37,9 @@ pub enum Route {
     /// download of the filter (bulk personal data, audited). [`route`]
     /// answers [`Route::ListLeads`]; [`Route::for_query`] tells them apart.
     ExportLeads,
-    /// `DELETE /v1/leads?email=...`
+    /// `POST /v1/erasures` with `{"email": ...}` in the body. `DELETE
+    /// /v1/leads?email=` reaches it too, to be refused: an address in a
+    /// URL lands in request logs.
     EraseByEmail,
     /// `GET /v1/leads/{id}`
     GetLead(String),
@@ -105,6 +110,18 @@ pub fn route(method: &str, path: &str) -> Route {
                 )
             })
         }
+        ["v1", "forms", id, "destinations", key, "enable"] if !id.is_empty() && !key.is_empty() => {
+            percent_decode(key).map(|destination| {
+                (
+                    "POST",
+                    Route::EnableDestination {
+                        form: (*id).to_owned(),
+                        destination,
+                    },
+                )
+            })
+        }
+        ["v1", "erasures"] => Some(("POST", Route::EraseByEmail)),
         ["v1", "events"] => Some(("POST", Route::Events)),
         ["v1", "i18n", lang] if !lang.is_empty() => {
             Some(("GET", Route::Catalog((*lang).to_owned())))
@@ -288,6 +305,21 @@ mod tests {
                 "/v1/forms/contact/destinations//redrive",
                 Route::Asset,
             ),
+            (
+                "POST",
+                "/v1/forms/contact/destinations/0%3Awebhook/enable",
+                Route::EnableDestination {
+                    form: "contact".into(),
+                    destination: "0:webhook".into(),
+                },
+            ),
+            (
+                "GET",
+                "/v1/forms/contact/destinations/0:webhook/enable",
+                Route::MethodNotAllowed,
+            ),
+            ("POST", "/v1/erasures", Route::EraseByEmail),
+            ("DELETE", "/v1/erasures", Route::MethodNotAllowed),
             ("POST", "/v1/events", Route::Events),
             ("GET", "/v1/events", Route::MethodNotAllowed),
             ("OPTIONS", "/v1/events", Route::Preflight),

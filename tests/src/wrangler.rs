@@ -498,6 +498,22 @@ run_worker_first = ["/v1/forms/*", "/v1/submit", "/v1/leads", "/v1/leads/*", "/v
         self.request(method, path, &[("Authorization", &auth)], "")
     }
 
+    /// `POST /v1/erasures` of `email` with the admin token (the address in
+    /// the body, never in the URL).
+    pub fn erase_by_email(&self, email: &str) -> HttpResponse {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        let body = serde_json::json!({ "email": email }).to_string();
+        self.request(
+            "POST",
+            "/v1/erasures",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            &body,
+        )
+    }
+
     /// Runs the Worker's cron handler once (`wrangler dev --test-scheduled`).
     pub fn run_scheduled(&self, cron: &str) -> HttpResponse {
         let path = format!("/__scheduled?cron={}", cron.replace(' ', "+"));

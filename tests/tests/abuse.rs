@@ -306,7 +306,7 @@ fn owner_endpoints_refuse_every_wrong_credential_and_tampered_certificates_fail_
         ("POST", format!("/v1/leads/{lead_id}/replay")),
         ("GET", format!("/v1/certificates/{certificate_id}")),
         ("DELETE", format!("/v1/leads/{lead_id}")),
-        ("DELETE", "/v1/leads?email=owner%40example.com".to_owned()),
+        ("POST", "/v1/erasures".to_owned()),
     ];
     let wrong_token = format!("Bearer {ADMIN_TOKEN}x");
     let truncated = format!("Bearer {}", &ADMIN_TOKEN[..ADMIN_TOKEN.len() - 1]);

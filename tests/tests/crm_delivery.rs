@@ -8,7 +8,9 @@
 //! accepts every body; Salesforce's REST API gets a Lead with a token it
 //! issued, cached and refreshed after a 401, the new record's id kept, a
 //! duplicate recorded against the existing record, a missing required field
-//! refused once; Web-to-Lead is logged as sent, unconfirmed.
+//! refused once; Web-to-Lead is logged as sent, unconfirmed. A 410 Gone
+//! disables a destination until the owner enables it again, which sends
+//! what was held back meanwhile, once each.
 
 use std::time::Duration;
 
@@ -421,4 +423,131 @@ fn a_refusal_is_tried_once_and_shown_redacted_and_a_429_waits_its_retry_after() 
         health["deliveries"]["1:hubspot"]["delivered"], 1,
         "{health}"
     );
+}
+
+/// A 410 Gone disables the webhook: the next lead is not sent to it at
+/// all. `POST .../enable` lifts it and sends both held-back leads, once
+/// each; the refusal from before the 410 stays refused; a second enable
+/// changes nothing.
+#[test]
+fn a_410_disables_a_destination_until_the_owner_enables_it_again() {
+    let _guard = exclusive();
+    let destination = Destination::start();
+    destination.script(
+        "/hooks/leads",
+        vec![
+            Canned::new(422, r#"{"error":"refused before the 410"}"#),
+            Canned::new(410, r#"{"error":"this endpoint is gone"}"#),
+        ],
+    );
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(destination.base_url()),
+        max_retries: 10,
+        ..Default::default()
+    });
+    let form = test_form("contact");
+    let webhook_status = |lead_id: &str, what: &str| -> Value {
+        worker.wait_owner_json(
+            &format!("/v1/leads/{lead_id}"),
+            what,
+            Duration::from_secs(120),
+            |lead| {
+                lead["deliveries"].as_array().is_some_and(|d| {
+                    d.iter()
+                        .any(|d| d["destination"] == "0:webhook" && d["status"] != "pending")
+                })
+            },
+        )
+    };
+    let refused = submit(
+        &worker,
+        &email_envelope(&form, "gone-001", "before.gone@example.com"),
+    );
+    let lead = webhook_status(&refused, "the 422");
+    assert_eq!(delivery(&lead, "0:webhook")["status"], "rejected", "{lead}");
+    let gone = submit(
+        &worker,
+        &email_envelope(&form, "gone-002", "at.gone@example.com"),
+    );
+    let lead = webhook_status(&gone, "the 410");
+    assert_eq!(
+        delivery(&lead, "0:webhook")["last_http_status"],
+        410.0,
+        "{lead}"
+    );
+    let health = worker.owner("GET", "/v1/forms/contact/health").json();
+    let disabled = &health["disabled_destinations"];
+    assert_eq!(disabled[0]["destination"], "0:webhook", "{health}");
+    assert_eq!(disabled[0]["lead_id"], gone.as_str(), "{health}");
+
+    let held = submit(
+        &worker,
+        &email_envelope(&form, "gone-003", "after.gone@example.com"),
+    );
+    let lead = webhook_status(&held, "the disabled destination's refusal");
+    let webhook = delivery(&lead, "0:webhook");
+    assert_eq!(webhook["status"], "rejected", "{lead}");
+    assert!(
+        webhook["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("410")),
+        "{lead}"
+    );
+    assert_eq!(
+        destination.received_at("/hooks/leads").len(),
+        2,
+        "nothing is sent to a disabled destination"
+    );
+
+    let enabled = worker.owner("POST", "/v1/forms/contact/destinations/0%3Awebhook/enable");
+    assert_eq!(enabled.status, 200, "{}", enabled.body);
+    let enabled = enabled.json();
+    assert_eq!(enabled["enabled"], true, "{enabled}");
+    assert!(enabled["was_disabled_at"].is_string(), "{enabled}");
+    let mut revived: Vec<&str> = enabled["lead_ids"]
+        .as_array()
+        .map(|ids| ids.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    revived.sort_unstable();
+    let mut expected = vec![gone.as_str(), held.as_str()];
+    expected.sort_unstable();
+    assert_eq!(revived, expected, "{enabled}");
+
+    let hooks = destination.wait_for(
+        "both held-back leads at the webhook",
+        Duration::from_secs(120),
+        |received| {
+            received
+                .iter()
+                .filter(|r| r.path.starts_with("/hooks/leads") && r.answered == Some(200))
+                .count()
+                >= 2
+        },
+    );
+    let delivered: Vec<&Received> = hooks
+        .iter()
+        .filter(|r| r.path.starts_with("/hooks/leads") && r.answered == Some(200))
+        .collect();
+    for lead_id in [&gone, &held] {
+        let times = delivered
+            .iter()
+            .filter(|r| r.body.contains(lead_id.as_str()))
+            .count();
+        assert_eq!(times, 1, "{lead_id} delivered once after the enable");
+    }
+    assert!(
+        !delivered.iter().any(|r| r.body.contains(refused.as_str())),
+        "the refusal from before the 410 is not sent again"
+    );
+    let health = worker.owner("GET", "/v1/forms/contact/health").json();
+    assert_eq!(health["disabled_destinations"], json!([]), "{health}");
+    let again = worker
+        .owner("POST", "/v1/forms/contact/destinations/0%3Awebhook/enable")
+        .json();
+    assert_eq!(again["was_disabled_at"], Value::Null, "{again}");
+    assert_eq!(again["redriven"], 0, "{again}");
+    let unknown = worker.owner("POST", "/v1/forms/contact/destinations/9%3Awebhook/enable");
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    let audit = worker.owner("GET", "/v1/audit").body;
+    assert_eq!(audit.matches("enable_destination").count(), 1, "{audit}");
 }

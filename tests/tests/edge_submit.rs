@@ -240,12 +240,25 @@ fn valid_submission_is_stored_sealed_and_delivered_to_every_destination() {
     assert!(!tampered.body.contains("data keys"), "{}", tampered.body);
 
     // Erasure: personal data gone, stub kept, no longer listed with values.
-    let erased = worker.request(
-        "DELETE",
-        "/v1/leads?email=ann%40example.com",
-        &[("Authorization", "Bearer test-admin-token")],
-        "",
-    );
+    // The address in the URL is refused (request logs would keep it).
+    let in_url = worker.owner("DELETE", "/v1/leads?email=ann%40example.com");
+    assert_eq!(in_url.status, 400, "{}", in_url.body);
+    assert_eq!(in_url.json()["error"]["code"], "erasure.email_in_url");
+    for (body, code) in [
+        ("", "erasure.request_invalid"),
+        ("{\"email\": \"no-at-sign\"}", "erasure.request_invalid"),
+        ("{\"mail\": \"ann@example.com\"}", "erasure.request_invalid"),
+    ] {
+        let refused = worker.request(
+            "POST",
+            "/v1/erasures",
+            &[("Authorization", "Bearer test-admin-token")],
+            body,
+        );
+        assert_eq!(refused.status, 400, "{body}: {}", refused.body);
+        assert_eq!(refused.json()["error"]["code"], code, "{body}");
+    }
+    let erased = worker.erase_by_email("ann@example.com");
     assert_eq!(
         erased.json()["erased"][0],
         lead_id.as_str(),

@@ -1,5 +1,5 @@
 //! Erasure reaches everything the Worker keeps (issue 15, "erasure that
-//! reaches backups"): after `DELETE /v1/leads?email=` and `DELETE
+//! reaches backups"): after `POST /v1/erasures` and `DELETE
 //! /v1/leads/{id}`, no byte of the erased leads' email, phone or name is left
 //! in a SQL dump of the local D1 database (`wrangler d1 export`), in any
 //! file under the Worker's persistence directory (D1's SQLite files with
@@ -154,7 +154,7 @@ fn after_erasure_no_byte_of_the_leads_personal_data_is_left_in_d1_queues_or_logs
     );
 
     // Erase: lead 0 by email (as typed, any case), lead 1 by id.
-    let by_email = worker.owner("DELETE", "/v1/leads?email=zebulon.quixotic%40EXAMPLE.com");
+    let by_email = worker.erase_by_email("zebulon.quixotic@EXAMPLE.com");
     assert_eq!(by_email.status, 200, "{}", by_email.body);
     assert_eq!(
         by_email.json()["erased"],

@@ -488,9 +488,7 @@ fn release_delivers_once_with_the_original_evidence_and_discard_leaves_a_stub() 
         "192.0.2.12",
         &flagged("q-erase-01", "erin@example.com"),
     ));
-    let erased = worker
-        .owner("DELETE", "/v1/leads?email=erin%40example.com")
-        .json();
+    let erased = worker.erase_by_email("erin@example.com").json();
     assert_eq!(erased["erased"], json!([erin]), "{erased}");
     let stub = item(&worker, &erin);
     assert_eq!(stub["status"], "erased");

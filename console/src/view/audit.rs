@@ -1,6 +1,6 @@
 //! Data rights: erasure by email behind a typed confirmation (`erase`
-//! scope: every lead and held submission of the address, `DELETE
-//! /v1/leads?email=`), and the audit log (admin tokens): every export,
+//! scope: every lead and held submission of the address, `POST
+//! /v1/erasures` with the address in the body), and the audit log (admin tokens): every export,
 //! erasure, replay, redrive and token change, oldest first, paged by the
 //! API's cursor.
 
@@ -100,8 +100,9 @@ fn EraseByEmail(reload: RwSignal<String>) -> impl IntoView {
         }
         let token = session.token();
         leptos::task::spawn_local(async move {
-            let path = format!("/v1/leads?email={}", model::percent_encode(&address));
-            match api::send("DELETE", &path, &token, None).await {
+            // In the body, never the URL (request logs keep URLs).
+            let body = serde_json::json!({ "email": address });
+            match api::send("POST", "/v1/erasures", &token, Some(&body)).await {
                 Ok(body) => {
                     let n = body["erased"].as_array().map_or(0, Vec::len);
                     session.tell(true, format!("Erased {n} lead(s) and held submission(s) of this address; the audit stubs kept."));

@@ -3,7 +3,8 @@
 //! redrive of their dead letters ([`redrive`], `POST
 //! /v1/forms/{id}/destinations/{key}/redrive`): dead deliveries become due
 //! now on a fresh retry schedule, as the cron's revive does for a
-//! destination that delivers again, and their leads are enqueued.
+//! destination that delivers again, and their leads are enqueued; and the
+//! lifting of a 410 Gone's disabling ([`enable`]).
 //!
 //! Sending stays the consumer's: this module only changes ledger rows the
 //! consumer's claim rules then act on; it never sends.
@@ -100,15 +101,97 @@ pub(crate) async fn redrive(
     )
     .await?;
     let ids: Vec<String> = rows.into_iter().map(|r| r.lead_id).collect();
+    enqueue(env, &ids).await?;
+    Ok(ids)
+}
+
+/// Sends one delivery job per lead, in batches. A failed enqueue leaves the
+/// rows due: the cron's sweep sends them.
+async fn enqueue(env: &Env, lead_ids: &[String]) -> StoreResult<()> {
     let queue = env.queue(names::DELIVERIES).map_err(storage)?;
-    for chunk in ids.chunks(SEND_BATCH) {
+    for chunk in lead_ids.chunks(SEND_BATCH) {
         let batch = BatchMessageBuilder::new()
             .messages(chunk.iter().map(|lead_id| DeliveryJob {
                 lead_id: lead_id.clone(),
             }))
             .build();
-        // A failed enqueue leaves the rows due: the cron's sweep sends them.
         queue.send_batch(batch).await.map_err(storage)?;
     }
-    Ok(ids)
+    Ok(())
+}
+
+/// What [`enable`] did.
+#[derive(Debug, Default)]
+pub(crate) struct Enabled {
+    /// When a 410 Gone had disabled the destination (`None`: it was not
+    /// disabled, and nothing changed).
+    pub disabled_at: Option<String>,
+    /// The leads whose delivery to it is due again.
+    pub lead_ids: Vec<String>,
+}
+
+/// Lifts a 410 Gone's disabling of `destination` for `form_id` (`POST
+/// /v1/forms/{id}/destinations/{key}/enable`): the deliveries rejected
+/// since the disabling (the 410's own lead, and each one the consumer
+/// refused as disabled; leads not erased) become due now on a fresh
+/// schedule, in the same batch as the lift, and their leads are enqueued.
+/// Rejections from before the 410 stay as they are. Repeating it changes
+/// nothing once the destination is enabled.
+pub(crate) async fn enable(
+    env: &Env,
+    db: &D1Database,
+    form_id: &str,
+    destination: &str,
+    now_ms: u64,
+    at: &str,
+) -> StoreResult<Enabled> {
+    #[derive(Deserialize)]
+    struct Disabled {
+        disabled_at: String,
+    }
+    #[derive(Deserialize)]
+    struct LeadId {
+        lead_id: String,
+    }
+    let disabled: Vec<Disabled> = super::store::all(
+        db,
+        "SELECT disabled_at FROM disabled_destinations WHERE form_id = ?1 AND destination = ?2",
+        &[text(form_id), text(destination)],
+    )
+    .await?;
+    let Some(Disabled { disabled_at }) = disabled.into_iter().next() else {
+        return Ok(Enabled::default());
+    };
+    let revive = super::store::statement(
+        db,
+        "UPDATE deliveries SET status = 'failed', next_attempt_at_ms = ?1, retry_from_ms = NULL, \
+             claim_token = NULL, claim_until_ms = NULL, updated_at = ?2 \
+             WHERE rowid IN (SELECT d.rowid FROM deliveries d JOIN leads l ON l.lead_id = d.lead_id \
+               WHERE d.status = 'rejected' AND d.destination = ?3 AND l.form_id = ?4 \
+                 AND l.erased_at IS NULL AND d.updated_at >= ?5) \
+             RETURNING lead_id",
+        &[
+            number(now_ms),
+            text(at),
+            text(destination),
+            text(form_id),
+            text(&disabled_at),
+        ],
+    )?;
+    let lift = super::store::statement(
+        db,
+        "DELETE FROM disabled_destinations WHERE form_id = ?1 AND destination = ?2",
+        &[text(form_id), text(destination)],
+    )?;
+    let results = db.batch(vec![revive, lift]).await.map_err(storage)?;
+    let revived: Vec<LeadId> = match results.first() {
+        Some(result) => result.results().map_err(storage)?,
+        None => Vec::new(),
+    };
+    let lead_ids: Vec<String> = revived.into_iter().map(|r| r.lead_id).collect();
+    enqueue(env, &lead_ids).await?;
+    Ok(Enabled {
+        disabled_at: Some(disabled_at),
+        lead_ids,
+    })
 }

@@ -109,10 +109,10 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
             audit(&db, &grant.actor, "erase", Some(&row.form_id), &detail).await?;
             json_response(200, &json!({ "erased": [id], "erased_at": at }), None).map_err(internal)
         }
+        // The address never travels in the URL, where request logs keep it.
+        Route::EraseByEmail if req.method() == worker::Method::Delete => Err(EdgeError::EmailInUrl),
         Route::EraseByEmail => {
-            let email = query_param(&query, "email")
-                .filter(|e| e.contains('@'))
-                .ok_or(EdgeError::BadQuery("email"))?;
+            let email = erasure_email(req).await?;
             let at = time::rfc3339_ms(now_ms());
             let mut erased = Vec::new();
             // Rows hold the address's blind index; rows older than
@@ -213,16 +213,7 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
             json_response(200, &body, None).map_err(internal)
         }
         Route::RedriveDestination { form, destination } => {
-            let form = forms::find(&form).ok_or(EdgeError::FormNotFound)?;
-            let known = form
-                .spec
-                .destinations
-                .iter()
-                .enumerate()
-                .any(|(index, d)| crate::delivery::destination_key(index, d) == destination);
-            if !known {
-                return Err(EdgeError::NotFound);
-            }
+            let form = known_destination(&form, &destination)?;
             let now = now_ms();
             let at = time::rfc3339_ms(now);
             let ids = super::destinations::redrive(env, &db, &form.spec.id, &destination, now, &at)
@@ -232,6 +223,32 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
             let body =
                 json!({ "destination": destination, "redriven": ids.len(), "lead_ids": ids });
             json_response(202, &body, None).map_err(internal)
+        }
+        Route::EnableDestination { form, destination } => {
+            let form = known_destination(&form, &destination)?;
+            let now = now_ms();
+            let at = time::rfc3339_ms(now);
+            let enabled =
+                super::destinations::enable(env, &db, &form.spec.id, &destination, now, &at)
+                    .await?;
+            let body = json!({
+                "destination": &destination,
+                "enabled": true,
+                "was_disabled_at": enabled.disabled_at,
+                "redriven": enabled.lead_ids.len(),
+                "lead_ids": &enabled.lead_ids,
+            });
+            if enabled.disabled_at.is_some() {
+                audit(
+                    &db,
+                    &grant.actor,
+                    "enable_destination",
+                    Some(&form.spec.id),
+                    &body,
+                )
+                .await?;
+            }
+            json_response(200, &body, None).map_err(internal)
         }
         Route::ListQuarantine => list_quarantine(&db, &vault, &query).await,
         Route::GetQuarantined(id) => {
@@ -268,6 +285,55 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
         }
         Route::LeadStatus(id) => super::lead_status::owner_update(req, &db, &id).await,
         _ => Err(EdgeError::NotFound),
+    }
+}
+
+/// The form `form_id`, if `destination` is one of its destination keys
+/// (`0:webhook`); a key it does not have is not found.
+fn known_destination(
+    form_id: &str,
+    destination: &str,
+) -> std::result::Result<&'static forms::CompiledForm, EdgeError> {
+    let form = forms::find(form_id).ok_or(EdgeError::FormNotFound)?;
+    let known = form
+        .spec
+        .destinations
+        .iter()
+        .enumerate()
+        .any(|(index, d)| crate::delivery::destination_key(index, d) == destination);
+    if known {
+        Ok(form)
+    } else {
+        Err(EdgeError::NotFound)
+    }
+}
+
+/// The largest erasure request body read (`{"email": ...}`).
+const ERASURE_BODY_MAX: usize = 4096;
+
+/// The address of a `POST /v1/erasures` body (`{"email": "..."}`).
+async fn erasure_email(req: &Request) -> std::result::Result<String, EdgeError> {
+    #[derive(serde::Deserialize)]
+    struct Erasure {
+        email: String,
+    }
+    let mut req = req.clone().map_err(internal)?;
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| EdgeError::ErasureRequestInvalid)?;
+    if bytes.len() > ERASURE_BODY_MAX {
+        return Err(EdgeError::PayloadTooLarge {
+            limit: ERASURE_BODY_MAX,
+        });
+    }
+    let request: Erasure =
+        serde_json::from_slice(&bytes).map_err(|_| EdgeError::ErasureRequestInvalid)?;
+    let email = request.email.trim();
+    if email.contains('@') {
+        Ok(email.to_owned())
+    } else {
+        Err(EdgeError::ErasureRequestInvalid)
     }
 }
 

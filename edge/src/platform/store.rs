@@ -28,7 +28,12 @@ pub(crate) fn number(value: u64) -> JsValue {
     JsValue::from_f64(value as f64)
 }
 
-fn statement(db: &D1Database, sql: &str, args: &[JsValue]) -> StoreResult<D1PreparedStatement> {
+/// `sql` prepared with `args` bound.
+pub(crate) fn statement(
+    db: &D1Database,
+    sql: &str,
+    args: &[JsValue],
+) -> StoreResult<D1PreparedStatement> {
     db.prepare(sql).bind(args).map_err(storage)
 }
 
