@@ -645,5 +645,40 @@ fn auctions_caps_ping_limits_and_returns() {
         .and_then(|v| v.parse().ok())
         .unwrap_or_default();
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+
+    // 7. The export: revenue (after the return), sold to, sale count.
+    let csv = worker.owner("GET", "/v1/leads?form=distribution&format=csv&limit=100");
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let header = csv.body.lines().next().unwrap_or_default().to_owned();
+    assert!(
+        header.ends_with(",revenue_cents,sold_to,sale_count"),
+        "{header}"
+    );
+    let line = |lead_id: &str| {
+        csv.body
+            .lines()
+            .find(|l| l.starts_with(lead_id))
+            .unwrap_or_else(|| panic!("{lead_id} not in the export"))
+            .to_owned()
+    };
+    assert!(
+        line(&shared).ends_with(",1000,share-a (returned);share-b,2"),
+        "{}",
+        line(&shared)
+    );
+    assert!(
+        line(&winner).ends_with(",3000,sunco,1"),
+        "{}",
+        line(&winner)
+    );
+    assert!(line(&unsold).ends_with(",,,"), "{}", line(&unsold));
+    let json = worker.owner("GET", "/v1/leads?form=distribution&format=json&limit=100");
+    let exported = json.json()["leads"]
+        .as_array()
+        .and_then(|leads| leads.iter().find(|l| l["lead_id"] == shared.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(exported["sale"]["revenue_cents"], 1_000, "{exported:#}");
+    assert_eq!(exported["sale"]["sale_count"], 2, "{exported:#}");
     drop(slow);
 }

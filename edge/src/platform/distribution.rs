@@ -658,3 +658,56 @@ async fn sale_rows(db: &D1Database, lead_id: &str) -> StoreResult<Vec<auction::S
         })
         .collect())
 }
+
+/// The sales of a page of leads, for the export's columns.
+pub(crate) struct SalesByLead(Vec<(String, Vec<auction::SaleRow>)>);
+
+impl SalesByLead {
+    pub(crate) fn of(&self, lead_id: &str) -> &[auction::SaleRow] {
+        self.0
+            .iter()
+            .find(|(id, _)| id == lead_id)
+            .map_or(&[], |(_, rows)| rows.as_slice())
+    }
+}
+
+/// One query for the sales of every lead in `rows` (their ids as one JSON
+/// array, so a page of any size binds one value).
+pub(crate) async fn sales_by_lead(
+    db: &D1Database,
+    rows: &[super::store::LeadRow],
+) -> StoreResult<SalesByLead> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        lead_id: String,
+        buyer: String,
+        price_cents: f64,
+        sold_at_ms: f64,
+        returned_at_ms: Option<f64>,
+    }
+    if rows.is_empty() {
+        return Ok(SalesByLead(Vec::new()));
+    }
+    let ids: Vec<&str> = rows.iter().map(|r| r.lead_id.as_str()).collect();
+    let ids = serde_json::to_string(&ids).unwrap_or_default();
+    let found: Vec<Row> = super::store::all(
+        db,
+        "SELECT lead_id, buyer, price_cents, sold_at_ms, returned_at_ms FROM lead_sales WHERE lead_id IN (SELECT value FROM json_each(?1)) ORDER BY lead_id, buyer",
+        &[text(&ids)],
+    )
+    .await?;
+    let mut by_lead: Vec<(String, Vec<auction::SaleRow>)> = Vec::new();
+    for row in found {
+        let sale = auction::SaleRow {
+            buyer: row.buyer,
+            price_cents: row.price_cents as u32,
+            sold_at_ms: row.sold_at_ms as u64,
+            returned_at_ms: row.returned_at_ms.map(|v| v as u64),
+        };
+        match by_lead.iter_mut().find(|(id, _)| *id == row.lead_id) {
+            Some((_, sales)) => sales.push(sale),
+            None => by_lead.push((row.lead_id, vec![sale])),
+        }
+    }
+    Ok(SalesByLead(by_lead))
+}

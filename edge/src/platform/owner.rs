@@ -565,6 +565,8 @@ async fn list(
         });
         audit(db, &grant.actor, "export", Some(&page.form_id), &detail).await?;
     }
+    // Revenue, sold to and sale count of each lead (lead distribution).
+    let sales = super::distribution::sales_by_lead(db, &rows).await?;
     if wants_csv {
         // Phone fields as E.164, each followed by its `<id>_extension` column;
         // last, the earlier lead of the same contact (repeat leads).
@@ -574,6 +576,7 @@ async fn list(
         header_row.push(crate::record::PREVIOUS_LEAD_KEY);
         // Then score, tier, mark, grade, fired rules, status and aging.
         header_row.extend(crate::status::EXPORT_COLUMNS);
+        header_row.extend(export::SALE_COLUMNS);
         let mut out = csv::row(&header_row);
         for row in &rows {
             let record: Option<LeadRecord> = row
@@ -606,6 +609,7 @@ async fn list(
                 record.as_ref().and_then(|r| r.qualification.as_ref()),
                 &super::lead_status::closed_loop_json(row),
             ));
+            cells.extend(export::sale_cells(sales.of(&row.lead_id)));
             out.push_str(&csv::row(&cells));
         }
         let mut response = Response::ok(out).map_err(internal)?;
@@ -633,6 +637,11 @@ async fn list(
             if let Some(object) = v.as_object_mut() {
                 object.remove("seal_verified");
             }
+            v
+        })
+        .zip(&rows)
+        .map(|(mut v, row)| {
+            v["sale"] = export::sale_json(sales.of(&row.lead_id));
             v
         })
         .collect();
