@@ -16,6 +16,11 @@
 //!   `wrangler dev` (real workerd, local D1, rate-limiter Durable Object) at
 //!   1, 8 and 64 connections, 10 s each, every request a new valid lead; CPU
 //!   time per submission from `/proc`; the Worker bundle's size.
+//! - speed: speed to lead (issue 12): submit to first delivery and submit
+//!   to the first notification (Slack-compatible stand-in) under `wrangler
+//!   dev`, one lead at a time through `tests/forms/routing.toml`'s
+//!   round-robin route to the local destination, with the first attempt
+//!   from `waitUntil` and with `FIRST_ATTEMPT=off` (the queue alone).
 //!
 //! Measurements only: nothing here asserts a time.
 
@@ -52,6 +57,9 @@ fn main() {
     }
     if wants("edge") {
         edge();
+    }
+    if wants("speed") {
+        speed_to_lead();
     }
 }
 
@@ -769,6 +777,128 @@ fn edge() {
         println!(
             "| {} | {raw} | {gzip} | {brotli} |",
             file.file_name().unwrap_or_default().to_string_lossy()
+        );
+    }
+    println!();
+}
+
+/// Leads per mode of the speed-to-lead section.
+const SPEED_LEADS: usize = 40;
+
+/// p50 and p99 (nearest rank) of `samples`.
+fn p50_p99(samples: &mut [f64]) -> (f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let rank = |q: f64| {
+        let index = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1;
+        samples[index]
+    };
+    (rank(0.5), rank(0.99))
+}
+
+/// One mode's latencies (ms): the 202, the first delivery, the first notification.
+fn speed_run(first_attempt: bool) -> [(f64, f64); 3] {
+    use leadform_tests::destination::Destination;
+    use leadform_tests::wrangler::PLACEHOLDER_DESTINATION;
+    let destination = Destination::start();
+    let base = destination.base_url();
+    let rewrites = json!([
+        [PLACEHOLDER_DESTINATION, format!("{base}/")],
+        ["https://api.twilio.com", format!("{base}/twilio")],
+        ["https://api.resend.com", format!("{base}/resend")],
+    ]);
+    let mut extra_vars = vec![
+        ("DESTINATION_URL_REWRITES", rewrites.to_string()),
+        (
+            "SLACK_URL",
+            format!("{PLACEHOLDER_DESTINATION}slack/T0/B0/xyz"),
+        ),
+        ("TWILIO_TOKEN", "tw-token".to_owned()),
+        ("RESEND_KEY", "re_key".to_owned()),
+    ];
+    if !first_attempt {
+        extra_vars.push(("FIRST_ATTEMPT", "off".to_owned()));
+    }
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(base),
+        extra_vars,
+        ..Default::default()
+    });
+    let form = test_form("routing");
+    let mode = if first_attempt { "on" } else { "off" };
+    let (mut accepted, mut delivered, mut notified) = (Vec::new(), Vec::new(), Vec::new());
+    // One warm-up lead, not counted.
+    for n in 0..=SPEED_LEADS {
+        let mut fields = serde_json::Map::new();
+        fields.insert(
+            "email".into(),
+            json!(format!("speed.{mode}.{n}@example.com")),
+        );
+        fields.insert("name".into(), json!(format!("Speed {n}")));
+        fields.insert("lane".into(), json!("rr"));
+        let body = leadform_tests::envelope::envelope(&form, &format!("speed-{mode}-{n}"), fields);
+        let started = Instant::now();
+        let id = worker.submit_lead(&body, "203.0.113.60");
+        let answered = started.elapsed();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (first_delivery, first_notice) = loop {
+            let received = destination.received();
+            let delivery = received
+                .iter()
+                .filter(|r| r.path.starts_with("/rt/rr_"))
+                .find(|r| r.headers.get("webhook-id") == Some(&id))
+                .map(|r| r.at);
+            let notice = received
+                .iter()
+                .filter(|r| r.path.starts_with("/slack/"))
+                .find(|r| r.body.contains(id.as_str()))
+                .map(|r| r.at);
+            if let (Some(d), Some(n)) = (delivery, notice) {
+                break (d, n);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "speed: lead {id} not delivered and notified within 30 s: {}",
+                worker.log()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        if n == 0 {
+            continue;
+        }
+        let ms = |at: Instant| at.saturating_duration_since(started).as_secs_f64() * 1000.0;
+        accepted.push(answered.as_secs_f64() * 1000.0);
+        delivered.push(ms(first_delivery));
+        notified.push(ms(first_notice));
+    }
+    [
+        p50_p99(&mut accepted),
+        p50_p99(&mut delivered),
+        p50_p99(&mut notified),
+    ]
+}
+
+fn speed_to_lead() {
+    eprintln!(
+        "[bench] speed: submit to first delivery and to notification, first attempt on and off"
+    );
+    // SAFETY: set before any thread of this process reads the environment.
+    unsafe { std::env::set_var("LEADFORM_WORKER_RELEASE", "1") };
+    leadform_tests::wrangler::build_worker();
+    let on = speed_run(true);
+    let off = speed_run(false);
+    println!("## Speed to lead\n");
+    println!(
+        "{SPEED_LEADS} leads one at a time (after one warm-up), `tests/forms/routing.toml`'s round-robin route (a webhook recipient, a CRM webhook, Slack/SMS/email notifications), local destination and notification stand-ins, release Worker under `wrangler dev` (the test queue's `max_batch_timeout = 1`; production's is 5). Times from sending `POST /v1/submit` until the stand-in had read the request.\n"
+    );
+    println!("| first attempt | 202 p50 ms | 202 p99 ms | first delivery p50 ms | first delivery p99 ms | notification p50 ms | notification p99 ms |");
+    println!("|---|---|---|---|---|---|---|");
+    for (label, row) in [
+        ("from `waitUntil` (default)", on),
+        ("off (`FIRST_ATTEMPT=off`: queue batch)", off),
+    ] {
+        println!(
+            "| {label} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+            row[0].0, row[0].1, row[1].0, row[1].1, row[2].0, row[2].1
         );
     }
     println!();
