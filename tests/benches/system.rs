@@ -22,6 +22,11 @@
 //!   round-robin route to the local destination, with the first attempt
 //!   from `waitUntil` and with `FIRST_ATTEMPT=off` (the queue alone).
 //!
+//! - auction: lead distribution (issue 13) with 5 bidding buyers
+//!   (`tests/forms/distribution.toml`, local stand-ins answering at once, a
+//!   sixth buyer's ping refused at connect): first ping to the winner's
+//!   post, and submit to the winner's post, one lead at a time.
+//!
 //! Measurements only: nothing here asserts a time.
 
 use std::path::{Path, PathBuf};
@@ -60,6 +65,9 @@ fn main() {
     }
     if wants("speed") {
         speed_to_lead();
+    }
+    if wants("auction") {
+        auction_latency();
     }
 }
 
@@ -900,6 +908,126 @@ fn speed_to_lead() {
             "| {label} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
             row[0].0, row[0].1, row[1].0, row[1].1, row[2].0, row[2].1
         );
+    }
+    println!();
+}
+
+/// Leads of the auction section.
+const AUCTION_LEADS: usize = 40;
+
+/// The auction's latency with 5 buyers bidding: (first ping to the
+/// winner's post, submit to the winner's post, last ping read), p50/p99 ms.
+fn auction_latency() {
+    use leadform_tests::destination::{Canned, Destination};
+    use leadform_tests::wrangler::PLACEHOLDER_DESTINATION;
+    eprintln!("[bench] auction: 5 buyers, first ping to the winner's post");
+    // SAFETY: set before any thread of this process reads the environment.
+    unsafe { std::env::set_var("LEADFORM_WORKER_RELEASE", "1") };
+    leadform_tests::wrangler::build_worker();
+    let buyers = Destination::start();
+    let base = buyers.base_url();
+    let rewrites = json!([
+        [
+            format!("{PLACEHOLDER_DESTINATION}slow/"),
+            "http://127.0.0.1:1/slow/"
+        ],
+        [PLACEHOLDER_DESTINATION, format!("{base}/")],
+    ]);
+    let mut extra_vars = vec![("DESTINATION_URL_REWRITES", rewrites.to_string())];
+    for (name, value) in [
+        ("BUYER_SUNCO_SECRET", "sunco"),
+        ("BUYER_BRIGHT_SECRET", "bright"),
+        ("BUYER_SHARE_A_SECRET", "share-a"),
+        ("BUYER_SHARE_B_SECRET", "share-b"),
+        ("BUYER_SLOW_SECRET", "slow"),
+        ("BUYER_CAPPED_SECRET", "capped"),
+    ] {
+        extra_vars.push((name, format!("{value}-bench-secret")));
+    }
+    let worker = Worker::start(WorkerOptions {
+        destination_base: Some(base),
+        extra_vars,
+        ..Default::default()
+    });
+    let form = test_form("distribution");
+    let bid = |price: u32| Canned::new(200, &format!("{{\"price_cents\": {price}}}"));
+    let (mut auction, mut end_to_end, mut pings) = (Vec::new(), Vec::new(), Vec::new());
+    // One warm-up lead, not counted.
+    for n in 0..=AUCTION_LEADS {
+        for (buyer, price) in [
+            ("sunco", 3_000),
+            ("bright", 2_000),
+            ("share-a", 1_200),
+            ("share-b", 1_000),
+            ("capped", 900),
+        ] {
+            buyers.script(&format!("/buyers/{buyer}/ping"), vec![bid(price)]);
+        }
+        let mut fields = serde_json::Map::new();
+        fields.insert("email".into(), json!(format!("auction.{n}@example.com")));
+        fields.insert("service".into(), json!("solar"));
+        let body = leadform_tests::envelope::envelope(&form, &format!("auction-{n}"), fields);
+        let started = Instant::now();
+        let id = worker.submit_lead(&body, &format!("198.51.100.{}", n % 200));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (first_ping, last_ping, post) = loop {
+            let received = buyers.received();
+            let of_lead: Vec<_> = received
+                .iter()
+                .filter(|r| {
+                    r.headers
+                        .get("webhook-id")
+                        .is_some_and(|w| w.starts_with(&format!("{id}.")))
+                })
+                .collect();
+            let ping_times: Vec<Instant> = of_lead
+                .iter()
+                .filter(|r| r.path.ends_with("/ping"))
+                .map(|r| r.at)
+                .collect();
+            let post = of_lead
+                .iter()
+                .find(|r| r.path == "/buyers/sunco/post")
+                .map(|r| r.at);
+            if let (Some(post), Some(first), Some(last)) = (
+                post,
+                ping_times.iter().min().copied(),
+                ping_times.iter().max().copied(),
+            ) {
+                break (first, last, post);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "auction: lead {id} not sold within 30 s: {}",
+                worker.log()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        if n == 0 {
+            continue;
+        }
+        let ms =
+            |from: Instant, to: Instant| to.saturating_duration_since(from).as_secs_f64() * 1000.0;
+        auction.push(ms(first_ping, post));
+        end_to_end.push(ms(started, post));
+        pings.push(ms(first_ping, last_ping));
+    }
+    println!("## Auction latency (lead distribution)\n");
+    println!(
+        "{AUCTION_LEADS} leads one at a time (after one warm-up) through `tests/forms/distribution.toml`: 5 buyers bid at once (local stand-ins answering at once; a sixth buyer's ping URL refuses the connection), the best exclusive bid wins and its post is accepted. Release Worker under `wrangler dev` (the auction runs in the queue consumer; the test queue's `max_batch_timeout = 1`). Times until the stand-in had read the request.\n"
+    );
+    println!("| measure | p50 ms | p99 ms |");
+    println!("|---|---|---|");
+    for (label, samples) in [
+        ("first ping to last ping (pings in parallel)", &mut pings),
+        (
+            "first ping to the winner's post (the auction)",
+            &mut auction,
+        ),
+        ("submit to the winner's post", &mut end_to_end),
+    ] {
+        let (p50, p99) = p50_p99(samples);
+        println!("| {label} | {p50:.1} | {p99:.1} |");
     }
     println!();
 }

@@ -30,7 +30,7 @@ Commands:
   test           Everything CI checks: format, clippy, unit tests, wasm32 builds, a
                  short fuzz pass, integration tests against real workerd and Chromium.
   size           Print the widget's size report (raw and gzip per asset).
-  bench [criterion|weight|tti|edge|speed|beacons]...
+  bench [criterion|weight|tti|edge|speed|auction|beacons]...
                  Benchmarks (default: all), printed as tables for BENCHMARKS.md:
                  criterion validation throughput, widget weight vs Typeform and
                  vanilla JS, time to interactive in Chromium, wrk on the Worker.
@@ -191,9 +191,17 @@ fn build_all() -> Result<()> {
     run("worker-build --release", &mut command)
 }
 
-/// `cargo xtask bench [criterion] [weight] [tti] [edge] [speed]` (default: all).
+/// `cargo xtask bench [criterion] [weight] [tti] [edge] [speed] [auction]` (default: all).
 fn bench(sections: &[String]) -> Result<()> {
-    const KNOWN: [&str; 6] = ["criterion", "weight", "tti", "edge", "speed", "beacons"];
+    const KNOWN: [&str; 7] = [
+        "criterion",
+        "weight",
+        "tti",
+        "edge",
+        "speed",
+        "auction",
+        "beacons",
+    ];
     if let Some(unknown) = sections.iter().find(|s| !KNOWN.contains(&s.as_str())) {
         return Err(XtaskError::Usage(format!(
             "unknown bench section `{unknown}` (known: {})",
@@ -223,7 +231,7 @@ fn bench(sections: &[String]) -> Result<()> {
             ]),
         )?;
     }
-    let system: Vec<&str> = ["weight", "tti", "edge", "speed"]
+    let system: Vec<&str> = ["weight", "tti", "edge", "speed", "auction"]
         .into_iter()
         .filter(|s| wants(s))
         .collect();
