@@ -587,8 +587,40 @@ fn destination_down_then_up_is_delivered_exactly_once_and_dead_letters_after_max
             .is_some_and(|a| a.len() >= 3 * 2),
         "{dead}"
     );
-    // Replay once the destination is back.
+    // Once the destination is back, the owner redrives one destination's
+    // dead letters (the console's "Redrive dead letters"): that delivery is
+    // made, the others stay dead until the replay below.
     destination.set_mode(Mode::Ok);
+    let redrive = worker.owner("POST", "/v1/forms/contact/destinations/0%3Awebhook/redrive");
+    assert_eq!(redrive.status, 202, "{}", redrive.body);
+    let redriven = redrive.json();
+    assert_eq!(redriven["destination"], json!("0:webhook"), "{redriven}");
+    assert!(
+        redriven["lead_ids"]
+            .as_array()
+            .is_some_and(|ids| ids.iter().any(|id| id == &json!(dead_id))),
+        "{redriven}"
+    );
+    let after = worker.wait_owner_json(
+        &format!("/v1/leads/{dead_id}"),
+        "the redriven webhook delivered",
+        Duration::from_secs(60),
+        |l| {
+            l["deliveries"].as_array().is_some_and(|d| {
+                d.iter().any(|x| {
+                    x["destination"] == "0:webhook" && leadform_tests::destination::delivered(x)
+                })
+            })
+        },
+    );
+    assert!(
+        after["deliveries"].as_array().is_some_and(|d| d
+            .iter()
+            .filter(|x| x["destination"] != "0:webhook")
+            .all(|x| x["status"] == "dead")),
+        "only the redriven destination is sent again: {after}"
+    );
+    // Replay the rest.
     assert_eq!(
         worker
             .owner("POST", &format!("/v1/leads/{dead_id}/replay"))
