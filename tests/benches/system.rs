@@ -27,6 +27,12 @@
 //!   sixth buyer's ping refused at connect): first ping to the winner's
 //!   post, and submit to the winner's post, one lead at a time.
 //!
+//! - console: the owner console's time to first table (issue 16): cold
+//!   loads of `/console/#/leads` (token already in the tab's
+//!   `sessionStorage`) in headless Chromium against the Worker under
+//!   `wrangler dev` serving the built console, from navigation start until
+//!   the leads table's first row is in the DOM, loopback and CPU ×4.
+//!
 //! Measurements only: nothing here asserts a time.
 
 use std::path::{Path, PathBuf};
@@ -36,7 +42,7 @@ use std::time::{Duration, Instant};
 use leadform_shared::{ConsentRecord, FormSpec};
 use leadform_tests::browser::{self, ChromeDriver, Request, Response, Server, Session};
 use leadform_tests::envelope::test_form;
-use leadform_tests::wrangler::{repo_root, Worker, WorkerOptions, ALLOWED_ORIGIN};
+use leadform_tests::wrangler::{repo_root, Worker, WorkerOptions, ADMIN_TOKEN, ALLOWED_ORIGIN};
 use serde_json::{json, Value};
 
 const TYPEFORM_EMBED: &str = "@typeform/embed@6.1.1";
@@ -69,6 +75,91 @@ fn main() {
     if wants("auction") {
         auction_latency();
     }
+    if wants("console") {
+        console_first_table();
+    }
+}
+
+/// Cold loads of the console per condition.
+const CONSOLE_RUNS: usize = 10;
+
+/// The console section: see the module's docs.
+fn console_first_table() {
+    eprintln!("[bench] console: {CONSOLE_RUNS} cold loads per condition until the leads table's first row");
+    let assets = browser::widget_dist()
+        .parent()
+        .expect("dist/assets")
+        .to_path_buf();
+    assert!(
+        assets.join("console/index.html").is_file(),
+        "no console in {}: run console/build.sh",
+        assets.display()
+    );
+    let worker = Worker::start(WorkerOptions {
+        assets_dir: Some(assets.clone()),
+        ..Default::default()
+    });
+    // A lead in the form the console shows first (the first one listed).
+    let forms = worker.owner("GET", "/v1/forms").json();
+    let first = forms["forms"][0]["id"]
+        .as_str()
+        .expect("a compiled form")
+        .to_owned();
+    let envelope = leadform_tests::envelope::email_envelope(
+        &test_form(&first),
+        "console-bench-000001",
+        "bench@example.com",
+    );
+    worker.submit_lead(&envelope, "203.0.113.9");
+    let origin = format!("http://127.0.0.1:{}", worker.port);
+    let driver = ChromeDriver::start();
+    let session = Session::new(&driver);
+    session.cdp("Network.enable", json!({}));
+    session.cdp("Network.setCacheDisabled", json!({ "cacheDisabled": true }));
+    // When the first row appears, from navigation start (set on every page).
+    session.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": "window.__firstRow = null; new MutationObserver(function (m, o) { \
+            if (document.querySelector('table.leads tbody tr')) { window.__firstRow = performance.now(); o.disconnect(); } \
+          }).observe(document, { childList: true, subtree: true });" }),
+    );
+    // Signed in once per tab, as an owner is.
+    session.goto(&format!("{origin}/console/"));
+    session.execute(
+        &format!("sessionStorage.setItem('leadform.console.token', {ADMIN_TOKEN:?}); return true;"),
+        json!([]),
+    );
+    let wasm = std::fs::metadata(assets.join("console/leadform_console_bg.wasm"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!("## Console: time to first table (headless Chromium, loopback, cold cache)\n");
+    println!("Milliseconds from navigation start of `/console/#/leads` until the leads table's first row is in the DOM (wasm {wasm} bytes raw, the token in `sessionStorage`, one lead stored), {CONSOLE_RUNS} runs each.\n");
+    println!("| condition | median | p95 |");
+    println!("|---|---:|---:|");
+    for (condition, cpu_rate) in [("loopback", 1), ("CPU ×4", 4)] {
+        session.cdp(
+            "Emulation.setCPUThrottlingRate",
+            json!({ "rate": cpu_rate }),
+        );
+        let mut samples = Vec::new();
+        for run in 0..CONSOLE_RUNS {
+            session.goto(&format!("{origin}/console/?run={run}#/leads"));
+            let at = browser::wait_for(
+                &format!("{condition} run {run}: the first row"),
+                Duration::from_secs(60),
+                || {
+                    session
+                        .execute("return window.__firstRow;", json!([]))
+                        .as_f64()
+                },
+            );
+            samples.push(at);
+        }
+        let (median, p95) = median_p95(&mut samples);
+        println!("| {condition} | {median:.1} | {p95:.1} |");
+    }
+    session.cdp("Emulation.setCPUThrottlingRate", json!({ "rate": 1 }));
+    println!();
 }
 
 fn output_of(command: &mut Command) -> String {

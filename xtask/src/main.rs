@@ -30,7 +30,7 @@ Commands:
   test           Everything CI checks: format, clippy, unit tests, wasm32 builds, a
                  short fuzz pass, integration tests against real workerd and Chromium.
   size           Print the widget's size report (raw and gzip per asset).
-  bench [criterion|weight|tti|edge|speed|auction|beacons]...
+  bench [criterion|weight|tti|edge|speed|auction|console|beacons]...
                  Benchmarks (default: all), printed as tables for BENCHMARKS.md:
                  criterion validation throughput, widget weight vs Typeform and
                  vanilla JS, time to interactive in Chromium, wrk on the Worker.
@@ -191,15 +191,16 @@ fn build_all() -> Result<()> {
     run("worker-build --release", &mut command)
 }
 
-/// `cargo xtask bench [criterion] [weight] [tti] [edge] [speed] [auction]` (default: all).
+/// `cargo xtask bench [criterion] [weight] [tti] [edge] [speed] [auction] [console]` (default: all).
 fn bench(sections: &[String]) -> Result<()> {
-    const KNOWN: [&str; 7] = [
+    const KNOWN: [&str; 8] = [
         "criterion",
         "weight",
         "tti",
         "edge",
         "speed",
         "auction",
+        "console",
         "beacons",
     ];
     if let Some(unknown) = sections.iter().find(|s| !KNOWN.contains(&s.as_str())) {
@@ -231,7 +232,7 @@ fn bench(sections: &[String]) -> Result<()> {
             ]),
         )?;
     }
-    let system: Vec<&str> = ["weight", "tti", "edge", "speed", "auction"]
+    let system: Vec<&str> = ["weight", "tti", "edge", "speed", "auction", "console"]
         .into_iter()
         .filter(|s| wants(s))
         .collect();
@@ -242,6 +243,10 @@ fn bench(sections: &[String]) -> Result<()> {
     setup::ensure_bench_tools()?;
     step("Building the widget (release wasm, wasm-opt -Oz)");
     run_script("widget/build.sh", &[])?;
+    if wants("console") {
+        step("Building the console (release wasm, wasm-opt -Oz)");
+        run_script("console/build.sh", &[])?;
+    }
     step(&format!(
         "System benchmarks: {} (tables for BENCHMARKS.md; several minutes)",
         system.join(", ")
