@@ -4,8 +4,10 @@
 //! Salesforce is `in_doubt` until the owner replays it; the webhook is
 //! retried); and a storage (D1) write failure.
 //! And a crash (`FAULT_POINT`) after the D1 write, after the enqueue and
-//! after a destination's 2xx: nothing acknowledged is lost, and HubSpot and
-//! Salesforce (which cannot deduplicate) get each lead once.
+//! after a destination's 2xx (in the submit request's first attempt, and
+//! with `FIRST_ATTEMPT=off` in the queue consumer): nothing acknowledged is
+//! lost, and HubSpot and Salesforce (which cannot deduplicate) get each lead
+//! once.
 //! Nothing may be lost and nothing delivered twice: every lead is counted.
 
 use std::collections::BTreeMap;
@@ -250,12 +252,22 @@ fn a_d1_write_failure_answers_503_stores_nothing_and_the_same_submission_succeed
 /// there every time it gets that far; the widget resends each submission
 /// that was not answered 202, as it does. Returns the lead ids and the
 /// Worker's log.
-fn crash_at(point: &'static str, case: usize) -> (Vec<String>, Destination, String) {
+fn crash_at(
+    point: &'static str,
+    case: usize,
+    first_attempt: bool,
+) -> (Vec<String>, Destination, String) {
     let destination = Destination::start();
     let worker = Worker::start(WorkerOptions {
         destination_base: Some(destination.base_url()),
         fault_point: Some(point),
         max_retries: 10,
+        // Off: the queue consumer alone sends, so it is the one that crashes.
+        extra_vars: if first_attempt {
+            Vec::new()
+        } else {
+            vec![("FIRST_ATTEMPT", "off".to_owned())]
+        },
         ..Default::default()
     });
     let form = test_form("contact");
@@ -326,11 +338,18 @@ const CRASH_LEADS: usize = 3;
 #[test]
 fn a_crash_at_each_fault_point_loses_nothing_and_each_destination_gets_each_lead_once() {
     let _guard = exclusive();
-    for (case, point) in ["after_d1_write", "after_enqueue", "after_destination_2xx"]
-        .into_iter()
-        .enumerate()
+    // `after_destination_2xx` twice: in the submit request's first attempt
+    // (on by default), and in the queue consumer (`FIRST_ATTEMPT=off`).
+    for (case, (point, first_attempt)) in [
+        ("after_d1_write", true),
+        ("after_enqueue", true),
+        ("after_destination_2xx", true),
+        ("after_destination_2xx", false),
+    ]
+    .into_iter()
+    .enumerate()
     {
-        let (lead_ids, destination, log) = crash_at(point, case);
+        let (lead_ids, destination, log) = crash_at(point, case, first_attempt);
         if point == "after_destination_2xx" {
             assert!(
                 log.contains("fault point after_destination_2xx"),
@@ -366,7 +385,7 @@ fn a_crash_at_each_fault_point_loses_nothing_and_each_destination_gets_each_lead
             );
         }
         eprintln!(
-            "[faults] {point}: {CRASH_LEADS} leads, none lost, each delivered once to 3 destinations ({} requests)",
+            "[faults] {point} (first attempt {first_attempt}): {CRASH_LEADS} leads, none lost, each delivered once to 3 destinations ({} requests)",
             received.len()
         );
     }
