@@ -670,6 +670,21 @@ impl ReturnRefusal {
     }
 }
 
+/// The bytes a sale's seal covers (`lead_sales.seal`): what was sold to
+/// whom, at what price, when, one field a line after a version tag. Ids
+/// and the sale kind never hold a newline (spec checks, generated ids).
+pub fn sale_seal_bytes(
+    lead_id: &str,
+    form_id: &str,
+    buyer: &str,
+    sale: &str,
+    price_cents: u32,
+    sold_at_ms: u64,
+) -> Vec<u8> {
+    format!("leadform-sale/1\n{lead_id}\n{form_id}\n{buyer}\n{sale}\n{price_cents}\n{sold_at_ms}")
+        .into_bytes()
+}
+
 /// A buyer's sale of a lead as stored (`lead_sales`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaleRow {
@@ -1676,6 +1691,23 @@ mod tests {
                 (posts, end),
                 "{name}"
             );
+        }
+    }
+
+    /// Every field of a sale changes the sealed bytes.
+    #[test]
+    fn sale_seal_bytes_cover_every_field() {
+        let base = sale_seal_bytes("lead_1", "form", "acme", "exclusive", 2200, 1_000);
+        let changed = [
+            sale_seal_bytes("lead_2", "form", "acme", "exclusive", 2200, 1_000),
+            sale_seal_bytes("lead_1", "other", "acme", "exclusive", 2200, 1_000),
+            sale_seal_bytes("lead_1", "form", "acmf", "exclusive", 2200, 1_000),
+            sale_seal_bytes("lead_1", "form", "acme", "shared", 2200, 1_000),
+            sale_seal_bytes("lead_1", "form", "acme", "exclusive", 2201, 1_000),
+            sale_seal_bytes("lead_1", "form", "acme", "exclusive", 2200, 1_001),
+        ];
+        for (i, bytes) in changed.iter().enumerate() {
+            assert_ne!(&base, bytes, "field {i}");
         }
     }
 }

@@ -238,6 +238,11 @@ fn auctions_caps_ping_limits_and_returns() {
     );
     assert_eq!(sales(&lead), vec![("sunco".to_owned(), 3_000)]);
     assert_eq!(lead["distribution"]["revenue_cents"], 3_000);
+    // The sale is sealed: what was sold to whom, at what price, when.
+    assert_eq!(
+        lead["distribution"]["sales"][0]["seal_verified"], true,
+        "{lead:#}"
+    );
     let received = buyers.received();
     let posts: Vec<String> = for_lead(&received, &winner, "/post")
         .iter()
@@ -617,9 +622,12 @@ fn auctions_caps_ping_limits_and_returns() {
         "{}",
         outside.body
     );
+    let altered = settled(&worker, &cascade);
+    assert_eq!(altered["distribution"]["revenue_cents"], 2_000);
+    // The row was changed in D1, outside the Worker: its seal says so.
     assert_eq!(
-        settled(&worker, &cascade)["distribution"]["revenue_cents"],
-        2_000
+        altered["distribution"]["sales"][0]["seal_verified"], false,
+        "{altered:#}"
     );
     // Past the buyer's requests a minute: our 429 with Retry-After.
     let mut limited = None;

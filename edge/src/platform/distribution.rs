@@ -288,7 +288,10 @@ pub(crate) async fn sell(
         fallback: sold.is_empty(),
         fallback_to: fallback_key.clone().filter(|_| sold.is_empty()),
     });
-    write(db, spec, lead, key, &log, &sold).await?;
+    // A sale is sealed like the lead (issue 15's keys; none configured:
+    // stored unsealed, shown as not verified).
+    let seal_keys = super::keys::seal_keys(env).ok();
+    write(db, spec, lead, key, &log, &sold, seal_keys.as_ref()).await?;
     if let (true, Some(fallback_key)) = (sold.is_empty(), &fallback_key) {
         fall_back(env, db, &lead.lead_id, fallback_key).await?;
     }
@@ -366,6 +369,7 @@ async fn write(
     key: &str,
     log: &[LogEntry],
     sold: &[Offer],
+    seal_keys: Option<&crate::seal::SealKeys>,
 ) -> StoreResult<()> {
     let first: u64 = db
         .prepare("SELECT COUNT(*) AS n FROM distribution_log WHERE lead_id = ?1")
@@ -396,9 +400,19 @@ async fn write(
     }
     for offer in sold {
         let buyer = &spec.buyers[offer.buyer];
+        let seal = seal_keys.map(|keys| {
+            keys.seal(&auction::sale_seal_bytes(
+                &lead.lead_id,
+                &spec.id,
+                &buyer.id,
+                buyer.sale.as_str(),
+                offer.price_cents,
+                now,
+            ))
+        });
         statements.push(
             db.prepare(
-                "INSERT OR IGNORE INTO lead_sales (lead_id, buyer, form_id, price_cents, sale, sold_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO lead_sales (lead_id, buyer, form_id, price_cents, sale, sold_at_ms, seal) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .bind(&[
                 text(&lead.lead_id),
@@ -407,6 +421,7 @@ async fn write(
                 number(u64::from(offer.price_cents)),
                 text(buyer.sale.as_str()),
                 number(now),
+                seal.as_deref().map(text).unwrap_or(wasm_bindgen::JsValue::NULL),
             ])
             .map_err(storage)?,
         );
@@ -420,7 +435,15 @@ async fn write(
 /// A lead's distribution for `GET /v1/leads/{id}`: its log, its sales and
 /// its revenue (accepted posts less returns); `null` when it was never
 /// offered to buyers.
-pub(crate) async fn of_lead(db: &D1Database, lead_id: &str) -> StoreResult<serde_json::Value> {
+///
+/// Each sale shows `seal_verified`: its seal checked with `seal_keys`
+/// against the row as stored (false when altered, unsealed or no keys).
+pub(crate) async fn of_lead(
+    db: &D1Database,
+    lead_id: &str,
+    form_id: &str,
+    seal_keys: Option<&crate::seal::SealKeys>,
+) -> StoreResult<serde_json::Value> {
     #[derive(serde::Deserialize)]
     struct LogRow {
         destination: String,
@@ -435,6 +458,7 @@ pub(crate) async fn of_lead(db: &D1Database, lead_id: &str) -> StoreResult<serde
         sold_at_ms: f64,
         returned_at_ms: Option<f64>,
         return_reason: Option<String>,
+        seal: Option<String>,
     }
     let log: Vec<LogRow> = super::store::all(
         db,
@@ -447,7 +471,7 @@ pub(crate) async fn of_lead(db: &D1Database, lead_id: &str) -> StoreResult<serde
     }
     let sales: Vec<SaleDbRow> = super::store::all(
         db,
-        "SELECT buyer, price_cents, sale, sold_at_ms, returned_at_ms, return_reason FROM lead_sales WHERE lead_id = ?1 ORDER BY buyer",
+        "SELECT buyer, price_cents, sale, sold_at_ms, returned_at_ms, return_reason, seal FROM lead_sales WHERE lead_id = ?1 ORDER BY buyer",
         &[text(lead_id)],
     )
     .await?;
@@ -475,6 +499,20 @@ pub(crate) async fn of_lead(db: &D1Database, lead_id: &str) -> StoreResult<serde
             "sold_at": time::rfc3339_ms(s.sold_at_ms as u64),
             "returned_at": s.returned_at_ms.map(|v| time::rfc3339_ms(v as u64)),
             "return_reason": s.return_reason,
+            "seal_verified": match (seal_keys, s.seal.as_deref()) {
+                (Some(keys), Some(seal)) => keys.verify(
+                    &auction::sale_seal_bytes(
+                        lead_id,
+                        form_id,
+                        &s.buyer,
+                        &s.sale,
+                        s.price_cents as u32,
+                        s.sold_at_ms as u64,
+                    ),
+                    seal,
+                ),
+                _ => false,
+            },
         })).collect::<Vec<_>>(),
         "revenue_cents": auction::revenue_cents(&rows),
     }))

@@ -83,7 +83,8 @@ async fn serve(req: &Request, env: &Env, route: Route, grant: &Grant) -> Served 
             body["status_history"] = super::lead_status::history(&db, &id).await?;
             body["routing"] = super::router::decision_json(&db, &id).await?;
             body["speed_to_lead"] = super::alerts::of_lead(&db, &id).await?;
-            body["distribution"] = super::distribution::of_lead(&db, &id).await?;
+            body["distribution"] =
+                super::distribution::of_lead(&db, &id, &row.form_id, seal_keys.as_ref()).await?;
             json_response(200, &body, None).map_err(internal)
         }
         Route::Certificate(id) => {
