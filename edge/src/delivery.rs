@@ -64,6 +64,20 @@ pub fn first_attempt_requests(destination: &Destination) -> Option<u64> {
     }
 }
 
+/// How long a sender's claim on `destination` lasts (the ledger's lease):
+/// three request timeouts (a token request, the send, one retried token)
+/// and a margin; for a distribution, also twice its `auction_ms` (posts
+/// cascade while the window lasts, and the last one may take a buyer's
+/// whole timeout, which is at most `auction_ms`), so a slow auction is
+/// never taken for a crashed sender and sold twice.
+pub fn lease_ms(destination: &Destination, timeout_ms: u32) -> u64 {
+    let requests = 3 * u64::from(timeout_ms) + 10_000;
+    match destination {
+        Destination::Distribution { auction_ms, .. } => requests + 2 * u64::from(*auction_ms),
+        _ => requests,
+    }
+}
+
 /// Whether the first attempt (`elapsed_ms` into it) takes `destination`:
 /// only when every request it may make can time out and the ledger still
 /// settles within [`FIRST_ATTEMPT_BUDGET_MS`]. A send cut off between claim
@@ -779,6 +793,29 @@ mod tests {
         };
         for case in cases {
             check(case);
+        }
+    }
+
+    #[test]
+    fn a_distribution_is_leased_for_its_whole_auction() {
+        let kind = |json: serde_json::Value| -> Destination {
+            serde_json::from_value(json).expect("destination")
+        };
+        let webhook = kind(json!({"type": "webhook", "url": "https://h.example/", "secret": "S"}));
+        let auction = kind(json!({"type": "distribution", "auction_ms": 60_000}));
+        // (destination, timeout ms, lease ms)
+        let cases = [
+            (&webhook, 10_000, 40_000),
+            (&webhook, 1_000, 13_000),
+            (&auction, 10_000, 160_000),
+            (&auction, 1_000, 133_000),
+        ];
+        for (destination, timeout, lease) in cases {
+            assert_eq!(
+                lease_ms(destination, timeout),
+                lease,
+                "{destination:?} {timeout}"
+            );
         }
     }
 

@@ -89,12 +89,6 @@ async fn dead_letter(env: &Env, message: &Message<DeliveryJob>) -> Result<()> {
     Ok(())
 }
 
-/// The lease a sender holds on a destination: long enough for a token
-/// request, the send and one retried token (three timeouts), and a margin.
-fn lease_ms(timeout_ms: u32) -> u64 {
-    3 * u64::from(timeout_ms) + 10_000
-}
-
 /// Delivers what is due; `Ok(Some(point))` when a fault point asks to abort.
 async fn deliver(env: &Env, message: &Message<DeliveryJob>) -> Result<Option<&'static str>> {
     let db = env.d1(names::DB)?;
@@ -237,9 +231,16 @@ async fn deliver_lead(
         }
         // Claimed right before its own send, so an interrupted claim means
         // this destination's request may have gone out, never another's.
-        let claimed = ledger::claim(db, lead_id, &[slot], &token, now_ms(), lease_ms(timeout_ms))
-            .await
-            .map_err(to_rust)?;
+        let claimed = ledger::claim(
+            db,
+            lead_id,
+            &[slot],
+            &token,
+            now_ms(),
+            delivery::lease_ms(destination, timeout_ms),
+        )
+        .await
+        .map_err(to_rust)?;
         let Some(claim) = claimed.first() else {
             continue;
         };

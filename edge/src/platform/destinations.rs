@@ -22,6 +22,12 @@ const SEND_BATCH: usize = 100;
 /// Dead deliveries redriven per request (the owner repeats for more).
 pub(crate) const REDRIVE_LIMIT: u32 = 500;
 
+/// A `RETURNING lead_id` row.
+#[derive(Deserialize)]
+struct LeadId {
+    lead_id: String,
+}
+
 /// Each destination's figures for `form_id`'s leads.
 pub(crate) async fn figures(
     db: &D1Database,
@@ -79,10 +85,6 @@ pub(crate) async fn redrive(
     now_ms: u64,
     at: &str,
 ) -> StoreResult<Vec<String>> {
-    #[derive(Deserialize)]
-    struct LeadId {
-        lead_id: String,
-    }
     let rows: Vec<LeadId> = super::store::all(
         db,
         "UPDATE deliveries SET status = 'failed', next_attempt_at_ms = ?1, retry_from_ms = NULL, \
@@ -148,10 +150,6 @@ pub(crate) async fn enable(
     #[derive(Deserialize)]
     struct Disabled {
         disabled_at: String,
-    }
-    #[derive(Deserialize)]
-    struct LeadId {
-        lead_id: String,
     }
     let disabled: Vec<Disabled> = super::store::all(
         db,
