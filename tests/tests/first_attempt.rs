@@ -122,6 +122,13 @@ fn the_first_attempt_delivers_from_the_submit_request_and_the_queue_sends_nothin
             assert_eq!(by_queue, 0, "{key} of {id}: the queue sent nothing");
         }
         assert_each_once(&destination, id, tag);
+        // The owner sees who sent each attempt.
+        let lead = worker.owner("GET", &format!("/v1/leads/{id}")).json();
+        let origins: Vec<&str> = lead["attempts"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|a| a["origin"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(origins, vec!["submit"; DESTINATIONS.len()], "{lead}");
     }
 }
 

@@ -455,13 +455,16 @@ pub(crate) struct AttemptRow {
     /// The wait the destination asked for (`Retry-After`), in seconds.
     pub retry_after_s: Option<f64>,
     pub at: String,
+    /// Who sent it: `submit` (the first attempt, from the submit request's
+    /// `waitUntil`) or `queue` (migration 0014).
+    pub origin: String,
 }
 
 pub(crate) async fn attempts(db: &D1Database, lead_id: &str) -> StoreResult<Vec<AttemptRow>> {
     statement(
         db,
-        "SELECT destination, attempt, outcome, http_status, latency_ms, error, answer, retry_after_s, at \
-         FROM delivery_attempts WHERE lead_id = ?1 ORDER BY id",
+        "SELECT destination, attempt, outcome, http_status, latency_ms, error, answer, retry_after_s, at, \
+         origin FROM delivery_attempts WHERE lead_id = ?1 ORDER BY id",
         &[text(lead_id)],
     )?
     .all()
