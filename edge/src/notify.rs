@@ -46,15 +46,33 @@ pub fn route_of<'s>(spec: &'s FormSpec, decision: &Decision) -> Option<&'s Route
     spec.routes.iter().find(|r| r.id == id)
 }
 
-/// The channels of `kind` for a routed lead (route's `notify` or `escalate`).
-pub fn channels<'s>(spec: &'s FormSpec, route: &Route, kind: Kind) -> Vec<&'s Channel> {
-    let ids = match kind {
+/// The channels of `kind` for a lead, each once: its route's `notify` (or
+/// `escalate`), then, for `notify`, its tier's (`[[tiers]] notify`, routed
+/// or not).
+pub fn channels<'s>(
+    spec: &'s FormSpec,
+    route: Option<&Route>,
+    tier: Option<&str>,
+    kind: Kind,
+) -> Vec<&'s Channel> {
+    let of_route = route.map(|route| match kind {
         Kind::Notify => &route.notify,
         Kind::Escalate => &route.escalate,
-    };
-    ids.iter()
-        .filter_map(|id| spec.channels.iter().find(|c| c.id() == id))
-        .collect()
+    });
+    let of_tier = match kind {
+        Kind::Notify => tier.and_then(|tier| spec.tiers.iter().find(|t| t.id == tier)),
+        Kind::Escalate => None,
+    }
+    .map(|tier| &tier.notify);
+    let mut found: Vec<&Channel> = Vec::new();
+    for id in of_route.into_iter().chain(of_tier).flatten() {
+        if let Some(channel) = spec.channels.iter().find(|c| c.id() == id) {
+            if !found.iter().any(|c| c.id() == channel.id()) {
+                found.push(channel);
+            }
+        }
+    }
+    found
 }
 
 /// Minutes within which the lead must be contacted: the route's
@@ -208,6 +226,74 @@ mod tests {
             "TWILIO_TOKEN" => Some("tok".into()),
             "RESEND_KEY" => Some("re_123".into()),
             _ => None,
+        }
+    }
+
+    #[test]
+    fn channels_are_the_routes_then_the_tiers_each_once() {
+        let spec = FormSpec::parse_toml(
+            r#"
+id = "t"
+[[fields]]
+id = "email"
+kind = "email"
+label = "Email"
+[[destinations]]
+type = "webhook"
+url = "https://x.example/h"
+secret = "S"
+[[recipients]]
+id = "a"
+destination = 0
+[[channels]]
+type = "slack"
+id = "team"
+url_secret = "SLACK_URL"
+[[channels]]
+type = "slack"
+id = "hot"
+url_secret = "SLACK_URL"
+[[channels]]
+type = "slack"
+id = "boss"
+url_secret = "SLACK_URL"
+[[routes]]
+id = "r"
+to = ["a"]
+notify = ["team"]
+escalate = ["boss"]
+sla_minutes = 5
+[scoring]
+[[scoring.rules]]
+id = "gave_email"
+points = 60
+when = { field = "email", present = true }
+[[tiers]]
+id = "hot"
+min_score = 50
+notify = ["hot", "team"]
+[[tiers]]
+id = "cold"
+"#,
+        )
+        .expect("spec");
+        let route = spec.routes.first();
+        // (route, tier, kind, channel ids)
+        type Case<'a> = (Option<&'a Route>, Option<&'a str>, Kind, &'a [&'a str]);
+        let cases: [Case; 6] = [
+            (route, Some("hot"), Kind::Notify, &["team", "hot"]),
+            (route, Some("cold"), Kind::Notify, &["team"]),
+            (None, Some("hot"), Kind::Notify, &["hot", "team"]),
+            (None, None, Kind::Notify, &[]),
+            (route, Some("hot"), Kind::Escalate, &["boss"]),
+            (None, Some("hot"), Kind::Escalate, &[]),
+        ];
+        for (route, tier, kind, ids) in cases {
+            let found: Vec<&str> = channels(&spec, route, tier, kind)
+                .iter()
+                .map(|c| c.id())
+                .collect();
+            assert_eq!(found, ids, "{:?} {tier:?} {kind:?}", route.map(|r| &r.id));
         }
     }
 

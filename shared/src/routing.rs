@@ -382,6 +382,8 @@ pub enum RoutingError {
     OverflowMismatch(String),
     /// A route names a channel that is not declared.
     UnknownChannel { route: String, channel: String },
+    /// A tier's `notify` names a channel that is not declared.
+    TierUnknownChannel { tier: String, channel: String },
     /// `sla_minutes` without `escalate`, or an SLA of 0 minutes.
     SlaMismatch(String),
     /// A channel's phone number is not E.164, or its email address has no `@`.
@@ -406,6 +408,7 @@ impl RoutingError {
             RoutingError::ZeroWeight { .. } => "spec.route_zero_weight",
             RoutingError::OverflowMismatch(_) => "spec.route_overflow_mismatch",
             RoutingError::UnknownChannel { .. } => "spec.route_unknown_channel",
+            RoutingError::TierUnknownChannel { .. } => "spec.tier_unknown_channel",
             RoutingError::SlaMismatch(_) => "spec.route_sla_mismatch",
             RoutingError::InvalidChannelAddress { .. } => "spec.channel_invalid_address",
             RoutingError::DestinationTwice(_) => "spec.route_destination_twice",
@@ -464,6 +467,9 @@ impl fmt::Display for RoutingError {
             ),
             RoutingError::UnknownChannel { route, channel } => {
                 write!(f, "route `{route}` names unknown channel `{channel}`")
+            }
+            RoutingError::TierUnknownChannel { tier, channel } => {
+                write!(f, "tier `{tier}` notifies unknown channel `{channel}`")
             }
             RoutingError::SlaMismatch(route) => write!(
                 f,
@@ -560,6 +566,16 @@ fn check_routing(
                 errors.push(RoutingError::InvalidChannelAddress {
                     channel: channel.id().to_owned(),
                     address: address.clone(),
+                });
+            }
+        }
+    }
+    for tier in &spec.tiers {
+        for id in &tier.notify {
+            if !channels.iter().any(|c| c.id() == id) {
+                errors.push(RoutingError::TierUnknownChannel {
+                    tier: tier.id.clone(),
+                    channel: id.clone(),
                 });
             }
         }

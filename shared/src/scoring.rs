@@ -120,6 +120,11 @@ pub struct Tier {
     /// edge's speed-to-lead escalation reads it; scoring does not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla_minutes: Option<u32>,
+    /// Channel ids (`[[channels]]`) told of every lead of this tier when it
+    /// arrives, routed or not, besides its route's own `notify` (the edge
+    /// sends each channel once per lead).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<String>,
 }
 
 /// The lifecycle mark a tier gives: marketing- or sales-qualified lead.

@@ -488,6 +488,11 @@ const BROKEN: &[(&str, &str, &[&str])] = &[
         &["spec.route_overflow_mismatch", "spec.route_unknown_channel", "spec.route_sla_mismatch"],
     ),
     (
+        "tiers: a tier notifying an unknown channel",
+        "[[tiers]]\nid = \"hot\"\nnotify = [\"pager\"]",
+        &["spec.tier_unknown_channel"],
+    ),
+    (
         "routing: a weighted route over a recipient of weight 0",
         "[[destinations]]\ntype = \"webhook\"\nurl = \"https://x.example/h\"\nsecret = \"S\"\n[[recipients]]\nid = \"a\"\ndestination = 0\nweight = 0\n[[routes]]\nid = \"r\"\nto = [\"a\"]\nmethod = \"weighted\"",
         &["spec.route_zero_weight"],

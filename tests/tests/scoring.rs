@@ -15,7 +15,8 @@ use leadform_edge::webhook;
 use leadform_tests::destination::Destination;
 use leadform_tests::envelope::{envelope, test_form};
 use leadform_tests::wrangler::{
-    exclusive, Worker, WorkerOptions, ADMIN_TOKEN, ALLOWED_ORIGIN, WEBHOOK_SECRET,
+    exclusive, Worker, WorkerOptions, ADMIN_TOKEN, ALLOWED_ORIGIN, PLACEHOLDER_DESTINATION,
+    WEBHOOK_SECRET,
 };
 use serde_json::{json, Map, Value};
 
@@ -219,6 +220,7 @@ fn leads_are_scored_graded_delivered_and_closed_loop_updates_kept() {
     let destination = Destination::start();
     let worker = Worker::start(WorkerOptions {
         destination_base: Some(destination.base_url()),
+        extra_vars: vec![("SLACK_URL", format!("{PLACEHOLDER_DESTINATION}slack/hot"))],
         ..Default::default()
     });
     let form = test_form("scoring");
@@ -254,6 +256,35 @@ fn leads_are_scored_graded_delivered_and_closed_loop_updates_kept() {
         assert_eq!(got["closed_loop"]["status"], Value::Null, "{}", case.name);
         leads.push(lead);
     }
+
+    // The hot tier's channel is told of each hot lead once, and of no
+    // other lead (the form has no routes: a tier-wide notification).
+    let hot: Vec<&String> = CASES
+        .iter()
+        .zip(&leads)
+        .filter(|(case, _)| case.tier == "hot")
+        .map(|(_, lead)| lead)
+        .collect();
+    assert!(!hot.is_empty(), "the table has hot leads");
+    let told = destination.wait_for(
+        "a Slack message per hot lead",
+        Duration::from_secs(60),
+        |r| r.iter().filter(|r| r.path == "/slack/hot").count() >= hot.len(),
+    );
+    let slack: Vec<&str> = told
+        .iter()
+        .filter(|r| r.path == "/slack/hot")
+        .map(|r| r.body.as_str())
+        .collect();
+    for (case, lead) in CASES.iter().zip(&leads) {
+        let times = slack.iter().filter(|b| b.contains(lead.as_str())).count();
+        let want = usize::from(case.tier == "hot");
+        assert_eq!(times, want, "{}: {lead} told {times} times", case.name);
+    }
+    assert!(
+        slack.iter().all(|b| b.contains("New lead [hot]")),
+        "{slack:?}"
+    );
 
     // The webhook and HubSpot carry it.
     let received = destination.wait_for(

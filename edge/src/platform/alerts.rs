@@ -26,22 +26,27 @@ use super::{config, config_u32, names, now_ms};
 
 type StoreResult<T> = std::result::Result<T, EdgeError>;
 
-/// After a routed lead is stored: start its SLA timer (if its route or
-/// tier has one) and send the route's notifications.
+/// After a lead is stored: start its SLA timer (if its route, or its
+/// tier on that route, has one) and send its route's and its tier's
+/// notifications.
 pub(crate) async fn lead_routed(
     env: &Env,
     spec: &FormSpec,
     lead: &LeadRecord,
     decision: &Decision,
 ) {
-    let Some(route) = notify::route_of(spec, decision) else {
+    let route = notify::route_of(spec, decision);
+    let tier = lead.qualification.as_ref().and_then(|q| q.tier.as_deref());
+    if notify::channels(spec, route, tier, Kind::Notify).is_empty()
+        && route.is_none_or(|route| notify::sla_minutes(spec, route, tier).is_none())
+    {
         return;
-    };
+    }
     let Ok(db) = env.d1(names::DB) else {
         return;
     };
-    let tier = lead.qualification.as_ref().and_then(|q| q.tier.as_deref());
-    if let Some(minutes) = notify::sla_minutes(spec, route, tier) {
+    let sla = route.and_then(|route| Some((route, notify::sla_minutes(spec, route, tier)?)));
+    if let Some((route, minutes)) = sla {
         let minute_ms = u64::from(config_u32(env, names::SLA_MINUTE_MS, 60_000));
         let due = lead.evidence.received_at_ms + u64::from(minutes) * minute_ms;
         let started = db
@@ -89,15 +94,16 @@ async fn send_all(
     kind: Kind,
     minutes: Option<u32>,
 ) {
-    let Some(route) = notify::route_of(spec, decision) else {
+    let channels = notify::channels(spec, notify::route_of(spec, decision), tier, kind);
+    if channels.is_empty() {
         return;
-    };
+    }
     let values = lead.map(|l| &l.values);
     let (subject, message) = notify::message(spec, lead_id, values, decision, tier, kind, minutes);
     let rewrites = config(env, names::DESTINATION_URL_REWRITES)
         .map(|v| delivery::parse_rewrites(&v))
         .unwrap_or_default();
-    for channel in notify::channels(spec, route, kind) {
+    for channel in channels {
         match claim(db, lead_id, channel.id(), kind).await {
             Ok(true) => {}
             Ok(false) => continue,
@@ -335,12 +341,11 @@ async fn send(request: &OutboundRequest, timeout_ms: u32) -> std::result::Result
 }
 
 /// Speed to lead, after the 202 within the request's `waitUntil`: the
-/// route's notifications and SLA timer at once (the lead and its queue
-/// message are already stored and sent).
+/// route's and the tier's notifications and the SLA timer at once (the
+/// lead and its queue message are already stored and sent). A form
+/// without routes still notifies its tiers' channels.
 pub(crate) fn after_accept(ctx: &Context, env: &Env, lead: LeadRecord, decision: Option<Decision>) {
-    let Some(decision) = decision else {
-        return;
-    };
+    let decision = decision.unwrap_or_default();
     let env = env.clone();
     ctx.wait_until(async move {
         if let Some(form) = forms::find(&lead.form_id) {
