@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{load_into, session, show_load, Choice, FormPicker, LeadFilters, Load};
+use super::{load_into, session, show_load, Choice, DateChoice, FormPicker, LeadFilters, Load};
 use crate::api;
 use crate::model::{self, Contact, LeadQuery, Page};
 
@@ -329,30 +329,14 @@ pub fn LeadsPage() -> impl IntoView {
                 <FormPicker/>
             </div>
             <div>
-                <label for="since">"Received from"</label>
-                <input
-                    id="since"
-                    type="date"
-                    prop:value=move || filters.with(|f| f.date.clone())
-                    on:change=move |ev| {
-                        let date = event_target_value(&ev);
-                        filters.update(|f| f.date = date);
-                        reset_pages();
-                    }
-                />
+                <DateChoice id="since" label="Received from"
+                    value=Signal::derive(move || filters.with(|f| f.date.clone()))
+                    on_pick=set_filter(|f, v| f.date = v)/>
             </div>
             <div>
-                <label for="until">"Received to"</label>
-                <input
-                    id="until"
-                    type="date"
-                    prop:value=move || filters.with(|f| f.to.clone())
-                    on:change=move |ev| {
-                        let date = event_target_value(&ev);
-                        filters.update(|f| f.to = date);
-                        reset_pages();
-                    }
-                />
+                <DateChoice id="until" label="Received to"
+                    value=Signal::derive(move || filters.with(|f| f.to.clone()))
+                    on_pick=set_filter(|f, v| f.to = v)/>
             </div>
             <Show when=move || !routes.with(Vec::is_empty)>
                 <div>

@@ -354,6 +354,26 @@ pub fn FormPicker() -> impl IntoView {
     }
 }
 
+/// A date `<input>` bound to `value` (empty: any date), telling `on_pick`
+/// each change.
+#[component]
+pub fn DateChoice(
+    id: &'static str,
+    label: &'static str,
+    value: Signal<String>,
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <input
+            id=id
+            type="date"
+            prop:value=move || value.get()
+            on:change=move |ev| on_pick.run(event_target_value(&ev))
+        />
+    }
+}
+
 /// A `<select>` of `options` with an "any" first entry, bound to `value`.
 #[component]
 pub fn Choice(
