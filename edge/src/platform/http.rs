@@ -94,6 +94,20 @@ fn catalog(tag: &str) -> Result<Response> {
     Ok(response)
 }
 
+/// The request body, at most `limit` bytes (more: `PayloadTooLarge`);
+/// `unreadable` says what a body that cannot be read is refused as.
+pub(crate) async fn body_within(
+    req: &mut Request,
+    limit: usize,
+    unreadable: impl FnOnce(worker::Error) -> EdgeError,
+) -> std::result::Result<Vec<u8>, EdgeError> {
+    let bytes = req.bytes().await.map_err(unreadable)?;
+    if bytes.len() > limit {
+        return Err(EdgeError::PayloadTooLarge { limit });
+    }
+    Ok(bytes)
+}
+
 pub(crate) fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
 }

@@ -108,15 +108,10 @@ pub(crate) async fn owner_update(
 }
 
 async fn read_body(req: &mut Request) -> std::result::Result<String, EdgeError> {
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|e| EdgeError::Status(StatusError::Malformed(e.to_string())))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(EdgeError::PayloadTooLarge {
-            limit: MAX_BODY_BYTES,
-        });
-    }
+    let bytes = super::http::body_within(req, MAX_BODY_BYTES, |e| {
+        EdgeError::Status(StatusError::Malformed(e.to_string()))
+    })
+    .await?;
     String::from_utf8(bytes)
         .map_err(|_| EdgeError::Status(StatusError::Malformed("not UTF-8".into())))
 }

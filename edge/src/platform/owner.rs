@@ -319,15 +319,10 @@ async fn erasure_email(req: &Request) -> std::result::Result<String, EdgeError> 
         email: String,
     }
     let mut req = req.clone().map_err(internal)?;
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| EdgeError::ErasureRequestInvalid)?;
-    if bytes.len() > ERASURE_BODY_MAX {
-        return Err(EdgeError::PayloadTooLarge {
-            limit: ERASURE_BODY_MAX,
-        });
-    }
+    let bytes = super::http::body_within(&mut req, ERASURE_BODY_MAX, |_| {
+        EdgeError::ErasureRequestInvalid
+    })
+    .await?;
     let request: Erasure =
         serde_json::from_slice(&bytes).map_err(|_| EdgeError::ErasureRequestInvalid)?;
     let email = request.email.trim();

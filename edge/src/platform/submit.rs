@@ -60,15 +60,10 @@ async fn accept(
     if media_type != "application/json" && media_type != "text/plain" {
         return Err(EdgeError::ContentTypeUnsupported);
     }
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| EdgeError::ContentTypeUnsupported)?;
-    if body.len() > MAX_ENVELOPE_BYTES {
-        return Err(EdgeError::PayloadTooLarge {
-            limit: MAX_ENVELOPE_BYTES,
-        });
-    }
+    let body = super::http::body_within(req, MAX_ENVELOPE_BYTES, |_| {
+        EdgeError::ContentTypeUnsupported
+    })
+    .await?;
 
     // 2. Parse, find the server's spec, check the origin, re-validate.
     let envelope = SubmissionEnvelope::parse(&body)?;
