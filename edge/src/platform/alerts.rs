@@ -37,15 +37,13 @@ pub(crate) async fn lead_routed(
 ) {
     let route = notify::route_of(spec, decision);
     let tier = lead.qualification.as_ref().and_then(|q| q.tier.as_deref());
-    if notify::channels(spec, route, tier, Kind::Notify).is_empty()
-        && route.is_none_or(|route| notify::sla_minutes(spec, route, tier).is_none())
-    {
+    let sla = route.and_then(|route| Some((route, notify::sla_minutes(spec, route, tier)?)));
+    if sla.is_none() && notify::channels(spec, route, tier, Kind::Notify).is_empty() {
         return;
     }
     let Ok(db) = env.d1(names::DB) else {
         return;
     };
-    let sla = route.and_then(|route| Some((route, notify::sla_minutes(spec, route, tier)?)));
     if let Some((route, minutes)) = sla {
         let minute_ms = u64::from(config_u32(env, names::SLA_MINUTE_MS, 60_000));
         let due = lead.evidence.received_at_ms + u64::from(minutes) * minute_ms;
