@@ -1,5 +1,5 @@
-//! What an owner's page of leads is narrowed to beside its form, time and
-//! cursor: the lead's tier, grade and latest status (`new`: none reported
+//! What an owner's page of leads is narrowed to beside its form (one, or
+//! every form when `form=` is left out), time and cursor: the lead's tier, grade and latest status (`new`: none reported
 //! yet), `waiting` (not contacted yet and not erased: the speed-to-lead
 //! list), the route its routing decision took (`route=`), a receive-time
 //! range (`from=`, `to=`) and a search (`q=`: an email, a phone number or a
@@ -8,12 +8,13 @@
 //!
 //! Search: personal fields are encrypted at rest, so nothing here compares
 //! a value in SQL. An email or a phone number is normalised as at submit
-//! into its contact key (`email:<address>`, `phone:<E.164>`); the platform
-//! turns those into the keyed indexes `lead_contacts` holds
-//! ([`LeadFilter::contact_indexes`]) and the condition is an exact match on
-//! them. A name has no index: the platform opens a bounded run of the
-//! filtered rows and keeps those whose name fields contain it
-//! ([`name_matches`]).
+//! into its contact key (`email:<address>`, `phone:<E.164>`, a phone read in
+//! the format of each phone field of the forms listed); the platform turns
+//! those into the keyed indexes `lead_contacts` holds, one per form and key
+//! ([`LeadFilter::contact_indexes`]), and the condition is an exact match on
+//! them (indexed by `lead_contacts_by_contact`, migration 0015). A name has
+//! no index: the platform opens a bounded run of the filtered rows and keeps
+//! those whose name fields, in their own form, contain it ([`name_matches`]).
 //!
 //! Pure: the platform binds the values it returns. This module must not
 //! build SQL from input text: column names and operators are its own
@@ -82,12 +83,14 @@ const MAX_SEARCH_LEN: usize = 256;
 const MIN_PHONE_DIGITS: usize = 6;
 
 impl LeadFilter {
-    /// Reads the filters of a page of `spec`'s leads; an unknown status, an
+    /// Reads the filters of a page of the leads of `specs` (the form asked
+    /// for, or every form); a phone search is read in the format of any of
+    /// their phone fields. An unknown status, an
     /// empty or overlong tier, grade or route, `waiting` other than
     /// `true`/`false`, a time that is not RFC 3339 (or `YYYY-MM-DD`), `to`
     /// before `from`, or a search that looks like an email or a phone
     /// number but is not a valid one, is refused by name.
-    pub fn from_query(query: &str, spec: &FormSpec) -> Result<LeadFilter, EdgeError> {
+    pub fn from_query(query: &str, specs: &[&FormSpec]) -> Result<LeadFilter, EdgeError> {
         let short = |name: &'static str| -> Result<Option<String>, EdgeError> {
             match query_param(query, name) {
                 None => Ok(None),
@@ -136,7 +139,7 @@ impl LeadFilter {
             Some(text) if text.chars().count() > MAX_SEARCH_LEN => {
                 return Err(EdgeError::BadQuery("q"))
             }
-            Some(text) => Search::parse(&text, spec)?,
+            Some(text) => Search::parse(&text, specs)?,
         };
         Ok(LeadFilter {
             tier: short("tier")?,
@@ -161,7 +164,8 @@ impl LeadFilter {
 
     /// ` AND ...` conditions on the leads table, their `?N` placeholders
     /// numbered from `first`, and the values to bind to them, in order. A
-    /// contact search refers to `?1`, the listing's form id.
+    /// contact search matches any of [`LeadFilter::contact_indexes`] (keyed
+    /// per form, so no form id is needed beside them).
     pub fn sql(&self, first: usize) -> (String, Vec<String>) {
         let mut sql = String::new();
         let mut values: Vec<String> = Vec::new();
@@ -207,7 +211,7 @@ impl LeadFilter {
             Some(Search::Contact(_)) if self.contact_indexes.is_empty() => sql.push_str(" AND 0"),
             Some(Search::Contact(_)) => {
                 sql.push_str(
-                    " AND lead_id IN (SELECT lead_id FROM lead_contacts WHERE form_id = ?1 AND contact_key IN (",
+                    " AND lead_id IN (SELECT lead_id FROM lead_contacts WHERE contact_key IN (",
                 );
                 for (i, index) in self.contact_indexes.iter().enumerate() {
                     let template = if i == 0 { "?N" } else { ", ?N" };
@@ -224,11 +228,11 @@ impl LeadFilter {
 }
 
 impl Search {
-    /// `q=` read against the form: empty is no search; with an `@`, an
-    /// email address (invalid: refused); mostly digits, a phone number in
-    /// the format of any of the form's phone fields (none valid: refused);
+    /// `q=` read against the forms listed: empty is no search; with an `@`,
+    /// an email address (invalid: refused); mostly digits, a phone number in
+    /// the format of any of their phone fields (none valid: refused);
     /// anything else a name.
-    fn parse(text: &str, spec: &FormSpec) -> Result<Option<Search>, EdgeError> {
+    fn parse(text: &str, specs: &[&FormSpec]) -> Result<Option<Search>, EdgeError> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(None);
@@ -242,12 +246,16 @@ impl Search {
         let phone_like =
             text.starts_with(['+', '(']) || text.starts_with(|c: char| c.is_ascii_digit());
         if phone_like && digits >= MIN_PHONE_DIGITS {
-            let mut countries: Vec<_> = spec
-                .fields
+            let mut countries = Vec::new();
+            let phone_fields = specs
                 .iter()
-                .filter(|f| f.kind == FieldKind::Phone)
-                .map(|f| f.country.unwrap_or(DEFAULT_PHONE_COUNTRY))
-                .collect();
+                .flat_map(|spec| &spec.fields)
+                .filter(|f| f.kind == FieldKind::Phone);
+            for country in phone_fields.map(|f| f.country.unwrap_or(DEFAULT_PHONE_COUNTRY)) {
+                if !countries.contains(&country) {
+                    countries.push(country);
+                }
+            }
             if countries.is_empty() {
                 countries.push(DEFAULT_PHONE_COUNTRY);
             }
@@ -267,6 +275,78 @@ impl Search {
         }
         Ok(Some(Search::Name(fold(text))))
     }
+}
+
+/// The query of one page of `table` (`columns` and `id_column` are the
+/// store's constants, never input): `?1` the form id (`one_form`; else
+/// bound NULL and every form's rows), `?2` the `since` bound, `?3`/`?4` the
+/// `(received_at_ms, id)` cursor, `?5` the limit, then `filters` (from
+/// [`LeadFilter::sql`] with `first` 6). One form's pages read the
+/// `(form_id, received_at_ms, id)` index; every form's, the
+/// `(received_at_ms, id)` one (migration 0015).
+pub fn page_sql(
+    columns: &str,
+    table: &str,
+    id_column: &str,
+    one_form: bool,
+    newest_first: bool,
+    filters: &str,
+) -> String {
+    let (beyond, order) = if newest_first {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let form = if one_form {
+        "form_id = ?1"
+    } else {
+        "?1 IS NULL"
+    };
+    format!(
+        "SELECT {columns} FROM {table} WHERE {form} AND received_at_ms >= ?2 \
+         AND (received_at_ms {beyond} ?3 OR (received_at_ms = ?3 AND {id_column} {beyond} ?4)){filters} \
+         ORDER BY received_at_ms {order}, {id_column} {order} LIMIT ?5"
+    )
+}
+
+/// Most keyed contact indexes one D1 query binds (D1 binds at most 100
+/// values a query; a page binds 5 and its other filters up to 6 more).
+pub const CONTACT_INDEXES_PER_QUERY: usize = 64;
+
+/// The page one query would give from the pages of several queries (one
+/// per run of contact indexes), each in the page's order and cut to its
+/// limit: every row once (by id), ordered by `key` (`(received_at_ms,
+/// id)`), newest first or oldest first, cut to `limit`.
+pub fn merge_runs<T>(
+    runs: Vec<Vec<T>>,
+    key: impl Fn(&T) -> (u64, &str),
+    newest_first: bool,
+    limit: usize,
+) -> Vec<T> {
+    let mut rows: Vec<T> = Vec::new();
+    for row in runs.into_iter().flatten() {
+        if !rows.iter().any(|r| key(r).1 == key(&row).1) {
+            rows.push(row);
+        }
+    }
+    rows.sort_by(|a, b| key(a).cmp(&key(b)));
+    if newest_first {
+        rows.reverse();
+    }
+    rows.truncate(limit);
+    rows
+}
+
+/// Whether leads of `spec` can hold `contact_key` (`email:...` needs an
+/// email field, `phone:...` a phone field): the forms whose keyed indexes a
+/// search across forms looks up.
+pub fn may_hold(spec: &FormSpec, contact_key: &str) -> bool {
+    let kind = match contact_key.split_once(':') {
+        Some(("email", _)) => FieldKind::Email,
+        Some(("phone", _)) => FieldKind::Phone,
+        _ => return false,
+    };
+    spec.fields.iter().any(|f| f.kind == kind)
 }
 
 /// Lower-cased, with runs of white space as one space.
@@ -343,7 +423,7 @@ country = "GB"
     /// One query: the conditions (placeholders from ?6) and bound values,
     /// after the platform's indexes (`idx:<key>`) of any contact search.
     fn check(query: &str, sql: &str, values: &[&str]) {
-        let mut filter = LeadFilter::from_query(query, &spec()).expect(query);
+        let mut filter = LeadFilter::from_query(query, &[&spec()]).expect(query);
         if let Some(Search::Contact(keys)) = &filter.search {
             filter.contact_indexes = keys.iter().map(|k| format!("idx:{k}")).collect();
         }
@@ -354,8 +434,7 @@ country = "GB"
 
     #[test]
     fn filters_from_the_query_to_sql() {
-        let contacts =
-            " AND lead_id IN (SELECT lead_id FROM lead_contacts WHERE form_id = ?1 AND contact_key IN (";
+        let contacts = " AND lead_id IN (SELECT lead_id FROM lead_contacts WHERE contact_key IN (";
         let cases: Vec<(&str, String, Vec<&str>)> = vec![
             ("form=f", String::new(), vec![]),
             ("form=f&tier=hot", " AND tier = ?6".into(), vec!["hot"]),
@@ -417,6 +496,70 @@ country = "GB"
     }
 
     #[test]
+    fn pages_of_one_form_or_of_every_form() {
+        let window = "received_at_ms >= ?2 AND (received_at_ms";
+        for (one_form, newest, filters, want) in [
+            (
+                true,
+                false,
+                "",
+                format!("SELECT c FROM leads WHERE form_id = ?1 AND {window} > ?3 OR (received_at_ms = ?3 AND lead_id > ?4)) ORDER BY received_at_ms ASC, lead_id ASC LIMIT ?5"),
+            ),
+            (
+                false,
+                true,
+                " AND tier = ?6",
+                format!("SELECT c FROM leads WHERE ?1 IS NULL AND {window} < ?3 OR (received_at_ms = ?3 AND lead_id < ?4)) AND tier = ?6 ORDER BY received_at_ms DESC, lead_id DESC LIMIT ?5"),
+            ),
+        ] {
+            assert_eq!(
+                page_sql("c", "leads", "lead_id", one_form, newest, filters),
+                want,
+                "{one_form} {newest}"
+            );
+        }
+    }
+
+    #[test]
+    fn runs_of_contact_indexes_merge_into_one_page() {
+        fn key<'a>(row: &'a (u64, &'static str)) -> (u64, &'a str) {
+            (row.0, row.1)
+        }
+        // Two runs' pages (each ordered, each cut to the limit), one lead
+        // in both: each row once, in the page's order, cut to the limit.
+        type Rows = Vec<(u64, &'static str)>;
+        let cases: [(bool, usize, Vec<Rows>, Rows); 4] = [
+            (
+                true,
+                3,
+                vec![vec![(9, "c"), (5, "a")], vec![(7, "b"), (5, "a"), (1, "z")]],
+                vec![(9, "c"), (7, "b"), (5, "a")],
+            ),
+            (
+                false,
+                10,
+                vec![vec![(5, "a"), (9, "c")], vec![(1, "z"), (5, "a")]],
+                vec![(1, "z"), (5, "a"), (9, "c")],
+            ),
+            // Same time: by id, as the SQL orders them.
+            (
+                true,
+                2,
+                vec![vec![(5, "a")], vec![(5, "b")]],
+                vec![(5, "b"), (5, "a")],
+            ),
+            (false, 5, vec![vec![], vec![]], vec![]),
+        ];
+        for (newest, limit, runs, want) in cases {
+            assert_eq!(
+                merge_runs(runs.clone(), key, newest, limit),
+                want,
+                "{runs:?}"
+            );
+        }
+    }
+
+    #[test]
     fn searches_are_read_as_email_phone_or_name() {
         let cases: [(&str, Option<Search>, &str); 5] = [
             (
@@ -439,9 +582,61 @@ country = "GB"
             ("   ", None, ""),
         ];
         for (text, want, kind) in cases {
-            let got = Search::parse(text, &spec()).expect(text);
+            let got = Search::parse(text, &[&spec()]).expect(text);
             assert_eq!(got.as_ref().map(Search::kind).unwrap_or(""), kind, "{text}");
             assert_eq!(got, want, "{text}");
+        }
+    }
+
+    fn one_phone_form(id: &str, country: &str) -> FormSpec {
+        FormSpec::parse_toml(&format!(
+            "id = \"{id}\"\ntitle = \"T\"\n[[fields]]\nid = \"tel\"\nkind = \"phone\"\nlabel = \"Phone\"\ncountry = \"{country}\"\n"
+        ))
+        .expect("phone form")
+    }
+
+    #[test]
+    fn a_search_across_forms_reads_a_phone_in_any_forms_format() {
+        let us = one_phone_form("us", "US");
+        let gb = one_phone_form("gb", "GB");
+        let email_only = FormSpec::parse_toml(
+            "id = \"news\"\ntitle = \"N\"\n[[fields]]\nid = \"email\"\nkind = \"email\"\nlabel = \"Email\"\n",
+        )
+        .expect("email form");
+        let full = spec();
+        let gb_key = Search::Contact(vec!["phone:+447700900123".into()]);
+        type Read = Result<Option<Search>, EdgeError>;
+        let cases: Vec<(&str, Vec<&FormSpec>, Read)> = vec![
+            // A GB national number: refused for the US form alone, found
+            // across forms in the GB form's format.
+            ("07700 900123", vec![&us], Err(EdgeError::BadQuery("q"))),
+            ("07700 900123", vec![&us, &gb], Ok(Some(gb_key.clone()))),
+            ("07700 900123", vec![&gb, &email_only], Ok(Some(gb_key))),
+            // No phone field anywhere: the default country's format.
+            (
+                "(415) 555-0100",
+                vec![&email_only],
+                Ok(Some(Search::Contact(vec!["phone:+14155550100".into()]))),
+            ),
+            // International numbers read the same in every format, once.
+            (
+                "+44 7700 900123",
+                vec![&us, &gb, &full],
+                Ok(Some(Search::Contact(vec!["phone:+447700900123".into()]))),
+            ),
+        ];
+        for (text, specs, want) in cases {
+            assert_eq!(Search::parse(text, &specs), want, "{text}");
+        }
+        // Only the forms with a field of the key's kind are looked up.
+        for (form, key, want) in [
+            (&us, "phone:+14155550100", true),
+            (&us, "email:ada@example.com", false),
+            (&email_only, "email:ada@example.com", true),
+            (&email_only, "phone:+14155550100", false),
+            (&full, "name:ada", false),
+        ] {
+            assert_eq!(may_hold(form, key), want, "{} {key}", form.id);
         }
     }
 
@@ -490,7 +685,7 @@ country = "GB"
             (long_q.as_str(), "q"),
         ] {
             assert_eq!(
-                LeadFilter::from_query(query, &spec()),
+                LeadFilter::from_query(query, &[&spec()]),
                 Err(EdgeError::BadQuery(name)),
                 "{query}"
             );

@@ -446,12 +446,19 @@ fn lead_json(row: &LeadRow, seal_keys: Option<&SealKeys>) -> Value {
     })
 }
 
-/// The page an owner listing asks for: `form` (known), `since`, `limit`,
-/// `cursor`, `order` (`oldest`, the default, or `newest` first), each
-/// refused with its name when malformed.
-fn page_query(query: &str) -> Result<store::Page, EdgeError> {
-    let form_id = query_param(query, "form").ok_or(EdgeError::BadQuery("form"))?;
-    forms::find(&form_id).ok_or(EdgeError::FormNotFound)?;
+/// The page an owner listing asks for: `form` (known; without it every
+/// form's leads, where `any_form` allows it), `since`, `limit`, `cursor`,
+/// `order` (`oldest`, the default, or `newest` first), each refused with
+/// its name when malformed.
+fn page_query(query: &str, any_form: bool) -> Result<store::Page, EdgeError> {
+    let form_id = match query_param(query, "form") {
+        Some(form_id) => {
+            forms::find(&form_id).ok_or(EdgeError::FormNotFound)?;
+            Some(form_id)
+        }
+        None if any_form => None,
+        None => return Err(EdgeError::BadQuery("form")),
+    };
     let since_ms = match query_param(query, "since") {
         Some(since) => time::parse_rfc3339(&since).ok_or(EdgeError::BadQuery("since"))?,
         None => 0,
@@ -505,19 +512,30 @@ async fn list(
     query: &str,
     accept: Option<&str>,
 ) -> Served {
-    let mut page = page_query(query)?;
-    let form = forms::find(&page.form_id).ok_or(EdgeError::FormNotFound)?;
-    page.filter = crate::listing::LeadFilter::from_query(query, &form.spec)?;
+    let mut page = page_query(query, true)?;
+    // The form asked for, or every form.
+    let listed: Vec<&forms::CompiledForm> = match &page.form_id {
+        Some(id) => vec![forms::find(id).ok_or(EdgeError::FormNotFound)?],
+        None => forms::all().iter().collect(),
+    };
+    let specs: Vec<&leadform_shared::FormSpec> = listed.iter().map(|f| &f.spec).collect();
+    page.filter = crate::listing::LeadFilter::from_query(query, &specs)?;
     // An email or phone search matches the keyed contact indexes (and the
-    // unkeyed ones of leads stored before them), never a value in clear.
+    // unkeyed ones of leads stored before them) of each listed form that
+    // has such a field, never a value in clear.
     if let Some(crate::listing::Search::Contact(keys)) = &page.filter.search {
         page.filter.contact_indexes = keys
             .iter()
             .flat_map(|key| {
-                [
-                    vault.contact_index(&page.form_id, key),
-                    crate::record::legacy_contact_key(&page.form_id, key),
-                ]
+                specs
+                    .iter()
+                    .filter(|spec| crate::listing::may_hold(spec, key))
+                    .flat_map(|spec| {
+                        [
+                            vault.contact_index(&spec.id, key),
+                            crate::record::legacy_contact_key(&spec.id, key),
+                        ]
+                    })
             })
             .collect();
     }
@@ -529,13 +547,11 @@ async fn list(
     let (rows, next_cursor, scanned) = match page.filter.name_search() {
         Some(name) => {
             let name = name.to_owned();
-            let (rows, cursor, scanned) = search_names(db, vault, &page, &form.spec, &name).await?;
+            let (rows, cursor, scanned) = search_names(db, vault, &page, &name).await?;
             (rows, cursor, Some(scanned))
         }
         None => {
-            let rows = vault
-                .open_leads(db, store::list_leads(db, &page).await?)
-                .await?;
+            let rows = vault.open_leads(db, lead_rows(db, &page).await?).await?;
             let cursor = next_cursor(&rows, &page, |r| (r.received_at_ms, r.lead_id.as_str()));
             (rows, cursor, None)
         }
@@ -559,14 +575,24 @@ async fn list(
             "count": rows.len(),
             "lead_ids": rows.iter().map(|r| r.lead_id.as_str()).collect::<Vec<_>>(),
         });
-        audit(db, &grant.actor, "export", Some(&page.form_id), &detail).await?;
+        audit(db, &grant.actor, "export", page.form_id.as_deref(), &detail).await?;
     }
     // Revenue, sold to and sale count of each lead (lead distribution).
     let sales = super::distribution::sales_by_lead(db, &rows).await?;
+    // `leads-<form>.csv`, or `leads-all.csv` across forms.
+    let file = format!("leads-{}", page.form_id.as_deref().unwrap_or("all"));
     if wants_csv {
-        // Phone fields as E.164, each followed by its `<id>_extension` column;
+        // Phone fields as E.164, each followed by its `<id>_extension` column
+        // (across forms, each form's columns in form order, once each);
         // last, the earlier lead of the same contact (repeat leads).
-        let columns = export::export_columns(&form.spec);
+        let mut columns: Vec<String> = Vec::new();
+        for spec in &specs {
+            for column in export::export_columns(spec) {
+                if !columns.contains(&column) {
+                    columns.push(column);
+                }
+            }
+        }
         let mut header_row = vec!["lead_id", "form_id", "received_at", "erased_at"];
         header_row.extend(columns.iter().map(String::as_str));
         header_row.push(crate::record::PREVIOUS_LEAD_KEY);
@@ -587,7 +613,8 @@ async fn list(
             ];
             let values = record
                 .as_ref()
-                .map(|r| export::payload_values(&form.spec, &r.values));
+                .zip(forms::find(&row.form_id))
+                .map(|(r, form)| export::payload_values(&form.spec, &r.values));
             for column in &columns {
                 let value = values
                     .as_ref()
@@ -616,7 +643,7 @@ async fn list(
         headers
             .set(
                 "Content-Disposition",
-                &format!("attachment; filename=\"leads-{}.csv\"", page.form_id),
+                &format!("attachment; filename=\"{file}.csv\""),
             )
             .map_err(internal)?;
         if let Some(cursor) = &next_cursor {
@@ -647,7 +674,7 @@ async fn list(
     }
     let mut response = json_response(200, &body, None).map_err(internal)?;
     if exporter.is_some() {
-        let name = format!("attachment; filename=\"leads-{}.json\"", page.form_id);
+        let name = format!("attachment; filename=\"{file}.json\"");
         response
             .headers_mut()
             .set("Content-Disposition", &name)
@@ -656,13 +683,41 @@ async fn list(
     Ok(response)
 }
 
+/// A page of lead rows. A contact search across many forms has more
+/// indexes than one query may bind: then one query per run of
+/// [`crate::listing::CONTACT_INDEXES_PER_QUERY`], each already in the
+/// page's order and limit, merged ([`crate::listing::merge_runs`]) into
+/// the rows one query would give.
+async fn lead_rows(
+    db: &worker::D1Database,
+    page: &store::Page,
+) -> std::result::Result<Vec<LeadRow>, EdgeError> {
+    let indexes = &page.filter.contact_indexes;
+    if indexes.len() <= crate::listing::CONTACT_INDEXES_PER_QUERY {
+        return store::list_leads(db, page).await;
+    }
+    let mut runs = Vec::new();
+    for run in indexes.chunks(crate::listing::CONTACT_INDEXES_PER_QUERY) {
+        let mut part = page.clone();
+        part.filter.contact_indexes = run.to_vec();
+        runs.push(store::list_leads(db, &part).await?);
+    }
+    Ok(crate::listing::merge_runs(
+        runs,
+        |r: &LeadRow| (r.received_at_ms as u64, r.lead_id.as_str()),
+        page.newest_first,
+        page.limit as usize,
+    ))
+}
+
 /// Leads a name search reads per D1 query, and at most per request.
 const NAME_SCAN_BATCH: u32 = 100;
 const NAME_SCAN_MAX: usize = 500;
 
 /// A name search (names have no index, see README "Searching leads"): the
 /// page's filtered rows are opened in batches and kept when their name
-/// fields contain `name`, until the page is full, the rows end, or
+/// fields (in their own form) contain `name`, until the page is full, the
+/// rows end, or
 /// [`NAME_SCAN_MAX`] were read. The cursor then continues the scan from
 /// the last row read (a page may be short, or empty, and still have one);
 /// the count says how many were read.
@@ -670,16 +725,11 @@ async fn search_names(
     db: &worker::D1Database,
     vault: &Vault,
     page: &store::Page,
-    spec: &leadform_shared::FormSpec,
     name: &str,
 ) -> std::result::Result<(Vec<LeadRow>, Option<String>, usize), EdgeError> {
     let mut scan = store::Page {
-        form_id: page.form_id.clone(),
-        since_ms: page.since_ms,
-        after: page.after.clone(),
         limit: NAME_SCAN_BATCH,
-        newest_first: page.newest_first,
-        filter: page.filter.clone(),
+        ..page.clone()
     };
     let cursor = |row: &LeadRow| format!("{}_{}", row.received_at_ms as u64, row.lead_id);
     let mut found = Vec::new();
@@ -699,8 +749,9 @@ async fn search_names(
                 .record_json
                 .as_deref()
                 .and_then(|j| serde_json::from_str::<LeadRecord>(j).ok())
-                .map(|lead| lead.values);
-            if values.is_some_and(|v| crate::listing::name_matches(spec, &v, name)) {
+                .map(|lead| lead.values)
+                .zip(forms::find(&row.form_id));
+            if values.is_some_and(|(v, form)| crate::listing::name_matches(&form.spec, &v, name)) {
                 let at = cursor(&row);
                 found.push(row);
                 if found.len() as u32 == page.limit {
@@ -773,7 +824,7 @@ async fn open_quarantined(
 }
 
 async fn list_quarantine(db: &worker::D1Database, vault: &Vault, query: &str) -> Served {
-    let page = page_query(query)?;
+    let page = page_query(query, false)?;
     let rows = open_quarantined(db, vault, store::list_quarantine(db, &page).await?).await?;
     let next_cursor = next_cursor(&rows, &page, |r| {
         (r.received_at_ms, r.quarantine_id.as_str())

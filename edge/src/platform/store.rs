@@ -332,12 +332,15 @@ pub(crate) async fn list_leads(db: &D1Database, page: &Page) -> StoreResult<Vec<
     page.rows(db, LEAD_COLUMNS, "leads", "lead_id").await
 }
 
-/// Which page of a form's rows an owner listing asks for (leads or
-/// quarantine, both keyed by `(received_at_ms, <id>)`): received at or after
-/// `since_ms`, after the `(received_at_ms, id)` cursor, oldest first (or
-/// newest first: then "after" the cursor means older than it).
+/// Which page of an owner listing's rows it asks for (leads or quarantine,
+/// both keyed by `(received_at_ms, <id>)`): of one form (or, leads only,
+/// every form), received at or after `since_ms`, after the
+/// `(received_at_ms, id)` cursor, oldest first (or newest first: then
+/// "after" the cursor means older than it).
+#[derive(Clone)]
 pub(crate) struct Page {
-    pub form_id: String,
+    /// `None`: every form's leads.
+    pub form_id: Option<String>,
     pub since_ms: u64,
     pub after: Option<(u64, String)>,
     pub limit: u32,
@@ -357,22 +360,24 @@ impl Page {
         table: &str,
         id_column: &str,
     ) -> StoreResult<Vec<T>> {
-        let (after_ms, after_id, beyond, order) = match (&self.after, self.newest_first) {
-            (Some((ms, id)), false) => (*ms, id.clone(), ">", "ASC"),
-            (None, false) => (0, String::new(), ">", "ASC"),
-            (Some((ms, id)), true) => (*ms, id.clone(), "<", "DESC"),
+        let (after_ms, after_id) = match (&self.after, self.newest_first) {
+            (Some((ms, id)), _) => (*ms, id.clone()),
+            (None, false) => (0, String::new()),
             // Newest first from the top: before a cursor past every row.
-            (None, true) => (u64::MAX >> 11, String::new(), "<", "DESC"),
+            (None, true) => (u64::MAX >> 11, String::new()),
         };
         // Conditions from ?6 on, their values bound (never spliced).
         let (filters, values) = self.filter.sql(6);
-        let sql = format!(
-            "SELECT {columns} FROM {table} WHERE form_id = ?1 AND received_at_ms >= ?2 \
-             AND (received_at_ms {beyond} ?3 OR (received_at_ms = ?3 AND {id_column} {beyond} ?4)){filters} \
-             ORDER BY received_at_ms {order}, {id_column} {order} LIMIT ?5"
+        let sql = crate::listing::page_sql(
+            columns,
+            table,
+            id_column,
+            self.form_id.is_some(),
+            self.newest_first,
+            &filters,
         );
         let mut args = vec![
-            text(&self.form_id),
+            opt_text(self.form_id.as_deref()),
             number(self.since_ms),
             number(after_ms),
             text(&after_id),
