@@ -111,6 +111,7 @@ pub fn percent_decode(text: &str) -> String {
 /// What the leads table asks the API for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LeadQuery {
+    /// `""` = every form (the leads table's "All forms").
     pub form: String,
     /// RFC 3339 lower bound of `received_at` (`""` = none).
     pub since: String,
@@ -134,14 +135,16 @@ pub struct LeadQuery {
 }
 
 impl LeadQuery {
-    /// `GET /v1/leads?...`: a page to read (the `read` scope).
+    /// `GET /v1/leads?...`: a page to read (the `read` scope); without a
+    /// form, of every form.
     pub fn path(&self) -> String {
-        let mut path = format!("/v1/leads?form={}", percent_encode(&self.form));
+        let mut params: Vec<String> = Vec::new();
         let mut add = |name: &str, value: &str| {
             if !value.is_empty() {
-                path.push_str(&format!("&{name}={}", percent_encode(value)));
+                params.push(format!("{name}={}", percent_encode(value)));
             }
         };
+        add("form", &self.form);
         add("since", &self.since);
         add("cursor", &self.cursor);
         add("tier", &self.tier);
@@ -151,15 +154,15 @@ impl LeadQuery {
         add("to", &self.to);
         add("q", self.q.trim());
         if self.waiting {
-            path.push_str("&waiting=true");
+            add("waiting", "true");
         }
         if self.newest {
-            path.push_str("&order=newest");
+            add("order", "newest");
         }
         if self.limit > 0 {
-            path.push_str(&format!("&limit={}", self.limit));
+            add("limit", &self.limit.to_string());
         }
-        path
+        format!("/v1/leads?{}", params.join("&"))
     }
 
     /// The download of this filter (`csv` or `json`: the `export` scope,
@@ -169,12 +172,20 @@ impl LeadQuery {
             cursor: String::new(),
             ..self.clone()
         };
-        format!("{}&format={format}", first.path())
+        let path = first.path();
+        let joint = if path.ends_with('?') { "" } else { "&" };
+        format!("{path}{joint}format={format}")
     }
 
-    /// The file a download of this filter is saved as.
+    /// The file a download of this filter is saved as (as the API names
+    /// it: `leads-all` across forms).
     pub fn download_name(&self, format: &str) -> String {
-        format!("leads-{}.{format}", self.form)
+        let form = if self.form.is_empty() {
+            "all"
+        } else {
+            &self.form
+        };
+        format!("leads-{form}.{format}")
     }
 }
 
@@ -616,6 +627,22 @@ mod tests {
             "/v1/leads?form=home-quote&tier=hot&limit=500&format=csv"
         );
         assert_eq!(filtered.download_name("json"), "leads-home-quote.json");
+        // Every form: no `form=`, and the API's `leads-all` file.
+        let all = LeadQuery {
+            limit: 25,
+            newest: true,
+            q: "ada@example.com".into(),
+            ..LeadQuery::default()
+        };
+        assert_eq!(
+            all.path(),
+            "/v1/leads?q=ada%40example.com&order=newest&limit=25"
+        );
+        assert_eq!(
+            LeadQuery::default().download_path("csv"),
+            "/v1/leads?format=csv"
+        );
+        assert_eq!(all.download_name("csv"), "leads-all.csv");
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! The leads table: one form at a time, newest first, paged by the API's
-//! keyset cursor; date range, route, tier, grade and status filters and the
-//! search by email, phone or name (all the API's, so pages stay full and a
-//! search covers every lead, not the page shown), the CSV and JSON download of the
+//! The leads table: every form's leads (or one form's), newest first, each
+//! with its form, paged by the API's keyset cursor; form, date range,
+//! route, tier, grade and status filters and the search by email, phone or
+//! name (all the API's, so pages stay full and a search covers every lead
+//! of the filter, not the page shown), the CSV and JSON download of the
 //! current filter (`export` scope), and new leads appearing without a
-//! reload. A lead is unread until it is opened in this browser. The form and
-//! filters are the session's: they stay as they were when the owner comes
-//! back from a lead.
+//! reload (a poll every 5 s, one at a time; `data-polls` on the table's
+//! section counts the answered ones, for tests to wait on). A lead is unread until it is opened
+//! in this browser. The filters are the session's: they stay as they were
+//! when the owner comes back from a lead.
 
 use std::time::Duration;
 
@@ -13,7 +15,9 @@ use leptos::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{load_into, session, show_load, Choice, DateChoice, FormPicker, LeadFilters, Load};
+use super::{
+    session, settle, show_load, Choice, DateChoice, FormFilter, FormInfo, LeadFilters, Load,
+};
 use crate::api;
 use crate::model::{self, Contact, LeadQuery, Page};
 
@@ -73,7 +77,6 @@ fn cursor_of(lead: &Value) -> Option<String> {
 #[component]
 pub fn LeadsPage() -> impl IntoView {
     let session = session();
-    let form = session.form;
     let filters = session.filters;
     // The search box as typed; sent (filters.q) when the search is submitted.
     let search = RwSignal::new(filters.with_untracked(|f| f.q.clone()));
@@ -84,10 +87,16 @@ pub fn LeadsPage() -> impl IntoView {
     // Leads that arrived after the table was loaded, newest first.
     let arrived = RwSignal::new(Vec::<Value>::new());
     let opened = RwSignal::new(opened_ids());
+    // Which load the table shows: an answer to an older one (the filter
+    // changed since) is dropped, the table's and the poll's alike.
+    let generation = StoredValue::new(0u64);
+    // A poll in flight (the next waits for it), and the polls answered.
+    let polling = StoredValue::new(false);
+    let polls = RwSignal::new(0u64);
 
-    // The filter as the API reads it, tracked (`untracked` for the poll).
-    let filter_query = move |f: &LeadFilters, form: String| LeadQuery {
-        form,
+    // The filter as the API reads it (`""` form: every form).
+    let filter_query = move |f: &LeadFilters| LeadQuery {
+        form: f.form.clone(),
         since: model::date_to_since(&f.date).unwrap_or_default(),
         tier: f.tier.clone(),
         grade: f.grade.clone(),
@@ -101,18 +110,20 @@ pub fn LeadsPage() -> impl IntoView {
         cursor: cursor.get(),
         limit: PAGE_SIZE,
         newest: true,
-        ..filters.with(|f| filter_query(f, form.get()))
+        ..filters.with(filter_query)
     };
     Effect::new(move |_| {
         let query = query();
-        if query.form.is_empty() {
-            return;
-        }
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
         state.set(Load::Loading);
         arrived.set(Vec::new());
         let token = session.token();
-        load_into(session, state, async move {
-            api::get::<LeadsBody>(&query.path(), &token).await
+        leptos::task::spawn_local(async move {
+            let result = api::get::<LeadsBody>(&query.path(), &token).await;
+            if generation.get_value() == mine {
+                settle(session, state, result);
+            }
         });
     });
     // New leads: the oldest-first page after the newest lead shown.
@@ -128,25 +139,43 @@ pub fn LeadsPage() -> impl IntoView {
         // Polling only on the first page; an empty first page asks from the start.
         let on_first_page = cursor.with_untracked(String::is_empty);
         let loaded = state.with_untracked(|s| matches!(s, Load::Ready(_)));
-        if !on_first_page || !loaded {
+        if !on_first_page || !loaded || polling.get_value() {
             return;
         }
         let after = newest.as_ref().and_then(cursor_of).unwrap_or_default();
         let query = LeadQuery {
             cursor: after,
             limit: 100,
-            ..filters.with_untracked(|f| filter_query(f, form.get_untracked()))
+            ..filters.with_untracked(filter_query)
         };
         let token = session.token();
+        let mine = generation.get_value();
+        polling.set_value(true);
         leptos::task::spawn_local(async move {
-            if let Ok(body) = api::get::<LeadsBody>(&query.path(), &token).await {
-                if !body.leads.is_empty() {
+            let answer = api::get::<LeadsBody>(&query.path(), &token).await;
+            polling.set_value(false);
+            if generation.get_value() != mine {
+                return;
+            }
+            if let Ok(body) = answer {
+                let shown = |id: &str| {
+                    let listed = |leads: &[Value]| leads.iter().any(|l| l["lead_id"] == id);
+                    arrived.with_untracked(|a| listed(a))
+                        || state.with_untracked(|s| matches!(s, Load::Ready(b) if listed(&b.leads)))
+                };
+                let new: Vec<Value> = body
+                    .leads
+                    .into_iter()
+                    .filter(|l| !shown(l["lead_id"].as_str().unwrap_or_default()))
+                    .collect();
+                if !new.is_empty() {
                     arrived.update(|a| {
-                        for lead in body.leads {
+                        for lead in new {
                             a.insert(0, lead);
                         }
                     });
                 }
+                polls.update(|n| *n += 1);
             }
         });
     };
@@ -211,6 +240,7 @@ pub fn LeadsPage() -> impl IntoView {
                         <tr>
                             <th scope="col">"Received"</th>
                             <th scope="col">"Name"</th>
+                            <th scope="col">"Form"</th>
                             <th scope="col">"Email"</th>
                             <th scope="col">"Phone"</th>
                             <th scope="col">"Tier"</th>
@@ -235,6 +265,11 @@ pub fn LeadsPage() -> impl IntoView {
                                 let grade = model::cell(&lead["qualification"]["grade"]);
                                 let status = model::cell(&lead["closed_loop"]["status"]);
                                 let erased = !lead["erased_at"].is_null();
+                                let form_id = lead["form_id"].as_str().unwrap_or_default().to_owned();
+                                let form = session
+                                    .form_named(&form_id)
+                                    .and_then(|f| f.title)
+                                    .unwrap_or_else(|| form_id.clone());
                                 let label = if contact.name.is_empty() { id.clone() } else { contact.name.clone() };
                                 view! {
                                     <tr class:unread=unread class:erased=erased>
@@ -250,6 +285,7 @@ pub fn LeadsPage() -> impl IntoView {
                                                 <span class="sr-only" hidden=move || !unread_text()>" (unread)"</span>
                                             </a>
                                         </td>
+                                        <td class="form" title=form_id>{form}</td>
                                         <td>{contact.email}</td>
                                         <td>{contact.phone}</td>
                                         <td>{tier}</td>
@@ -301,14 +337,27 @@ pub fn LeadsPage() -> impl IntoView {
             reset_pages();
         })
     };
-    let tiers = Signal::derive(move || {
-        session
-            .form_info()
-            .map(|f| f.tiers.into_iter().map(|t| t.id).collect())
-            .unwrap_or_default()
-    });
-    let grades = Signal::derive(move || session.form_info().map(|f| f.grades).unwrap_or_default());
-    let routes = Signal::derive(move || session.form_info().map(|f| f.routes).unwrap_or_default());
+    // The chosen form's tiers, grades and routes; with all forms, every
+    // form's (once each).
+    let offered = move |of: fn(FormInfo) -> Vec<String>| {
+        Signal::derive(move || {
+            let chosen = filters.with(|f| f.form.clone());
+            let forms: Vec<FormInfo> = match session.form_named(&chosen) {
+                Some(form) => vec![form],
+                None => session.forms.get(),
+            };
+            let mut values: Vec<String> = Vec::new();
+            for value in forms.into_iter().flat_map(of) {
+                if !values.contains(&value) {
+                    values.push(value);
+                }
+            }
+            values
+        })
+    };
+    let tiers = offered(|f| f.tiers.into_iter().map(|t| t.id).collect());
+    let grades = offered(|f| f.grades);
+    let routes = offered(|f| f.routes);
     let statuses = Signal::derive(|| {
         [
             "new",
@@ -326,7 +375,16 @@ pub fn LeadsPage() -> impl IntoView {
         <h1>"Leads"</h1>
         <div class="filters">
             <div>
-                <FormPicker/>
+                <FormFilter
+                    value=Signal::derive(move || filters.with(|f| f.form.clone()))
+                    on_pick=Callback::new(move |form: String| {
+                        // The other pages follow a chosen form.
+                        if !form.is_empty() {
+                            session.form.set(form.clone());
+                        }
+                        filters.update(|f| f.form = form);
+                        reset_pages();
+                    })/>
             </div>
             <div>
                 <DateChoice id="since" label="Received from"
@@ -390,6 +448,8 @@ pub fn LeadsPage() -> impl IntoView {
                 </div>
             </Show>
         </div>
-        {show_load(state, rows)}
+        <section aria-label="Leads" data-polls=move || polls.get().to_string()>
+            {show_load(state, rows)}
+        </section>
     }
 }

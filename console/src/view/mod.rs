@@ -36,14 +36,22 @@ where
     F: Future<Output = Result<T, ApiError>> + 'static,
 {
     leptos::task::spawn_local(async move {
-        let result = future.await;
-        if result.as_ref().err() == Some(&ApiError::Unauthorized) {
-            session.sign_out();
-        }
-        into.set(match result {
-            Ok(value) => Load::Ready(value),
-            Err(error) => Load::Failed(error),
-        });
+        settle(session, into, future.await);
+    });
+}
+
+/// Puts `result` in `into` (a 401 also signs out).
+pub fn settle<T: Send + Sync + 'static>(
+    session: Session,
+    into: RwSignal<Load<T>>,
+    result: Result<T, ApiError>,
+) {
+    if result.as_ref().err() == Some(&ApiError::Unauthorized) {
+        session.sign_out();
+    }
+    into.set(match result {
+        Ok(value) => Load::Ready(value),
+        Err(error) => Load::Failed(error),
     });
 }
 
@@ -77,6 +85,8 @@ pub struct TierInfo {
 /// The leads table's filters, kept while the owner moves between pages.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LeadFilters {
+    /// The form (`""` = all forms, the default).
+    pub form: String,
     /// The date input's `YYYY-MM-DD` (`""` = any).
     pub date: String,
     /// The "to" date input's `YYYY-MM-DD`, through that day (`""` = any).
@@ -126,6 +136,11 @@ impl Session {
     /// The form the pages show, as `GET /v1/forms` listed it.
     pub fn form_info(&self) -> Option<FormInfo> {
         let id = self.form.get();
+        self.form_named(&id)
+    }
+
+    /// The form `id`, as `GET /v1/forms` listed it.
+    pub fn form_named(&self, id: &str) -> Option<FormInfo> {
         self.forms
             .with(|forms| forms.iter().find(|f| f.id == id).cloned())
     }
@@ -342,11 +357,43 @@ pub fn FormPicker() -> impl IntoView {
                             let id = id.clone();
                             move || selected.with(|s| *s == id)
                         };
-                        let label = match &form.title {
-                            Some(title) => format!("{title} ({})", form.id),
-                            None => form.id.clone(),
+                        view! { <option value=id prop:selected=is_selected>{form_label(&form)}</option> }
+                    })
+                    .collect_view()
+            }}
+        </select>
+    }
+}
+
+/// A form as the pickers name it: `Title (id)`.
+pub fn form_label(form: &FormInfo) -> String {
+    match &form.title {
+        Some(title) => format!("{title} ({})", form.id),
+        None => form.id.clone(),
+    }
+}
+
+/// The leads table's form filter: "All forms" (`""`, the default) or one
+/// form, bound to `value`, telling `on_pick` each change.
+#[component]
+pub fn FormFilter(value: Signal<String>, on_pick: Callback<String>) -> impl IntoView {
+    let session = session();
+    view! {
+        <label for="form-picker">"Form"</label>
+        <select id="form-picker" on:change=move |ev| on_pick.run(event_target_value(&ev))>
+            <option value="" prop:selected=move || value.with(String::is_empty)>"All forms"</option>
+            {move || {
+                session
+                    .forms
+                    .get()
+                    .into_iter()
+                    .map(|form| {
+                        let id = form.id.clone();
+                        let is_selected = {
+                            let id = id.clone();
+                            move || value.with(|v| *v == id)
                         };
-                        view! { <option value=id prop:selected=is_selected>{label}</option> }
+                        view! { <option value=id prop:selected=is_selected>{form_label(&form)}</option> }
                     })
                     .collect_view()
             }}
