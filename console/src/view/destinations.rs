@@ -3,7 +3,9 @@
 //! dead-lettered, and whether a 410 disabled it (the health report's
 //! `destinations`); with the `replay` scope, **Redrive dead letters**
 //! (`POST /v1/forms/{id}/destinations/{key}/redrive`: due again now on a
-//! fresh retry schedule, audited). Retries and sending stay the edge's.
+//! fresh retry schedule, audited) and, for a destination a 410 disabled,
+//! **Enable** (`POST .../enable`: sent to again, the leads held back since
+//! the 410 due again, audited). Retries and sending stay the edge's.
 
 use leptos::prelude::*;
 use serde_json::Value;
@@ -87,33 +89,42 @@ fn DestinationRow(destination: Value, state: RwSignal<Load<Value>>) -> impl Into
     } else {
         format!("disabled (410 Gone) since {disabled_at}")
     };
+    // `POST /v1/forms/{id}/destinations/{key}/{action}`, told, then the
+    // view loaded again.
+    let act = move |key: String, action: &'static str| {
+        let token = session.token();
+        let form = session.form.get_untracked();
+        leptos::task::spawn_local(async move {
+            let path = format!(
+                "/v1/forms/{}/destinations/{}/{action}",
+                model::percent_encode(&form),
+                model::percent_encode(&key)
+            );
+            match api::send("POST", &path, &token, None).await {
+                Ok(body) => {
+                    let n = body["redriven"].as_u64().unwrap_or(0);
+                    let told = if action == "enable" {
+                        format!("Enabled {key}: {n} held-back lead(s) due again.")
+                    } else {
+                        format!("Redrive of {key}: {n} dead letter(s) due again.")
+                    };
+                    session.tell(true, told);
+                    load(session, state);
+                }
+                Err(error) => session.tell(false, error.text()),
+            }
+        });
+    };
     let redrive = {
         let key = key.clone();
-        move |_| {
-            let token = session.token();
-            let form = session.form.get_untracked();
-            let key = key.clone();
-            leptos::task::spawn_local(async move {
-                let path = format!(
-                    "/v1/forms/{}/destinations/{}/redrive",
-                    model::percent_encode(&form),
-                    model::percent_encode(&key)
-                );
-                match api::send("POST", &path, &token, None).await {
-                    Ok(body) => {
-                        let n = body["redriven"].as_u64().unwrap_or(0);
-                        session.tell(
-                            true,
-                            format!("Redrive of {key}: {n} dead letter(s) due again."),
-                        );
-                        load(session, state);
-                    }
-                    Err(error) => session.tell(false, error.text()),
-                }
-            });
-        }
+        move |_| act(key.clone(), "redrive")
+    };
+    let enable = {
+        let key = key.clone();
+        move |_| act(key.clone(), "enable")
     };
     let may = session.may("replay") && model::may_redrive(&status, dead);
+    let may_enable = session.may("replay") && !disabled_at.is_empty();
     view! {
         <tr class=format!("state-{status}")>
             <th scope="row"><code>{key.clone()}</code></th>
@@ -124,6 +135,11 @@ fn DestinationRow(destination: Value, state: RwSignal<Load<Value>>) -> impl Into
             <td>{model::cell(&destination["queued"])}</td>
             <td>{dead}</td>
             <td>
+                {may_enable.then(|| view! {
+                    <button type="button" on:click=enable aria-label=format!("Enable {key} again")>
+                        "Enable"
+                    </button>
+                })}
                 {may.then(|| view! {
                     <button type="button" on:click=redrive aria-label=format!("Redrive the dead letters of {key}")>
                         "Redrive dead letters"
