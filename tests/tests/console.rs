@@ -4,17 +4,21 @@
 //!
 //! A visitor submits the contact form through the widget on an owner page;
 //! the owner signs in to the console with the admin token, sees that lead
-//! appear in the table without reloading, opens it, sees its consent
+//! appear in the table of all forms without reloading, then a lead of a
+//! second form beside it (each with its form), finds the second by email
+//! and by phone without choosing a form, picks the contact form, opens the
+//! first lead, sees its consent
 //! certificate's signature verified in the browser from the published
 //! keys, sets its status, replays its delivery and sees the new attempt,
 //! comes back to the table (the form it chose is kept) and exports the list;
 //! it searches all leads by email and by part of the name (and finds none
 //! for another), narrows them by a date range; the speed-to-lead, funnel
-//! and destinations views show the lead; a
-//! read-only token sees the table but no export or erase action, and the
+//! and destinations views show the lead; the second form's webhook, which
+//! a 410 disabled, is enabled from the destinations view and gets its
+//! held-back lead; a read-only token sees the table but no export or erase action, and the
 //! API answers it 403 for both; the admin erases the lead by email behind
-//! the typed confirmation and finds the export, replay and erasure in the
-//! audit log. axe-core finds no WCAG 2.x A/AA violation in the console's
+//! the typed confirmation and finds the export, replay, enable and erasure
+//! in the audit log. axe-core finds no WCAG 2.x A/AA violation in the console's
 //! views.
 
 use std::path::PathBuf;
@@ -24,13 +28,21 @@ use leadform_tests::browser::{
     self, fill_by_keyboard, key, wait_mounted, ChromeDriver, Request, Response, Server, Session,
     WAIT,
 };
-use leadform_tests::destination::Destination;
+use leadform_tests::destination::{Canned, Destination};
+use leadform_tests::envelope::{envelope, test_form};
 use leadform_tests::wrangler::{self, Worker, WorkerOptions, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
 /// The page origin the test forms allow (`tests/forms/contact.toml`).
 const PAGE_PORT: u16 = 8788;
 const EMAIL: &str = "ada@example.org";
+/// The second form's lead (`tests/forms/repeat.toml`, submitted by API).
+const OTHER_EMAIL: &str = "mary@example.net";
+const OTHER_PHONE: &str = "+14155550123";
+/// How long a wait for the leads table's polls may take before the test
+/// gives up: a guard against a hung page, not a budget (a poll is due
+/// every 5 s; a loaded machine answers it late).
+const POLLS_GUARD: Duration = Duration::from_secs(300);
 /// The certificate signing key (`kid:base64` of a 32-byte seed).
 const SIGNING_KEY: &str = "console1:Y29uc29sZS10ZXN0LWNlcnRpZmljYXRlLWtleS0zMmI=";
 
@@ -75,6 +87,55 @@ fn wait_js(session: &Session, what: &str, script: &str) -> Value {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// How many polls for new leads the leads table has had answered
+/// (`data-polls` of its section; -1 off the table).
+fn polls(session: &Session) -> i64 {
+    js(
+        session,
+        "const s = document.querySelector('section[data-polls]'); return s ? Number(s.dataset.polls) : -1;",
+    )
+    .as_i64()
+    .unwrap_or(-1)
+}
+
+/// Waits until the leads table has had two more polls answered than
+/// `since`. Polls run one at a time, so the second started after `since`
+/// was read: a lead stored before that (its 202 seen) is in its answer,
+/// and on the table once it has been drawn. Event-based: it counts the
+/// table's own polls, whatever time each takes on a loaded machine.
+fn wait_two_polls(session: &Session, since: i64) {
+    let deadline = std::time::Instant::now() + POLLS_GUARD;
+    loop {
+        let now = polls(session);
+        if now >= since + 2 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the leads table had {now} polls answered, {since} before, after {POLLS_GUARD:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Chooses `form` in the page's form picker, once `GET /v1/forms` has
+/// filled it (choosing before would leave the picker's default).
+fn pick_form(session: &Session, form: &str) {
+    wait_js(
+        session,
+        &format!("the form picker offering {form}"),
+        &format!(
+            "const s = document.getElementById('form-picker');              return !!s && [...s.options].some(o => o.value === {form:?});"
+        ),
+    );
+    js(
+        session,
+        &format!(
+            "const s = document.getElementById('form-picker'); s.value = {form:?};              s.dispatchEvent(new Event('change')); return s.value === {form:?};"
+        ),
+    );
 }
 
 /// Signs in to the console at `origin` with `token`, by keyboard.
@@ -173,6 +234,11 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     let _browser = browser::exclusive();
     let _worker_lock = wrangler::exclusive();
     let destination = Destination::start();
+    // The second form's webhook is gone: its first answer is a 410.
+    destination.script(
+        "/hooks/repeat",
+        vec![Canned::new(410, r#"{"error":"this endpoint is gone"}"#)],
+    );
     let worker = Worker::start(WorkerOptions {
         destination_base: Some(destination.base_url()),
         assets_dir: Some(assets()),
@@ -183,19 +249,23 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     let origin = format!("http://127.0.0.1:{}", worker.port);
     let driver = ChromeDriver::start();
 
-    // The owner opens the console first: the table is empty.
+    // The owner opens the console first: all forms (the default), no lead.
     let owner = Session::new(&driver);
     sign_in(&owner, &origin, ADMIN_TOKEN);
-    js(
-        &owner,
-        "const s = document.getElementById('form-picker'); s.value = 'contact'; \
-         s.dispatchEvent(new Event('change')); return true;",
-    );
     wait_js(&owner, "the empty table", "return document.querySelector('table.leads') && document.querySelectorAll('table.leads tbody tr').length === 0;");
+    assert_eq!(
+        js(
+            &owner,
+            "return document.getElementById('form-picker').selectedOptions[0].textContent;"
+        ),
+        json!("All forms")
+    );
     assert_no_axe_violations(&owner, "the leads table");
 
-    // A visitor submits; the lead appears without a reload, unread.
+    // A visitor submits; the lead appears without a reload, unread: it is
+    // stored before the 202, so the second poll after it brings it.
     visitor_submits(&driver, &worker);
+    wait_two_polls(&owner, polls(&owner));
     let row = wait_js(
         &owner,
         "the visitor's lead in the table",
@@ -206,6 +276,114 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     let href = row["href"].as_str().expect("lead link").to_owned();
     let lead_id = href.trim_start_matches("#/leads/").to_owned();
     assert!(lead_id.starts_with("lead_"), "{href}");
+
+    // A lead of a second form arrives (by API): both are in the table of
+    // all forms, each with its form, newest first.
+    let repeat = test_form("repeat");
+    let mut fields = serde_json::Map::new();
+    fields.insert("name".into(), json!("Mary Somerville"));
+    fields.insert("email".into(), json!(OTHER_EMAIL));
+    fields.insert("phone".into(), json!(OTHER_PHONE));
+    let since = polls(&owner);
+    let other_id = worker.submit_lead(&envelope(&repeat, "console-other-1", fields), "203.0.113.9");
+    wait_two_polls(&owner, since);
+    let rows = wait_js(&owner, "both forms' leads in the table", &format!(
+        "const rows = [...document.querySelectorAll('table.leads tbody tr')].map(r => r.textContent); \
+         return rows.length === 2 && rows[0].includes({OTHER_EMAIL:?}) ? rows : null;"
+    ));
+    assert!(
+        rows[0]
+            .as_str()
+            .is_some_and(|r| r.contains("Call or write me"))
+            && rows[1]
+                .as_str()
+                .is_some_and(|r| r.contains("Contact us") && r.contains(EMAIL)),
+        "{rows}"
+    );
+    // Found by its email, then by its phone, without choosing a form.
+    for text in ["MARY@example.net", "(415) 555-0123"] {
+        js(
+            &owner,
+            &format!(
+                "const i = document.getElementById('search'); i.value = {text:?}; \
+                 i.dispatchEvent(new Event('input')); i.form.requestSubmit(); return true;"
+            ),
+        );
+        let found = wait_js(
+            &owner,
+            &format!("the second form's lead found by {text}"),
+            &format!(
+                "const s = document.getElementById('leads-summary'); \
+                 return s && s.textContent.includes({text:?}) \
+                 ? [...document.querySelectorAll('table.leads tbody tr')].map(r => r.textContent) : null;"
+            ),
+        );
+        assert_eq!(found.as_array().map(Vec::len), Some(1), "{text}: {found}");
+        assert!(
+            found[0].as_str().is_some_and(|r| r.contains(OTHER_EMAIL)),
+            "{text}: {found}"
+        );
+    }
+    // The API alike: no `form=`, every form's leads.
+    let across = worker.owner("GET", "/v1/leads?q=mary%40example.net").json();
+    let found: Vec<&Value> = across["leads"]
+        .as_array()
+        .map(|l| l.iter().collect())
+        .unwrap_or_default();
+    assert_eq!(found.len(), 1, "{across}");
+    assert_eq!(found[0]["lead_id"], json!(other_id), "{across}");
+    assert_eq!(found[0]["form_id"], json!("repeat"), "{across}");
+    // The CSV of every form: both leads, each form's columns once.
+    let csv = worker.owner("GET", "/v1/leads?format=csv&order=newest");
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some("attachment; filename=\"leads-all.csv\"")
+    );
+    let header: Vec<&str> = csv
+        .body
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .collect();
+    for column in [
+        "form_id",
+        "first_name",
+        "company",
+        "name",
+        "phone",
+        "phone_extension",
+    ] {
+        assert_eq!(
+            header.iter().filter(|c| **c == column).count(),
+            1,
+            "{column} once in {header:?}"
+        );
+    }
+    assert!(
+        csv.body.contains(&other_id) && csv.body.contains(&lead_id),
+        "{}",
+        csv.body
+    );
+    js(
+        &owner,
+        "const i = document.getElementById('search'); i.value = ''; \
+         i.dispatchEvent(new Event('input')); i.form.requestSubmit(); return true;",
+    );
+    wait_js(
+        &owner,
+        "both leads again",
+        "return document.querySelectorAll('table.leads tbody tr').length === 2 \
+        && document.getElementById('leads-summary').textContent.includes('on this page');",
+    );
+
+    // One form: the contact form's lead only.
+    pick_form(&owner, "contact");
+    wait_js(&owner, "the contact form's lead alone", &format!(
+        "const rows = [...document.querySelectorAll('table.leads tbody tr')].map(r => r.textContent); \
+         return rows.length === 1 && rows[0].includes({EMAIL:?});"
+    ));
 
     // The lead: its answers, and its certificate verified in the browser.
     js(&owner, &format!("location.hash = '{href}'; return true;"));
@@ -422,16 +600,68 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
 
     // Destinations: the webhook delivered, nothing dead; funnel: the views.
     js(&owner, "location.hash = '#/destinations'; return true;");
-    let destination = wait_js(
+    let first_row = wait_js(
         &owner,
         "the destinations table",
         "const r = document.querySelector('table.destinations tbody tr'); return r ? r.textContent : null;",
     );
     assert!(
-        destination.as_str().is_some_and(|t| t.contains("webhook")),
-        "{destination}"
+        first_row.as_str().is_some_and(|t| t.contains("webhook")),
+        "{first_row}"
     );
     assert_no_axe_violations(&owner, "the destinations view");
+    // The second form's webhook answered 410 and is disabled: Enable (the
+    // admin token has the replay scope) sends it the held-back lead.
+    worker.wait_owner_json(
+        "/v1/forms/repeat/health",
+        "the second form's webhook disabled by its 410",
+        Duration::from_secs(120),
+        |health| health["disabled_destinations"][0]["destination"] == "0:webhook",
+    );
+    pick_form(&owner, "repeat");
+    let disabled_row = "const r = [...document.querySelectorAll('table.destinations tbody tr')] \
+         .find(r => r.querySelector('th').textContent === '0:webhook'); \
+         return r ? { text: r.textContent, enable: [...r.querySelectorAll('button')].some(b => b.textContent === 'Enable') } : null;";
+    let row = wait_js(
+        &owner,
+        "the disabled webhook with its Enable button",
+        &disabled_row.replace(
+            "return r ?",
+            "return r && r.textContent.includes('disabled') ?",
+        ),
+    );
+    assert_eq!(row["enable"], json!(true), "{row}");
+    assert_no_axe_violations(&owner, "the destinations view with a disabled destination");
+    js(
+        &owner,
+        "[...document.querySelectorAll('table.destinations button')].find(b => b.textContent === 'Enable').click(); return true;",
+    );
+    wait_js(
+        &owner,
+        "the enable notice",
+        "return document.querySelector('.notice').textContent.includes('Enabled 0:webhook');",
+    );
+    destination.wait_for(
+        "the held-back lead at the enabled webhook",
+        Duration::from_secs(120),
+        |received| {
+            received.iter().any(|r| {
+                r.path.starts_with("/hooks/repeat")
+                    && r.answered == Some(200)
+                    && r.body.contains(other_id.as_str())
+            })
+        },
+    );
+    let row = wait_js(
+        &owner,
+        "the webhook enabled again",
+        &disabled_row.replace(
+            "return r ?",
+            "return r && !r.textContent.includes('disabled') ?",
+        ),
+    );
+    assert_eq!(row["enable"], json!(false), "{row}");
+    pick_form(&owner, "contact");
     js(&owner, "location.hash = '#/funnel'; return true;");
     wait_js(
         &owner,
@@ -463,11 +693,6 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     let scoped = minted["token"].as_str().expect("minted token").to_owned();
     let reader = Session::new(&driver);
     sign_in(&reader, &origin, &scoped);
-    js(
-        &reader,
-        "const s = document.getElementById('form-picker'); s.value = 'contact'; \
-         s.dispatchEvent(new Event('change')); return true;",
-    );
     wait_js(
         &reader,
         "the lead in the read-only table",
@@ -552,7 +777,7 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    for expected in ["export", "replay", "erase"] {
+    for expected in ["export", "replay", "enable_destination", "erase"] {
         assert!(
             actions.iter().any(|a| a.contains(expected)),
             "{expected} in {actions:?}"
