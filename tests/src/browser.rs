@@ -1,8 +1,8 @@
 //! Browser-test harness for the widget: builds it once (`widget/build.sh`),
 //! serves pages and assets from a small real HTTP/1.1 server on loopback,
-//! starts Debian's `chromedriver` on a free port and drives headless Chromium
-//! over the W3C WebDriver protocol (a minimal client over `std::net`, so the
-//! tests need no async runtime).
+//! and drives Debian's headless Chromium through chromedriver
+//! ([`crate::webdriver`], re-exported here as [`ChromeDriver`] and
+//! [`Session`]), with the widget helpers the browser tests share.
 //!
 //! Every wait is bounded; chromedriver and the user-data directory are
 //! removed on drop. Nothing here downloads a browser or talks to anything but
@@ -12,13 +12,14 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use std::{env, fs, thread};
 
 pub use crate::http::{free_port, repo_root};
+pub use crate::webdriver::{ChromeDriver, Session};
 
 use serde_json::{json, Value};
 
@@ -295,57 +296,6 @@ fn serve(stream: TcpStream, handler: &Handler, requests: &Mutex<Vec<Request>>) {
 }
 
 // ---------------------------------------------------------------------------
-// WebDriver
-
-/// A `chromedriver` process on a free port; killed on drop.
-pub struct ChromeDriver {
-    child: Child,
-    pub port: u16,
-}
-
-impl ChromeDriver {
-    pub fn start() -> ChromeDriver {
-        let binary = env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-        let port = free_port();
-        let child = Command::new(&binary)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {binary}: {e} (apt-get install chromium-driver)"));
-        let driver = ChromeDriver { child, port };
-        wait_for("chromedriver /status", Duration::from_secs(20), || {
-            http("GET", port, "/status", None)
-                .ok()
-                .filter(|v| v["value"]["ready"] == json!(true))
-        });
-        driver
-    }
-}
-
-impl Drop for ChromeDriver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// JSON-over-HTTP request to chromedriver.
-fn http(method: &str, port: u16, path: &str, body: Option<&Value>) -> Result<Value, String> {
-    let payload = body.map(Value::to_string).unwrap_or_default();
-    let response = crate::http::request(
-        port,
-        method,
-        path,
-        &[("Content-Type", "application/json")],
-        &payload,
-        Duration::from_secs(60),
-    )
-    .map_err(|e| format!("{method} {path}: {e}"))?;
-    serde_json::from_str(&response.body).map_err(|e| format!("{e}: {}", response.body))
-}
-
-// ---------------------------------------------------------------------------
 // Widget helpers shared by the browser tests
 
 /// How long a browser test waits for one thing to happen.
@@ -404,130 +354,4 @@ pub mod key {
     pub const CONTROL: &str = "\u{E009}";
     pub const SPACE: &str = " ";
     pub const BACKSPACE: &str = "\u{E003}";
-}
-
-/// One browser session with its own fresh profile directory.
-pub struct Session {
-    port: u16,
-    id: String,
-    profile: PathBuf,
-}
-
-impl Session {
-    pub fn new(driver: &ChromeDriver) -> Session {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let profile = env::temp_dir().join(format!(
-            "leadform-chrome-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&profile);
-        fs::create_dir_all(&profile).expect("create profile dir");
-        let mut args: Vec<String> = CHROME_FLAGS.iter().map(|s| (*s).to_owned()).collect();
-        args.push(format!("--user-data-dir={}", profile.display()));
-        args.push("--window-size=1024,900".into());
-        let binary = env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": binary, "args": args}
-        }}});
-        let answer = http("POST", driver.port, "/session", Some(&caps)).expect("new session");
-        let id = answer["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {answer}"))
-            .to_owned();
-        Session {
-            port: driver.port,
-            id,
-            profile,
-        }
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("/session/{}{path}", self.id);
-        let answer = http(method, self.port, &url, body.as_ref())
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        if let Some(error) = answer["value"]["error"].as_str() {
-            panic!("{method} {path}: {error}: {}", answer["value"]["message"]);
-        }
-        answer["value"].clone()
-    }
-
-    pub fn goto(&self, url: &str) {
-        self.call("POST", "/url", Some(json!({ "url": url })));
-    }
-
-    pub fn refresh(&self) {
-        self.call("POST", "/refresh", Some(json!({})));
-    }
-
-    /// Cuts (or restores) the browser's network, through chromedriver's
-    /// Chromium network-conditions command (DevTools network emulation).
-    pub fn set_offline(&self, offline: bool) {
-        self.call(
-            "POST",
-            "/chromium/network_conditions",
-            Some(json!({ "network_conditions": {
-                "offline": offline,
-                "latency": 0,
-                "download_throughput": -1,
-                "upload_throughput": -1,
-            }})),
-        );
-    }
-
-    /// Sends one Chrome DevTools Protocol command through chromedriver (e.g.
-    /// `Emulation.setCPUThrottlingRate`) and returns its result.
-    pub fn cdp(&self, command: &str, params: Value) -> Value {
-        self.call(
-            "POST",
-            "/goog/cdp/execute",
-            Some(json!({ "cmd": command, "params": params })),
-        )
-    }
-
-    /// Runs a synchronous script (`arguments` = `args`) and returns its result.
-    pub fn execute(&self, script: &str, args: Value) -> Value {
-        self.call(
-            "POST",
-            "/execute/sync",
-            Some(json!({ "script": script, "args": args })),
-        )
-    }
-
-    /// Types `text` with the keyboard into whatever has focus. Characters are
-    /// pressed one by one; WebDriver key codes (see [`key`]) are allowed.
-    pub fn keys(&self, text: &str) {
-        let mut actions = Vec::new();
-        for c in text.chars() {
-            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
-            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
-        }
-        self.key_actions(actions);
-    }
-
-    /// Presses `key` while holding `modifier` (e.g. Shift+Tab, Ctrl+A).
-    pub fn chord(&self, modifier: &str, key: &str) {
-        self.key_actions(vec![
-            json!({"type": "keyDown", "value": modifier}),
-            json!({"type": "keyDown", "value": key}),
-            json!({"type": "keyUp", "value": key}),
-            json!({"type": "keyUp", "value": modifier}),
-        ]);
-    }
-
-    fn key_actions(&self, actions: Vec<Value>) {
-        self.call(
-            "POST",
-            "/actions",
-            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
-        );
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = http("DELETE", self.port, &format!("/session/{}", self.id), None);
-        let _ = fs::remove_dir_all(&self.profile);
-    }
 }

@@ -1,6 +1,6 @@
 //! Harnesses for Leadform's integration and end-to-end tests: a real
 //! `wrangler dev` (workerd), a local destination server, headless Chromium via
-//! chromedriver, and one HTTP client. Test code only; no product crate may
+//! chromedriver (fantoccini), and one HTTP client. Test code only; no product crate may
 //! depend on this crate.
 
 pub mod browser;
@@ -8,4 +8,5 @@ pub mod crm;
 pub mod destination;
 pub mod envelope;
 pub mod http;
+pub mod webdriver;
 pub mod wrangler;
