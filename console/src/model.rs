@@ -441,17 +441,23 @@ pub struct FunnelStep {
     pub previous: Option<u64>,
 }
 
-/// Views -> starts -> submits -> leads from a funnel report's `totals`
-/// (`views`, `starters`, `submits`, `accepted`); a missing figure is 0.
+/// Views -> starts -> submits -> leads -> qualified from a funnel report's
+/// `totals` (`views`, `starters`, `submits`, `accepted`, `qualified`); a
+/// missing figure is 0, except `qualified`, which is `null` without the
+/// closed loop: then the funnel ends at leads.
 pub fn funnel_steps(totals: &Value) -> Vec<FunnelStep> {
     let steps = [
         ("views", "views"),
         ("starts", "starters"),
         ("submits", "submits"),
         ("leads", "accepted"),
+        ("qualified", "qualified"),
     ];
     let mut out: Vec<FunnelStep> = Vec::new();
     for (label, key) in steps {
+        if key == "qualified" && !totals[key].is_u64() {
+            break;
+        }
         let count = totals[key].as_u64().unwrap_or(0);
         let previous = out.last().map(|s| s.count);
         out.push(FunnelStep {
@@ -873,8 +879,18 @@ mod tests {
             ]
         );
         assert_eq!(steps[1].previous, Some(200));
+        // With the closed loop, the qualified leads end the funnel.
+        let closed = funnel_steps(
+            &json!({"views": 200, "starters": 80, "submits": 50, "accepted": 48, "qualified": 12}),
+        );
+        assert_eq!(closed.len(), 5);
+        assert_eq!(
+            (closed[4].label, closed[4].count, closed[4].dropped),
+            ("qualified", 12, Some(36))
+        );
         // Missing figures are zero; a later step above an earlier drops 0.
         let odd = funnel_steps(&json!({"starters": 3}));
+        assert_eq!(odd.len(), 4, "no closed loop: no qualified step");
         assert_eq!(odd[1].dropped, Some(0));
         assert_eq!(odd[2].dropped, Some(3));
         assert_eq!(rate_text(Some(0.125)), "12.5 %");

@@ -211,7 +211,18 @@ pub fn report(
         .iter()
         .filter(|c| query.variant.as_ref().is_none_or(|v| *v == c.variant))
         .collect();
-    let totals = figures(&chosen);
+    let mut totals = figures(&chosen);
+    // The funnel's last step: of the leads (all variants, or the one
+    // asked for), those the owner marked qualified or won; absent without
+    // the closed loop, like the per-variant figures.
+    totals["qualified"] = quality.map_or(Value::Null, |rows| {
+        let qualified: u64 = rows
+            .iter()
+            .filter(|q| query.variant.as_ref().is_none_or(|v| *v == q.variant))
+            .map(|q| q.qualified)
+            .sum();
+        json!(qualified)
+    });
     let starters = sum(&chosen, "", START);
     let submits = sum(&chosen, "", SUBMIT);
     let max_step = chosen
@@ -517,6 +528,7 @@ id = "b"
         );
         assert_eq!(t["view_to_start"], json!(2.0 / 3.0));
         assert_eq!(t["start_to_lead"], json!(0.5));
+        assert_eq!(t["qualified"], 1);
         assert_eq!(
             report["steps"],
             json!([{"step":0,"reached":2,"dropped":0},{"step":1,"reached":2,"dropped":1}])
@@ -541,6 +553,7 @@ id = "b"
         // Without the closed-loop columns quality is absent, not zero.
         let absent = super::report(&spec, &counters, None, &query);
         assert_eq!(absent["experiment"]["quality"], "absent");
+        assert_eq!(absent["totals"]["qualified"], Value::Null);
         assert_eq!(absent["variants"][0]["leads"], Value::Null);
         assert_eq!(absent["variants"][0]["qualified_share"], Value::Null);
         assert_eq!(absent["variants"][1]["qualified_test"], Value::Null);
@@ -552,6 +565,8 @@ id = "b"
         let b_report = super::report(&spec, &counters, None, &only_b);
         assert_eq!(b_report["totals"]["views"], 1);
         assert_eq!(b_report["totals"]["starters"], 0);
+        let b_quality = super::report(&spec, &counters, Some(&quality), &only_b);
+        assert_eq!(b_quality["totals"]["qualified"], 0);
         let csv = report_csv(&report);
         assert!(
             csv.starts_with("section,variant,key,metric,value\r\n")

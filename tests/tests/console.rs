@@ -665,8 +665,8 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     js(&owner, "location.hash = '#/funnel'; return true;");
     wait_js(
         &owner,
-        "the funnel chart and table",
-        "return !!document.querySelector('svg.funnel') && !!document.querySelector('table.funnel-table');",
+        "the funnel chart and table, views to qualified leads",
+        "return !!document.querySelector('svg.funnel') && [...document.querySelectorAll('table.funnel-table th[scope=row]')].map(t => t.textContent).join(',') === 'views,starts,submits,leads,qualified';",
     );
     assert_no_axe_violations(&owner, "the funnel view");
     // Speed to lead: contacted, so the lead no longer waits.

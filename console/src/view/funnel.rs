@@ -44,6 +44,10 @@ pub fn FunnelPage() -> impl IntoView {
     });
     let content = move |report: Value| {
         let steps = model::funnel_steps(&report["totals"]);
+        let last_step = match steps.last() {
+            Some(step) if step.label == "qualified" => "qualified leads",
+            _ => "leads",
+        };
         let title = if variant.with_untracked(String::is_empty) {
             "All visitors".to_owned()
         } else {
@@ -64,7 +68,7 @@ pub fn FunnelPage() -> impl IntoView {
         let confidence = report["experiment"]["confidence"].as_f64().unwrap_or(0.95);
         view! {
             <section aria-labelledby="funnel-steps">
-                <h2 id="funnel-steps">{format!("{title}: views to leads")}</h2>
+                <h2 id="funnel-steps">{format!("{title}: views to {}", last_step)}</h2>
                 <FunnelChart title=title.clone() steps=steps.clone()/>
                 <FunnelTable steps=steps/>
             </section>
