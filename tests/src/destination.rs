@@ -8,14 +8,22 @@
 //! headers and body each, as a CRM's documented error shapes. While the mode
 //! is `Ok`, HubSpot's and Salesforce's paths are answered by their
 //! stand-ins ([`crate::crm`]).
+//!
+//! It runs on `tiny_http` ([`crate::server::Listening`]: a thread per
+//! request, so a hanging answer holds no other). Every answer closes its
+//! connection, so `Down` (the listener shut, the port refusing; the same
+//! port bound again on recovery) leaves no kept-alive connection to answer
+//! on. It binds 127.0.0.1 only, and must not decide what the Worker should
+//! do: tests check that; this answers as it is told.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::Write;
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use crate::server::Listening;
 
 /// How the destination answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,12 +73,13 @@ impl Canned {
 }
 
 struct Shared {
-    mode: Mutex<Mode>,
+    /// The mode, and the last one that was not `Down` (what a request
+    /// accepted before the port closed is answered by).
+    mode: Mutex<(Mode, Mode)>,
     salesforce: crate::crm::Salesforce,
     /// Per path prefix, the answers still to give (then the mode answers).
     scripts: Mutex<Vec<(String, VecDeque<Canned>)>>,
     received: Mutex<Vec<Received>>,
-    stop: AtomicBool,
 }
 
 impl Received {
@@ -115,7 +124,9 @@ pub fn delivered(delivery: &serde_json::Value) -> bool {
 pub struct Destination {
     pub port: u16,
     shared: Arc<Shared>,
-    thread: Option<thread::JoinHandle<()>>,
+    /// Each listener it has had, the newest last (open unless `Down`):
+    /// a closed one still answers what it accepted before.
+    listening: Mutex<Vec<Listening>>,
 }
 
 impl Destination {
@@ -124,18 +135,16 @@ impl Destination {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind destination server");
         let port = listener.local_addr().expect("local addr").port();
         let shared = Arc::new(Shared {
-            mode: Mutex::new(Mode::Ok),
+            mode: Mutex::new((Mode::Ok, Mode::Ok)),
             salesforce: crate::crm::Salesforce::default(),
             scripts: Mutex::new(Vec::new()),
             received: Mutex::new(Vec::new()),
-            stop: AtomicBool::new(false),
         });
-        let worker_shared = Arc::clone(&shared);
-        let thread = thread::spawn(move || serve(listener, port, worker_shared));
+        let listening = listen(listener, &shared);
         Destination {
             port,
             shared,
-            thread: Some(thread),
+            listening: Mutex::new(vec![listening]),
         }
     }
 
@@ -143,8 +152,39 @@ impl Destination {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Answers as `mode` from now on. Going `Down` shuts the listener
+    /// (once this returns, connections are refused); coming back binds the
+    /// same port again.
     pub fn set_mode(&self, mode: Mode) {
-        *self.shared.mode.lock().expect("mode lock") = mode;
+        let mut listening = self.listening.lock().expect("listening lock");
+        let mut modes = self.shared.mode.lock().expect("mode lock");
+        let was_down = modes.0 == Mode::Down;
+        *modes = (mode, if mode == Mode::Down { modes.1 } else { mode });
+        drop(modes);
+        match (was_down, mode == Mode::Down) {
+            (false, true) => {
+                if let Some(open) = listening.last() {
+                    open.close();
+                }
+            }
+            (true, false) => listening.push(listen(self.rebind(), &self.shared)),
+            _ => {}
+        }
+    }
+
+    /// The port bound again after `Down` (retried while the closed
+    /// listener's socket is going away).
+    fn rebind(&self) -> TcpListener {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match TcpListener::bind(("127.0.0.1", self.port)) {
+                Ok(listener) => return listener,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("bind the destination's port {} again: {e}", self.port)
+                }
+                Err(_) => thread::sleep(Duration::from_millis(20)),
+            }
+        }
     }
 
     /// The next requests to paths starting with `prefix` get `answers`, one
@@ -203,50 +243,28 @@ impl Destination {
 
 impl Drop for Destination {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        let listening = self
+            .listening
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The open one first: each `tiny_http` server connects to its port
+        // once as it stops, and must find it refusing.
+        while listening.pop().is_some() {}
     }
 }
 
-fn serve(listener: TcpListener, port: u16, shared: Arc<Shared>) {
-    let mut listener = Some(listener);
-    while !shared.stop.load(Ordering::SeqCst) {
-        let mode = *shared.mode.lock().expect("mode lock");
-        if mode == Mode::Down {
-            listener = None; // close the port
-            thread::sleep(Duration::from_millis(20));
-            continue;
-        }
-        if listener.is_none() {
-            match TcpListener::bind(("127.0.0.1", port)) {
-                Ok(l) => listener = Some(l),
-                Err(_) => {
-                    thread::sleep(Duration::from_millis(50));
-                    continue;
-                }
-            }
-        }
-        let Some(active) = &listener else { continue };
-        active.set_nonblocking(true).expect("nonblocking");
-        match active.accept() {
-            Ok((stream, _)) => {
-                let shared = Arc::clone(&shared);
-                thread::spawn(move || handle(stream, mode, &shared));
-            }
-            Err(_) => thread::sleep(Duration::from_millis(10)),
-        }
-    }
+fn listen(listener: TcpListener, shared: &Arc<Shared>) -> Listening {
+    let shared = Arc::clone(shared);
+    Listening::start(listener, move |request| handle(request, &shared))
 }
 
-fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
-    let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let Some((method, path, headers, body)) = read_request(&mut stream) else {
-        return;
-    };
+fn handle(mut request: tiny_http::Request, shared: &Shared) {
+    let (method, path, headers, body) = crate::server::read(&mut request);
+    let body = String::from_utf8_lossy(&body).into_owned();
     let at = Instant::now();
+    // Never `Down`: a request that reached the handler was accepted before
+    // the port closed, and is answered as the server then would have.
+    let mode = shared.mode.lock().expect("mode lock").1;
     let canned = shared
         .scripts
         .lock()
@@ -254,13 +272,11 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
         .iter_mut()
         .find(|(prefix, queue)| path.starts_with(prefix.as_str()) && !queue.is_empty())
         .and_then(|(_, queue)| queue.pop_front());
-    let mut extra_headers = String::new();
+    let mut extra_headers = Vec::new();
     let (status, answer) = if path.starts_with("/turnstile/siteverify") {
         (200, siteverify(&body))
     } else if let Some(canned) = canned {
-        for (name, value) in &canned.headers {
-            extra_headers.push_str(&format!("{name}: {value}\r\n"));
-        }
+        extra_headers = canned.headers;
         (canned.status, canned.body)
     } else if path.starts_with(crate::crm::SALESFORCE_PREFIX) && mode == Mode::Ok {
         shared.salesforce.answer(
@@ -277,7 +293,7 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
     } else {
         match mode {
             Mode::Ok => (200, "{\"ok\":true}".to_owned()),
-            Mode::Error500 => (500, "{\"ok\":false}".to_owned()),
+            Mode::Error500 | Mode::Down => (500, "{\"ok\":false}".to_owned()),
             Mode::Hang(duration) => {
                 shared
                     .received
@@ -292,9 +308,10 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
                         at,
                     });
                 thread::sleep(duration);
+                // Nothing is ever written: the Worker gave up long before.
+                drop(request.into_writer());
                 return;
             }
-            Mode::Down => return,
         }
     };
     shared
@@ -309,11 +326,36 @@ fn handle(mut stream: TcpStream, mode: Mode, shared: &Shared) {
             answered: Some(status),
             at,
         });
-    let response = format!(
-        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n{extra_headers}content-length: {}\r\nconnection: close\r\n\r\n{answer}",
-        answer.len()
-    );
-    let _ = stream.write_all(response.as_bytes());
+    answer_and_close(request, status, &extra_headers, &answer);
+}
+
+/// Writes one JSON answer with `Connection: close`.
+///
+/// `tiny_http` 0.12 keeps every connection open for the client's next
+/// request and leaves any `Connection` header out of a `Response`; workerd
+/// keeps such connections for its next fetch, and would still be answered
+/// on them after `Down` closed the port. So this answer's head is written
+/// here, on the request's raw writer, and the client closes the connection
+/// after it.
+fn answer_and_close(
+    request: tiny_http::Request,
+    status: u16,
+    headers: &[(String, String)],
+    body: &str,
+) {
+    let reason = tiny_http::StatusCode(status).default_reason_phrase();
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut out = request.into_writer();
+    let _ = out.write_all(head.as_bytes());
+    let _ = out.write_all(body.as_bytes());
+    let _ = out.flush();
 }
 
 fn siteverify(body: &str) -> String {
@@ -333,47 +375,96 @@ fn siteverify(body: &str) -> String {
     }
 }
 
-/// Reads one HTTP/1.1 request with a Content-Length body.
-pub(crate) fn read_request(
-    stream: &mut TcpStream,
-) -> Option<(String, String, BTreeMap<String, String>, String)> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let header_end = loop {
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-        if let Some(pos) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos;
-        }
-    };
-    let head = String::from_utf8_lossy(&buffer[..header_end]).to_string();
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next()?.split(' ');
-    let method = request_line.next()?.to_owned();
-    let path = request_line.next()?.to_owned();
-    let headers: BTreeMap<String, String> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buffer[header_end + 4..].to_vec();
-    while body.len() < length {
-        let n = stream.read(&mut chunk).ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{request, HttpResponse};
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    fn post(
+        destination: &Destination,
+        path: &str,
+        timeout: Duration,
+    ) -> std::io::Result<HttpResponse> {
+        request(
+            destination.port,
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            "{}",
+            timeout,
+        )
     }
-    Some((
-        method,
-        path,
-        headers,
-        String::from_utf8_lossy(&body).to_string(),
-    ))
+
+    /// Each mode answers as documented, on one port throughout: `Down`
+    /// refuses connections and the same port answers again after it; a
+    /// hanging request holds no other; scripted answers come first, with
+    /// their headers; every answer closes its connection.
+    #[test]
+    fn destination_answers_each_mode_on_one_port() {
+        let destination = Destination::start();
+        let check = |mode: Mode, path: &str, expect: Option<u16>| {
+            destination.set_mode(mode);
+            match (post(&destination, path, WAIT), expect) {
+                (Ok(response), Some(status)) => {
+                    assert_eq!(
+                        response.status, status,
+                        "{mode:?} {path}: {}",
+                        response.body
+                    );
+                    assert_eq!(response.header("connection"), Some("close"));
+                    response
+                }
+                (Err(e), None) => {
+                    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{mode:?}");
+                    HttpResponse {
+                        status: 0,
+                        headers: BTreeMap::new(),
+                        body: String::new(),
+                    }
+                }
+                (got, _) => panic!("{mode:?} {path}: {got:?}, expected {expect:?}"),
+            }
+        };
+        check(Mode::Ok, "/hook", Some(200));
+        check(Mode::Error500, "/hook", Some(500));
+        check(Mode::Down, "/hook", None);
+        check(Mode::Down, "/hook", None);
+        check(Mode::Error500, "/hook", Some(500));
+        check(Mode::Down, "/hook", None);
+        check(Mode::Ok, "/hook", Some(200));
+        destination.script(
+            "/hook",
+            vec![Canned::new(429, "{}").header("Retry-After", "7")],
+        );
+        let scripted = check(Mode::Ok, "/hook", Some(429));
+        assert_eq!(scripted.header("retry-after"), Some("7"));
+        check(Mode::Ok, "/hook", Some(200));
+
+        // A hanging request says nothing; another is answered meanwhile.
+        destination.set_mode(Mode::Hang(Duration::from_secs(5)));
+        let hung = post(&destination, "/hang", Duration::from_millis(300));
+        assert!(hung.is_err(), "{hung:?}");
+        check(Mode::Ok, "/hook", Some(200));
+        let received: Vec<(String, Option<u16>)> = destination
+            .received()
+            .into_iter()
+            .map(|r| (r.path, r.answered))
+            .collect();
+        let answered = |status| ("/hook".to_owned(), Some(status));
+        assert_eq!(
+            received,
+            [
+                answered(200),
+                answered(500),
+                answered(500),
+                answered(200),
+                answered(429),
+                answered(200),
+                ("/hang".to_owned(), None),
+                answered(200),
+            ]
+        );
+    }
 }

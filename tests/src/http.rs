@@ -1,15 +1,24 @@
-//! The test harnesses' one HTTP/1.1 client and loopback helpers.
+//! The test harnesses' one HTTP client, on `ureq`, and loopback helpers.
 //!
-//! Reads exactly one response: headers, then `Content-Length` bytes or a
-//! chunked body up to its last chunk, or until close when neither is given, so
-//! servers that keep connections open (wrangler's proxy, chromedriver) never
-//! leave a read hanging. Loopback only; every read has a timeout.
+//! [`request`] sends one request to a server on 127.0.0.1 and reads its whole
+//! response, whatever the status: a 4xx or 5xx is an answer a test checks,
+//! not an error, and a redirect is returned as it is, never followed. Each
+//! request has its own connection (none is kept for the next), no proxy is
+//! taken from the environment, and nothing is added to what the caller names
+//! but `Host` and the body's `Content-Length`: no `User-Agent`, `Accept` or
+//! compression. Every read and write waits at most the caller's `timeout`.
+//! This module must not talk to anything but loopback, nor hold rules of the
+//! product (tests check the Worker's answers; they do not compute them here).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use ureq::config::AutoHeaderValue;
+use ureq::typestate::{WithBody, WithoutBody};
+use ureq::{Agent, RequestBuilder};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -51,6 +60,10 @@ impl HttpResponse {
 }
 
 /// Sends one request to `127.0.0.1:port` and reads one response.
+///
+/// `path` is the request target as sent (already percent-encoded); a body
+/// is sent with its `Content-Length` (for POST, PUT and PATCH always, for
+/// other methods when it is not empty).
 pub fn request(
     port: u16,
     method: &str,
@@ -59,75 +72,101 @@ pub fn request(
     body: &str,
     timeout: Duration,
 ) -> std::io::Result<HttpResponse> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(timeout))?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body.as_bytes())?;
-
-    let mut reader = BufReader::new(stream);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line)?;
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {status_line:?}")))?;
-    let mut headers = BTreeMap::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(std::io::Error::other("connection closed in headers"));
+    let url = format!("http://127.0.0.1:{port}{path}");
+    let agent = agent();
+    let sent = match method {
+        "POST" => with_body(agent.post(&url), headers, body, timeout),
+        "PUT" => with_body(agent.put(&url), headers, body, timeout),
+        "PATCH" => with_body(agent.patch(&url), headers, body, timeout),
+        "GET" => without_body(agent.get(&url), headers, body, timeout),
+        "DELETE" => without_body(agent.delete(&url), headers, body, timeout),
+        "HEAD" => without_body(agent.head(&url), headers, body, timeout),
+        "OPTIONS" => without_body(agent.options(&url), headers, body, timeout),
+        other => {
+            return Err(std::io::Error::other(format!(
+                "{other} {path}: not a method this client sends"
+            )))
         }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
-        }
-    }
-    let chunked = headers
-        .get("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    let length = headers
-        .get("content-length")
-        .and_then(|v| v.parse::<usize>().ok());
-    let mut body = Vec::new();
-    if method == "HEAD" || status == 204 || status == 304 {
-        // No body by definition.
-    } else if chunked {
-        loop {
-            let mut size_line = String::new();
-            reader.read_line(&mut size_line)?;
-            let size_text = size_line.trim().split(';').next().unwrap_or("");
-            let size = usize::from_str_radix(size_text, 16)
-                .map_err(|_| std::io::Error::other(format!("bad chunk size {size_line:?}")))?;
-            if size == 0 {
-                break;
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            reader.read_exact(&mut body[start..])?;
-            let mut crlf = [0u8; 2];
-            reader.read_exact(&mut crlf)?;
-        }
-    } else if let Some(length) = length {
-        body.resize(length, 0);
-        reader.read_exact(&mut body)?;
-    } else {
-        reader.read_to_end(&mut body)?;
-    }
+    };
+    let mut response = sent.map_err(ureq::Error::into_io)?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(u64::MAX)
+        .read_to_vec()
+        .map_err(ureq::Error::into_io)?;
     Ok(HttpResponse {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
+}
+
+/// The one agent: answers as answers, no redirects, no proxy, no pooled
+/// connections, no automatic headers.
+fn agent() -> &'static Agent {
+    static AGENT: OnceLock<Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(None)
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .user_agent(AutoHeaderValue::None)
+            .accept(AutoHeaderValue::None)
+            .accept_encoding(AutoHeaderValue::None)
+            .build()
+            .into()
+    })
+}
+
+/// The caller's headers and per-request timeouts on `builder`.
+fn prepared<B>(
+    builder: RequestBuilder<B>,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> RequestBuilder<B> {
+    let mut builder = builder
+        .config()
+        .timeout_connect(Some(timeout))
+        .timeout_per_read(Some(timeout))
+        .timeout_per_write(Some(timeout))
+        .build();
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder
+}
+
+fn with_body(
+    builder: RequestBuilder<WithBody>,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    prepared(builder, headers, timeout).send(body)
+}
+
+fn without_body(
+    builder: RequestBuilder<WithoutBody>,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+    let builder = prepared(builder, headers, timeout);
+    if body.is_empty() {
+        builder.call()
+    } else {
+        builder.force_send_body().send(body)
+    }
 }

@@ -8,5 +8,6 @@ pub mod crm;
 pub mod destination;
 pub mod envelope;
 pub mod http;
+pub mod server;
 pub mod webdriver;
 pub mod wrangler;
