@@ -3,6 +3,7 @@
 //! chromedriver (fantoccini), and one HTTP client. Test code only; no product crate may
 //! depend on this crate.
 
+pub mod axe;
 pub mod browser;
 pub mod crm;
 pub mod destination;

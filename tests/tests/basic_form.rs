@@ -37,6 +37,7 @@ use leadform_shared::{
     hex_sha256, select_fields, validate_field, validate_submission, ConsentRecord, FieldMap,
     FieldValue, FormSpec, Lang,
 };
+use leadform_tests::axe;
 use leadform_tests::browser::{
     self, fill_by_keyboard, focused, in_shadow, key, wait_mounted, ChromeDriver, Request, Response,
     Server, Session, WAIT,
@@ -373,7 +374,7 @@ fn visit_basic_form(
             "honeypot": -1,
         })
     );
-    assert_no_axe_violations(session, "the basic form");
+    axe::assert_form_has_no_violations(session, "the basic form");
 
     // An email the browser accepts and the shared rules refuse: the edge's
     // issue, inline, in the page's language, focused.
@@ -407,7 +408,7 @@ fn visit_basic_form(
         focused(session).ends_with("-email"),
         "focus on the refused field"
     );
-    assert_no_axe_violations(session, "the basic form with an inline error");
+    axe::assert_form_has_no_violations(session, "the basic form with an inline error");
 
     // Fixed and sent again (Enter in the email field submits).
     session.chord(key::CONTROL, "a");
@@ -622,31 +623,6 @@ fn wait_success(session: &Session) {
         ) == json!(true))
         .then_some(())
     });
-}
-
-/// axe-core (tools/node_modules/axe-core) run on the form's host element,
-/// shadow root included: no violations.
-fn assert_no_axe_violations(session: &Session, what: &str) {
-    let path = wrangler::repo_root().join("tools/node_modules/axe-core/axe.min.js");
-    let source = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{} ({e}): run cargo xtask setup", path.display()));
-    session.execute(
-        &format!("{source}\n;window.axe = window.axe || axe; return true;"),
-        json!([]),
-    );
-    session.execute(
-        "window.__axe = null; \
-         axe.run(document.querySelector('.leadform'), { resultTypes: ['violations'] }).then( \
-           r => { window.__axe = r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target) })); }, \
-           e => { window.__axe = 'axe failed: ' + e; }); \
-         return true;",
-        json!([]),
-    );
-    let violations = browser::wait_for("axe-core's report", WAIT, || {
-        let report = session.execute("return window.__axe;", json!([]));
-        (!report.is_null()).then_some(report)
-    });
-    assert_eq!(violations, json!([]), "axe-core on {what}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use leadform_shared::messages::message;
 use leadform_shared::{validate_field, FieldValue, FormSpec, Lang, SubmissionEnvelope};
+use leadform_tests::axe;
 use leadform_tests::browser::{
     self, fill_by_keyboard, focused, in_shadow, key, wait_mounted, ChromeDriver, Request, Response,
     Server, Session, WAIT,
@@ -136,6 +137,7 @@ fn widget_keyboard_fill_inline_errors_and_request_body() {
         json!([]),
     );
     assert_eq!(placement, json!(["leadform", true, 1]));
+    axe::assert_form_has_no_violations(&session, "the widget as mounted");
 
     // Keyboard only from here. First Tab lands on the first field (select).
     session.keys(key::TAB);
@@ -181,6 +183,7 @@ fn widget_keyboard_fill_inline_errors_and_request_body() {
         described.contains("We only use it to schedule your visit."),
         "help is described: {described}"
     );
+    axe::assert_form_has_no_violations(&session, "the widget with inline errors");
 
     // Fixing the value clears the error as typed.
     session.keys("ane Doe");

@@ -42,7 +42,7 @@ pub fn AuditPage() -> impl IntoView {
             .map(model::cell)
             .filter(|c| !c.is_empty());
         view! {
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Audit log">
                 <table class="rows audit">
                     <caption class="sr-only">"Audit log, oldest first"</caption>
                     <thead><tr>

@@ -22,11 +22,12 @@ pub fn BarTable(title: String, rows: Vec<(String, u64)>) -> impl IntoView {
     view! {
         <figure class="bars">
             <figcaption>{title.clone()}</figcaption>
-            <svg viewBox=format!("0 0 {WIDTH} {height}") width=WIDTH height=height role="img" aria-label=title>
+            <svg viewBox=format!("0 0 {WIDTH} {height}") width=WIDTH height=height role="img" aria-label=title.clone()>
                 {bars.into_iter().map(|bar| view! {
                     <rect x="0" y=bar.y width=bar.width height=bar.height class="bar"></rect>
                 }).collect_view()}
             </svg>
+            <div class="scroll" tabindex="0" role="region" aria-label=title>
             <table class="rows">
                 <thead><tr><th scope="col">"What"</th><th scope="col">"Count"</th><th scope="col">"Share"</th></tr></thead>
                 <tbody>
@@ -35,6 +36,7 @@ pub fn BarTable(title: String, rows: Vec<(String, u64)>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            </div>
         </figure>
     }
 }
@@ -88,6 +90,7 @@ pub fn FunnelChart(title: String, steps: Vec<FunnelStep>) -> impl IntoView {
 #[component]
 pub fn FunnelTable(steps: Vec<FunnelStep>) -> impl IntoView {
     view! {
+        <div class="scroll" tabindex="0" role="region" aria-label="Funnel steps">
         <table class="rows funnel-table">
             <caption>"Each step, and the visitors lost since the step before"</caption>
             <thead><tr>
@@ -105,6 +108,7 @@ pub fn FunnelTable(steps: Vec<FunnelStep>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
 

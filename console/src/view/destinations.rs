@@ -50,7 +50,7 @@ pub fn DestinationsPage() -> impl IntoView {
             })
             .collect();
         view! {
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Destinations">
                 <table class="rows destinations">
                     <caption class="sr-only">"Each destination's health"</caption>
                     <thead><tr>

@@ -109,7 +109,7 @@ fn VariantComparison(rows: Vec<VariantRow>, control: String, confidence: f64) ->
         <section aria-labelledby="variants">
             <h2 id="variants">"Variants"</h2>
             <VariantChart variants=rows.clone()/>
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Variants compared">
                 <table class="rows variants-table">
                     <caption>{format!("Conversion (leads per view) against the control {control}")}</caption>
                     <thead><tr>

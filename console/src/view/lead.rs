@@ -233,6 +233,7 @@ fn Status(lead: Value, state: RwSignal<Load<Value>>) -> impl IntoView {
             <p>"Current: " <strong>{if current.is_empty() { "new".to_owned() } else { current }}</strong></p>
             {(!history.is_empty()).then(|| {
                 view! {
+                    <div class="scroll" tabindex="0" role="region" aria-label="Status history">
                     <table class="rows">
                         <caption>"History"</caption>
                         <thead><tr><th scope="col">"When"</th><th scope="col">"Status"</th><th scope="col">"Detail"</th><th scope="col">"Source"</th></tr></thead>
@@ -247,6 +248,7 @@ fn Status(lead: Value, state: RwSignal<Load<Value>>) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
+                    </div>
                 }
             })}
             {view! {
@@ -301,7 +303,7 @@ fn Deliveries(lead: Value, state: RwSignal<Load<Value>>) -> impl IntoView {
     view! {
         <section aria-labelledby="deliveries">
             <h2 id="deliveries">"Deliveries"</h2>
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Deliveries per destination">
                 <table class="rows">
                     <caption>"Per destination"</caption>
                     <thead><tr><th scope="col">"Destination"</th><th scope="col">"Status"</th><th scope="col">"Attempts"</th><th scope="col">"Last HTTP"</th><th scope="col">"Updated"</th></tr></thead>
@@ -318,7 +320,7 @@ fn Deliveries(lead: Value, state: RwSignal<Load<Value>>) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Delivery attempts">
                 <table class="rows attempts">
                     <caption>"Every attempt"</caption>
                     <thead><tr><th scope="col">"When"</th><th scope="col">"Destination"</th><th scope="col">"#"</th><th scope="col">"Outcome"</th><th scope="col">"HTTP"</th><th scope="col">"Latency"</th></tr></thead>

@@ -233,7 +233,7 @@ pub fn LeadsPage() -> impl IntoView {
         };
         view! {
             <p class="muted" id="leads-summary" role="status">{summary}</p>
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Leads">
                 <table class="leads">
                     <caption class="sr-only">"Leads, newest first"</caption>
                     <thead>

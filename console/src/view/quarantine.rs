@@ -67,7 +67,7 @@ pub fn QuarantinePage() -> impl IntoView {
             return view! { <p class="muted">"Nothing is held for this form."</p> }.into_any();
         }
         view! {
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Held submissions">
                 <table class="rows">
                     <caption class="sr-only">"Held submissions"</caption>
                     <thead><tr>

@@ -94,7 +94,7 @@ pub fn SpeedPage() -> impl IntoView {
         }
         view! {
             <p>{format!("{} lead(s) waiting for first contact, {overdue} past their SLA.", waiting.len())}</p>
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Leads waiting for first contact">
                 <table class="rows speed">
                     <caption class="sr-only">"Leads waiting for first contact, most urgent first"</caption>
                     <thead><tr>
