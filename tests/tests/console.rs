@@ -390,8 +390,24 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
          return rows.length === 1 && rows[0].includes({EMAIL:?});"
     ));
 
-    // The lead: its answers, and its certificate verified in the browser.
-    js(&owner, &format!("location.hash = '{href}'; return true;"));
+    // The lead, opened by keyboard: with nothing focused, Tab reaches its
+    // link (bounded), Enter opens it.
+    js(&owner, "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); return true;");
+    let mut presses = 0;
+    while js(
+        &owner,
+        "const a = document.activeElement; return a ? a.getAttribute('href') : null;",
+    ) != json!(href)
+    {
+        assert!(
+            presses < 80,
+            "the lead's link not reached by Tab in {presses} presses"
+        );
+        owner.keys(key::TAB);
+        presses += 1;
+    }
+    owner.keys(key::ENTER);
+    // Its answers, and its certificate verified in the browser.
     wait_js(
         &owner,
         "the answers",
