@@ -8,6 +8,9 @@
 //! Each checks the request against the documented request schema and
 //! answers the documented success or error shape; a test scripts other
 //! answers (429, 5xx) with [`crate::destination::Destination::script`].
+//! They must not borrow from the edge's senders (`leadform_edge`): each
+//! check is read from the CRM's documentation, so a Worker that drifts from
+//! it is refused here.
 
 use serde_json::{json, Value};
 

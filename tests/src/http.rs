@@ -7,8 +7,8 @@
 //! taken from the environment, and nothing is added to what the caller names
 //! but `Host` and the body's `Content-Length`: no `User-Agent`, `Accept` or
 //! compression. Every read and write waits at most the caller's `timeout`.
-//! This module must not talk to anything but loopback, nor hold rules of the
-//! product (tests check the Worker's answers; they do not compute them here).
+//! This module must not talk to anything but loopback, nor shape requests a
+//! test did not ask for: what is sent is the caller's.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
