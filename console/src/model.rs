@@ -343,6 +343,61 @@ pub fn cell(value: &Value) -> String {
     }
 }
 
+/// Cents as a price: `1250` is `12.50` (the buyers' own currency; specs
+/// price in cents of one currency).
+pub fn price(cents: u64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// One line of a lead's distribution log as the console lists it: when,
+/// where, what happened (`ping`, `post`, `decision`, ...), to which buyer,
+/// and the rest of the entry as `key: value` pairs, in key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub at: String,
+    pub destination: String,
+    pub event: String,
+    pub buyer: String,
+    pub detail: String,
+}
+
+impl LogLine {
+    pub fn of(entry: &Value) -> LogLine {
+        const SHOWN: [&str; 4] = ["at", "destination", "event", "buyer"];
+        let detail = entry
+            .as_object()
+            .map(|fields| {
+                fields
+                    .iter()
+                    .filter(|(key, value)| !SHOWN.contains(&key.as_str()) && !value.is_null())
+                    .map(|(key, value)| match (key.as_str(), value.as_u64()) {
+                        ("price_cents", Some(cents)) => format!("price: {}", price(cents)),
+                        _ => format!("{key}: {}", cell_deep(value)),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        LogLine {
+            at: cell(&entry["at"]),
+            destination: cell(&entry["destination"]),
+            event: cell(&entry["event"]),
+            buyer: cell(&entry["buyer"]),
+            detail,
+        }
+    }
+}
+
+/// Like [`cell`], with objects written as compact JSON (a decision's `sale`
+/// and `sold` lists).
+fn cell_deep(value: &Value) -> String {
+    match value {
+        Value::Object(_) => value.to_string(),
+        Value::Array(items) if items.iter().any(Value::is_object) => value.to_string(),
+        other => cell(other),
+    }
+}
+
 /// A duration as the console prints it: `45 s`, `12 min`, `3 h 05 min`, `2 d 4 h`.
 pub fn duration(ms: u64) -> String {
     let s = ms / 1000;
@@ -858,6 +913,57 @@ mod tests {
                 Sla::Within { left_ms: 9 },
                 Sla::None,
             ]
+        );
+    }
+
+    #[test]
+    fn distribution_log_lines_and_prices() {
+        assert_eq!(price(1250), "12.50");
+        assert_eq!(price(5), "0.05");
+        assert_eq!(price(0), "0.00");
+        let check = |entry: Value, expected: (&str, &str, &str, &str, &str)| {
+            let line = LogLine::of(&entry);
+            assert_eq!(
+                (
+                    line.at.as_str(),
+                    line.destination.as_str(),
+                    line.event.as_str(),
+                    line.buyer.as_str(),
+                    line.detail.as_str()
+                ),
+                expected,
+                "{entry}"
+            );
+        };
+        check(
+            json!({"event": "ping", "buyer": "acme", "latency_ms": 12, "result": "bid", "price_cents": 1500,
+                   "at": "2026-12-02T10:00:00.000Z", "destination": "market"}),
+            (
+                "2026-12-02T10:00:00.000Z",
+                "market",
+                "ping",
+                "acme",
+                "latency_ms: 12, price: 15.00, result: bid",
+            ),
+        );
+        check(
+            json!({"event": "skipped", "buyer": "zed", "reason": "cap_reached", "at": "t", "destination": "market"}),
+            ("t", "market", "skipped", "zed", "reason: cap_reached"),
+        );
+        check(
+            json!({"event": "decision", "sale": "exclusive", "sold": [{"buyer": "acme", "price_cents": 1500}],
+                   "fallback": false, "at": "t", "destination": "market"}),
+            (
+                "t",
+                "market",
+                "decision",
+                "",
+                r#"fallback: no, sale: exclusive, sold: [{"buyer":"acme","price_cents":1500}]"#,
+            ),
+        );
+        check(
+            json!({"event": "post", "buyer": "b", "http_status": null}),
+            ("", "", "post", "b", ""),
         );
     }
 

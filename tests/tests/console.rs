@@ -160,6 +160,16 @@ fn sign_in(session: &Session, origin: &str, token: &str) {
     );
 }
 
+/// The secrets of `tests/forms/distribution.toml`'s buyers.
+const BUYER_SECRETS: [(&str, &str); 6] = [
+    ("BUYER_SUNCO_SECRET", "sunco-shared-secret"),
+    ("BUYER_BRIGHT_SECRET", "bright-shared-secret"),
+    ("BUYER_SHARE_A_SECRET", "share-a-shared-secret"),
+    ("BUYER_SHARE_B_SECRET", "share-b-shared-secret"),
+    ("BUYER_SLOW_SECRET", "slow-shared-secret"),
+    ("BUYER_CAPPED_SECRET", "capped-shared-secret"),
+];
+
 /// Usable at 375 px: the viewport is 375 px wide and the page does not
 /// scroll sideways (wide tables scroll inside their own box), and the
 /// navigation and every button are on screen.
@@ -172,9 +182,8 @@ fn assert_fits_375(session: &Session, what: &str) {
            .filter(e => { const r = e.getBoundingClientRect(); return r.left < 0 || r.right > w; }) \
            .map(e => e.textContent); \
          const wide = [...document.querySelectorAll('body *')] \
-           .filter(e => !(e.parentElement && e.parentElement.closest('.scroll'))) \
            .filter(e => e.getBoundingClientRect().right > 375 || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')) \
-           .slice(0, 5) \
+           .slice(0, 12) \
            .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width) + '/' + e.scrollWidth + ' ' + (e.textContent || '').slice(0, 40)); \
          return { width: w, scroll: d.scrollWidth, off, wide };",
     );
@@ -247,8 +256,13 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     let worker = Worker::start(WorkerOptions {
         destination_base: Some(destination.base_url()),
         assets_dir: Some(assets()),
-        // Certificates signed with Ed25519, published at /.well-known/.
-        extra_vars: vec![("CERTIFICATE_SIGNING_KEY", SIGNING_KEY.to_owned())],
+        // Certificates signed with Ed25519, published at /.well-known/; the
+        // distribution form's buyers sign with their own secrets.
+        extra_vars: BUYER_SECRETS
+            .iter()
+            .map(|(name, secret)| (*name, (*secret).to_owned()))
+            .chain([("CERTIFICATE_SIGNING_KEY", SIGNING_KEY.to_owned())])
+            .collect(),
         ..Default::default()
     });
     let origin = format!("http://127.0.0.1:{}", worker.port);
@@ -698,6 +712,62 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
         "return document.querySelector('main').textContent.includes('waiting for first contact');",
     );
     axe::assert_page_meets_wcag(&owner, "the speed-to-lead view");
+
+    // A sold lead: the distribution form's buyer `sunco` bids and takes it;
+    // its page shows the sale, its seal verified, the revenue and the log.
+    destination.script(
+        "/buyers/sunco/ping",
+        vec![Canned::new(
+            200,
+            r#"{"price_cents": 3000, "bid_id": "b-3000"}"#,
+        )],
+    );
+    for other in ["bright", "share-a", "share-b", "slow", "capped"] {
+        destination.script(
+            &format!("/buyers/{other}/ping"),
+            vec![Canned::new(200, r#"{"bid": false}"#)],
+        );
+    }
+    let mut fields = serde_json::Map::new();
+    fields.insert("email".into(), json!("grace@example.net"));
+    fields.insert("service".into(), json!("solar"));
+    let sold_id = worker.submit_lead(
+        &envelope(&test_form("distribution"), "console-sold-1", fields),
+        "203.0.113.21",
+    );
+    // The auction runs from the queue: the page is opened once it is sold.
+    worker.wait_owner_json(
+        &format!("/v1/leads/{sold_id}"),
+        "the lead sold",
+        Duration::from_secs(60),
+        |lead| {
+            lead["distribution"]["sales"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+        },
+    );
+    js(
+        &owner,
+        &format!("location.hash = '#/leads/{sold_id}'; return true;"),
+    );
+    let sale = wait_js(
+        &owner,
+        "the sale on the lead's page",
+        "const r = document.querySelector('table.sales tbody tr');          const log = [...document.querySelectorAll('table.distribution-log tbody tr')].map(r => r.children[2].textContent);          return r && log.includes('decision') ? { sale: r.textContent, log, revenue: document.querySelector('#distribution').parentNode.textContent.includes('Revenue after returns: 30.00') } : null;",
+    );
+    let text = sale["sale"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("sunco") && text.contains("30.00") && text.contains("sale seal verified"),
+        "{sale}"
+    );
+    assert_eq!(sale["revenue"], json!(true), "{sale}");
+    assert!(
+        sale["log"]
+            .as_array()
+            .is_some_and(|log| log.contains(&json!("ping")) && log.contains(&json!("post"))),
+        "{sale}"
+    );
+    axe::assert_page_meets_wcag(&owner, "a sold lead's page");
 
     // A read-only token: the table, but no export and no erase; 403s.
     let minted = worker

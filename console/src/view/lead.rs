@@ -1,5 +1,6 @@
 //! One lead: its values, attribution, qualification, status with the
-//! buttons that set it, the routing decision, every delivery attempt with
+//! buttons that set it, the routing decision, the distribution (sales with
+//! their seal checks, revenue, the auction log), every delivery attempt with
 //! replay, each consent certificate with a badge checked in this browser
 //! from the published Ed25519 keys, and erasure behind a typed confirmation.
 //!
@@ -72,6 +73,7 @@ pub fn LeadPage(id: String) -> impl IntoView {
             <Qualification qualification=lead["record"]["qualification"].clone()/>
             <Status lead=lead.clone() state=state/>
             <Routing routing=lead["routing"].clone()/>
+            <Distribution distribution=lead["distribution"].clone()/>
             <Deliveries lead=lead.clone() state=state/>
             <section aria-labelledby="certificates">
                 <h2 id="certificates">"Consent certificates"</h2>
@@ -274,6 +276,62 @@ fn Routing(routing: Value) -> impl IntoView {
             <section aria-labelledby="routing">
                 <h2 id="routing">"Routing"</h2>
                 <pre class="json">{serde_json::to_string_pretty(&routing).unwrap_or_default()}</pre>
+            </section>
+        }
+    })
+}
+
+/// A sold (or offered) lead: each sale with its seal check, the revenue
+/// after returns, and the auction's log (every ping, bid, skip, post and the
+/// decision). Absent for a lead never offered to buyers.
+#[component]
+fn Distribution(distribution: Value) -> impl IntoView {
+    (!distribution.is_null()).then(|| {
+        let sales = distribution["sales"].as_array().cloned().unwrap_or_default();
+        let log: Vec<model::LogLine> = distribution["log"]
+            .as_array()
+            .map(|entries| entries.iter().map(model::LogLine::of).collect())
+            .unwrap_or_default();
+        let revenue = model::price(distribution["revenue_cents"].as_u64().unwrap_or(0));
+        view! {
+            <section aria-labelledby="distribution">
+                <h2 id="distribution">"Distribution"</h2>
+                <p>"Revenue after returns: " <strong>{revenue}</strong></p>
+                <div class="scroll" tabindex="0" role="region" aria-label="Sales">
+                    <table class="rows sales">
+                        <caption>"Sales"</caption>
+                        <thead><tr><th scope="col">"Buyer"</th><th scope="col">"Sale"</th><th scope="col">"Price"</th><th scope="col">"Sold"</th><th scope="col">"Returned"</th><th scope="col">"Seal"</th></tr></thead>
+                        <tbody>
+                            {sales.into_iter().map(|sale| view! {
+                                <tr>
+                                    <td>{model::cell(&sale["buyer"])}</td>
+                                    <td>{model::cell(&sale["sale"])}</td>
+                                    <td>{model::price(sale["price_cents"].as_u64().unwrap_or(0))}</td>
+                                    <td>{model::cell(&sale["sold_at"])}</td>
+                                    <td>{[model::cell(&sale["returned_at"]), model::cell(&sale["return_reason"])].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")}</td>
+                                    <td>{badge(sale["seal_verified"].as_bool() == Some(true), "sale seal verified", "sale seal not verified")}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <div class="scroll" tabindex="0" role="region" aria-label="Auction log">
+                    <table class="rows distribution-log">
+                        <caption>"Auction log"</caption>
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"Destination"</th><th scope="col">"Event"</th><th scope="col">"Buyer"</th><th scope="col">"Detail"</th></tr></thead>
+                        <tbody>
+                            {log.into_iter().map(|line| view! {
+                                <tr>
+                                    <td>{line.at}</td>
+                                    <td>{line.destination}</td>
+                                    <td>{line.event}</td>
+                                    <td>{line.buyer}</td>
+                                    <td>{line.detail}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
             </section>
         }
     })
