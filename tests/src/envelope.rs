@@ -5,6 +5,17 @@
 use leadform_shared::{ConsentRecord, FormSpec};
 use serde_json::{json, Map, Value};
 
+/// The secrets of `tests/forms/distribution.toml`'s buyers: each
+/// `auth_secret` name and the value the tests give it.
+pub const BUYER_SECRETS: [(&str, &str); 6] = [
+    ("BUYER_SUNCO_SECRET", "sunco-shared-secret"),
+    ("BUYER_BRIGHT_SECRET", "bright-shared-secret"),
+    ("BUYER_SHARE_A_SECRET", "share-a-shared-secret"),
+    ("BUYER_SHARE_B_SECRET", "share-b-shared-secret"),
+    ("BUYER_SLOW_SECRET", "slow-shared-secret"),
+    ("BUYER_CAPPED_SECRET", "capped-shared-secret"),
+];
+
 /// A spec from `tests/forms/{id}.toml`.
 pub fn test_form(id: &str) -> FormSpec {
     let path = crate::http::repo_root().join(format!("tests/forms/{id}.toml"));

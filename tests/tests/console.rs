@@ -30,7 +30,7 @@ use leadform_tests::browser::{
     WAIT,
 };
 use leadform_tests::destination::{Canned, Destination};
-use leadform_tests::envelope::{envelope, test_form};
+use leadform_tests::envelope::{envelope, test_form, BUYER_SECRETS};
 use leadform_tests::wrangler::{self, Worker, WorkerOptions, ADMIN_TOKEN};
 use serde_json::{json, Value};
 
@@ -159,16 +159,6 @@ fn sign_in(session: &Session, origin: &str, token: &str) {
         "return !!document.querySelector('nav a[aria-current=page]');",
     );
 }
-
-/// The secrets of `tests/forms/distribution.toml`'s buyers.
-const BUYER_SECRETS: [(&str, &str); 6] = [
-    ("BUYER_SUNCO_SECRET", "sunco-shared-secret"),
-    ("BUYER_BRIGHT_SECRET", "bright-shared-secret"),
-    ("BUYER_SHARE_A_SECRET", "share-a-shared-secret"),
-    ("BUYER_SHARE_B_SECRET", "share-b-shared-secret"),
-    ("BUYER_SLOW_SECRET", "slow-shared-secret"),
-    ("BUYER_CAPPED_SECRET", "capped-shared-secret"),
-];
 
 /// Usable at 375 px: the viewport is 375 px wide and the page does not
 /// scroll sideways (wide tables scroll inside their own box), and the

@@ -19,20 +19,11 @@
 use std::time::Duration;
 
 use leadform_tests::destination::{Canned, Destination, Mode, Received};
-use leadform_tests::envelope::{envelope, test_form};
+use leadform_tests::envelope::{envelope, test_form, BUYER_SECRETS};
 use leadform_tests::wrangler::{exclusive, Worker, WorkerOptions, PLACEHOLDER_DESTINATION};
 use serde_json::{json, Map, Value};
 
 const WAIT: Duration = Duration::from_secs(60);
-
-const SECRETS: [(&str, &str); 6] = [
-    ("BUYER_SUNCO_SECRET", "sunco-shared-secret"),
-    ("BUYER_BRIGHT_SECRET", "bright-shared-secret"),
-    ("BUYER_SHARE_A_SECRET", "share-a-shared-secret"),
-    ("BUYER_SHARE_B_SECRET", "share-b-shared-secret"),
-    ("BUYER_SLOW_SECRET", "slow-shared-secret"),
-    ("BUYER_CAPPED_SECRET", "capped-shared-secret"),
-];
 
 /// Requests per buyer and minute to the returns endpoint in this test.
 const BUYER_REQUESTS_PER_MINUTE: u32 = 4;
@@ -102,7 +93,7 @@ fn fallen_back(worker: &Worker, buyers: &Destination, lead_id: &str) {
 }
 
 fn secret_of(buyer: &str) -> &'static str {
-    SECRETS
+    BUYER_SECRETS
         .iter()
         .find(|(name, _)| name.to_lowercase().contains(&buyer.replace('-', "_")))
         .map(|(_, s)| *s)
@@ -215,7 +206,7 @@ fn auctions_caps_ping_limits_and_returns() {
             BUYER_REQUESTS_PER_MINUTE.to_string(),
         ),
     ];
-    for (name, value) in SECRETS {
+    for (name, value) in BUYER_SECRETS {
         extra_vars.push((name, value.to_owned()));
     }
     let worker = Worker::start(WorkerOptions {

@@ -346,22 +346,27 @@ pub fn FormPicker() -> impl IntoView {
     view! {
         <label for="form-picker">"Form"</label>
         <select id="form-picker" on:change=move |ev| selected.set(event_target_value(&ev))>
-            {move || {
-                session
-                    .forms
-                    .get()
-                    .into_iter()
-                    .map(|form| {
-                        let id = form.id.clone();
-                        let is_selected = {
-                            let id = id.clone();
-                            move || selected.with(|s| *s == id)
-                        };
-                        view! { <option value=id prop:selected=is_selected>{form_label(&form)}</option> }
-                    })
-                    .collect_view()
-            }}
+            {form_options(session, selected.into())}
         </select>
+    }
+}
+
+/// One `<option>` per listed form, the one whose id is `chosen` selected.
+fn form_options(session: Session, chosen: Signal<String>) -> impl IntoView {
+    move || {
+        session
+            .forms
+            .get()
+            .into_iter()
+            .map(|form| {
+                let id = form.id.clone();
+                let is_selected = {
+                    let id = id.clone();
+                    move || chosen.with(|c| *c == id)
+                };
+                view! { <option value=id prop:selected=is_selected>{form_label(&form)}</option> }
+            })
+            .collect_view()
     }
 }
 
@@ -382,21 +387,7 @@ pub fn FormFilter(value: Signal<String>, on_pick: Callback<String>) -> impl Into
         <label for="form-picker">"Form"</label>
         <select id="form-picker" on:change=move |ev| on_pick.run(event_target_value(&ev))>
             <option value="" prop:selected=move || value.with(String::is_empty)>"All forms"</option>
-            {move || {
-                session
-                    .forms
-                    .get()
-                    .into_iter()
-                    .map(|form| {
-                        let id = form.id.clone();
-                        let is_selected = {
-                            let id = id.clone();
-                            move || value.with(|v| *v == id)
-                        };
-                        view! { <option value=id prop:selected=is_selected>{form_label(&form)}</option> }
-                    })
-                    .collect_view()
-            }}
+            {form_options(session, value)}
         </select>
     }
 }
