@@ -7,8 +7,8 @@
 //! It keeps everything in memory for the life of `cargo xtask demo`; it is a
 //! demo tool, not a destination for real leads.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,15 +24,23 @@ struct Arrival {
     body: String,
 }
 
-/// Serves the inbox on `listener` until the process exits.
+/// Serves the inbox on `listener` until the process exits (`tiny_http`, a
+/// thread per request).
 pub fn serve(listener: TcpListener, webhook_secret: Option<String>) {
     // Several space-separated secrets (a rotation's overlap): any one verifies.
     let keys = webhook_secret.and_then(|s| leadform_edge::webhook::decode_secrets(&s).ok());
+    let server = match tiny_http::Server::from_listener(listener, None) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("[xtask] the demo inbox cannot be served: {error}");
+            return;
+        }
+    };
     let inbox: Arc<Mutex<Inbox>> = Arc::default();
-    for stream in listener.incoming().flatten() {
+    for request in server.incoming_requests() {
         let inbox = Arc::clone(&inbox);
         let keys = keys.clone();
-        std::thread::spawn(move || handle(stream, keys.as_deref(), &inbox));
+        std::thread::spawn(move || handle(request, keys.as_deref(), &inbox));
     }
 }
 
@@ -58,44 +66,35 @@ impl Inbox {
     }
 }
 
-fn handle(stream: TcpStream, keys: Option<&[Vec<u8>]>, inbox: &Mutex<Inbox>) {
-    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(10)));
-    let Ok(write_half) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    if reader.read_line(&mut request_line).is_err() {
-        return;
-    }
-    let mut parts = request_line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_owned();
-    let path = parts.next().unwrap_or("/").to_owned();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => return,
-            Ok(_) if line.trim().is_empty() => break,
-            Ok(_) => {
-                if let Some((name, value)) = line.split_once(':') {
-                    headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-                }
-            }
-        }
-    }
+/// The largest body the inbox reads (a lead's payload is a few KB).
+const MAX_BODY: u64 = 1 << 20;
+
+fn handle(mut request: tiny_http::Request, keys: Option<&[Vec<u8>]>, inbox: &Mutex<Inbox>) {
+    let method = request.method().as_str().to_owned();
+    let path = request.url().to_owned();
+    let headers: Vec<(String, String)> = request
+        .headers()
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str().as_str().to_ascii_lowercase(),
+                h.value.as_str().to_owned(),
+            )
+        })
+        .collect();
     let header = |name: &str| {
         headers
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     };
-    let length: usize = header("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-        .min(1 << 20);
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
+    let mut body = Vec::new();
+    if request
+        .as_reader()
+        .take(MAX_BODY)
+        .read_to_end(&mut body)
+        .is_err()
+    {
         return;
     }
     let body = String::from_utf8_lossy(&body).into_owned();
@@ -140,26 +139,23 @@ fn handle(stream: TcpStream, keys: Option<&[Vec<u8>]>, inbox: &Mutex<Inbox>) {
                 body,
             });
         }
-        http_response(status, "application/json", &answer)
+        (status, "application/json", answer)
     } else {
-        http_response(200, "text/html; charset=utf-8", &page(inbox))
+        (200, "text/html; charset=utf-8", page(inbox))
     };
-    let mut write_half = write_half;
-    let _ = write_half.write_all(response.as_bytes());
-}
-
-fn http_response(status: u16, content_type: &str, body: &str) -> String {
-    format!(
-        "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
-        match status {
-            200 => "OK",
-            400 => "Bad Request",
-            401 => "Unauthorized",
-            409 => "Conflict",
-            _ => "Error",
-        },
-        body.len()
-    )
+    let (status, content_type, body) = response;
+    let mut response = tiny_http::Response::from_string(body)
+        .with_status_code(status)
+        .with_chunked_threshold(usize::MAX);
+    for (name, value) in [
+        ("Content-Type", content_type),
+        ("Cache-Control", "no-store"),
+    ] {
+        if let Ok(header) = tiny_http::Header::from_bytes(name, value) {
+            response.add_header(header);
+        }
+    }
+    let _ = request.respond(response);
 }
 
 /// The inbox page; every received byte is HTML-escaped.
@@ -197,4 +193,95 @@ fn escape(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::net::TcpStream;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    /// One request to the inbox at `address`; the whole answer.
+    fn send(address: std::net::SocketAddr, head: &str, body: &str) -> String {
+        let mut stream = TcpStream::connect(address).expect("connect");
+        let request = format!(
+            "{head}\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("read");
+        answer
+    }
+
+    #[test]
+    fn webhooks_are_checked_once_and_listed() {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("a free loopback port");
+        let address = listener.local_addr().expect("bound address");
+        // The server thread ends with the test process.
+        std::thread::spawn(move || serve(listener, Some(SECRET.to_owned())));
+        let key = leadform_edge::webhook::decode_secret(SECRET).expect("secret");
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("clock")
+            .as_secs();
+        let body = r#"{"lead_id":"lead_1","email":"<ada@example.org>"}"#;
+        let signed = |id: &str, at: u64, signature: &str| {
+            format!(
+                "POST /hooks/leads HTTP/1.1\r\nwebhook-id: {id}\r\nwebhook-timestamp: {at}\r\nwebhook-signature: {signature}"
+            )
+        };
+        let first = leadform_edge::webhook::sign(&key, "lead_1", now, body);
+        // The sender's retry: the same id, signed again a second later.
+        let retry = leadform_edge::webhook::sign(&key, "lead_1", now + 1, body);
+        // (request head, body, status line, answer body)
+        let cases = [
+            (
+                signed("lead_1", now, &first),
+                body,
+                "HTTP/1.1 200",
+                r#"{"ok":true}"#,
+            ),
+            (
+                signed("lead_1", now + 1, &retry),
+                body,
+                "HTTP/1.1 200",
+                r#"{"ok":true,"duplicate":true}"#,
+            ),
+            // The first request again, byte for byte: a replay.
+            (
+                signed("lead_1", now, &first),
+                body,
+                "HTTP/1.1 409",
+                "webhook.replayed",
+            ),
+            (
+                signed("lead_2", now, "v1,AAAA"),
+                body,
+                "HTTP/1.1 401",
+                "webhook.",
+            ),
+            (
+                "POST /hubspot HTTP/1.1".to_owned(),
+                r#"{"fields":[]}"#,
+                "HTTP/1.1 200",
+                r#"{"ok":true}"#,
+            ),
+        ];
+        for (head, body, status, answer) in cases {
+            let got = send(address, &head, body);
+            assert!(got.starts_with(status), "{head}: {got}");
+            assert!(got.contains(answer), "{head}: {got}");
+        }
+        let page = send(address, "GET / HTTP/1.1", "");
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        assert!(page.contains("webhook signature verified"), "{page}");
+        assert!(page.contains("REFUSED: webhook."), "{page}");
+        assert!(page.contains("unsigned payload (CRM format)"), "{page}");
+        // Received bytes are escaped on the page.
+        assert!(page.contains("&lt;ada@example.org&gt;"), "{page}");
+        assert!(!page.contains("<ada@example.org>"), "{page}");
+    }
 }

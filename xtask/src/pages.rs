@@ -6,7 +6,6 @@
 //! strings ignored, as UTM links carry them). It serves these pages and
 //! nothing else: no directory listing, no file read per request.
 
-use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 
@@ -72,13 +71,9 @@ impl Site {
         Ok(Site { html })
     }
 
-    /// The answer to a request line (`GET /b2b.html?utm_source=x HTTP/1.1`):
-    /// status and HTML body.
-    fn answer(&self, request_line: &str) -> (u16, &str) {
-        let mut parts = request_line.split_whitespace();
-        let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-            return (400, "<!doctype html><title>Bad request</title>");
-        };
+    /// The answer to a request (`GET`, `/b2b.html?utm_source=x`): status
+    /// and HTML body.
+    fn answer(&self, method: &str, target: &str) -> (u16, &str) {
         if method != "GET" && method != "HEAD" {
             return (405, "<!doctype html><title>Method not allowed</title>");
         }
@@ -114,32 +109,31 @@ fn check(page: &Page, text: &str) -> Option<String> {
         .map(|other| format!("does not link to {}", other.path))
 }
 
-/// Serves `site` on `listener` until the process exits.
+/// Serves `site` on `listener` until the process exits (`tiny_http`; it
+/// answers malformed requests itself, and HEAD without a body).
 pub fn serve(listener: TcpListener, site: Site) {
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
-        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
-        // One read holds the request line of any browser request; what
-        // follows (headers) is not needed.
-        let mut buffer = [0u8; 4096];
-        let read = stream.read(&mut buffer).unwrap_or(0);
-        let request = String::from_utf8_lossy(&buffer[..read]);
-        let request_line = request.lines().next().unwrap_or("");
-        let (status, body) = site.answer(request_line);
-        let reason = match status {
-            200 => "OK",
-            400 => "Bad Request",
-            404 => "Not Found",
-            _ => "Method Not Allowed",
-        };
-        let head = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        let _ = stream.write_all(head.as_bytes());
-        if !request_line.starts_with("HEAD ") {
-            let _ = stream.write_all(body.as_bytes());
+    let server = match tiny_http::Server::from_listener(listener, None) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("[xtask] the demo pages cannot be served: {error}");
+            return;
         }
+    };
+    for request in server.incoming_requests() {
+        let (status, body) = site.answer(request.method().as_str(), request.url());
+        let mut response = tiny_http::Response::from_string(body)
+            .with_status_code(status)
+            // Always `Content-Length`, never chunked.
+            .with_chunked_threshold(usize::MAX);
+        for (name, value) in [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Cache-Control", "no-store"),
+        ] {
+            if let Ok(header) = tiny_http::Header::from_bytes(name, value) {
+                response.add_header(header);
+            }
+        }
+        let _ = request.respond(response);
     }
 }
 
@@ -158,24 +152,23 @@ mod tests {
     #[test]
     fn each_path_gets_its_page() {
         let site = site();
-        // (request line, status, form the page embeds or "")
+        // (method, target, status, form the page embeds or "")
         let cases = [
-            ("GET / HTTP/1.1", 200, "home-quote"),
-            ("GET /index.html HTTP/1.1", 200, "home-quote"),
-            ("GET /?utm_source=ads&gclid=g1 HTTP/1.1", 200, "home-quote"),
-            ("HEAD / HTTP/1.1", 200, "home-quote"),
-            ("GET /b2b.html HTTP/1.1", 200, "b2b-demo"),
-            ("GET /b2b.html?utm_campaign=q3 HTTP/1.1", 200, "b2b-demo"),
-            ("GET /newsletter.html HTTP/1.1", 200, "newsletter"),
-            ("GET /newsletter HTTP/1.1", 404, ""),
-            ("GET /favicon.ico HTTP/1.1", 404, ""),
-            ("GET /../Cargo.toml HTTP/1.1", 404, ""),
-            ("POST / HTTP/1.1", 405, ""),
-            ("", 400, ""),
-            ("GET", 400, ""),
+            ("GET", "/", 200, "home-quote"),
+            ("GET", "/index.html", 200, "home-quote"),
+            ("GET", "/?utm_source=ads&gclid=g1", 200, "home-quote"),
+            ("HEAD", "/", 200, "home-quote"),
+            ("GET", "/b2b.html", 200, "b2b-demo"),
+            ("GET", "/b2b.html?utm_campaign=q3", 200, "b2b-demo"),
+            ("GET", "/newsletter.html", 200, "newsletter"),
+            ("GET", "/newsletter", 404, ""),
+            ("GET", "/favicon.ico", 404, ""),
+            ("GET", "/../Cargo.toml", 404, ""),
+            ("POST", "/", 405, ""),
         ];
-        for (line, status, form) in cases {
-            let (got, body) = site.answer(line);
+        for (method, target, status, form) in cases {
+            let line = format!("{method} {target}");
+            let (got, body) = site.answer(method, target);
             assert_eq!(got, status, "{line:?}");
             if !form.is_empty() {
                 let tag = format!(
@@ -204,7 +197,7 @@ mod tests {
         };
         for page in PAGES {
             let response = get(&format!(
-                "GET {}?utm_source=demo HTTP/1.1\r\nHost: x\r\n\r\n",
+                "GET {}?utm_source=demo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
                 page.path
             ));
             assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
@@ -212,15 +205,18 @@ mod tests {
             let (head, body) = response.split_once("\r\n\r\n").expect("head and body");
             assert!(head.contains(&format!("Content-Length: {}", body.len())));
         }
-        let head = get("HEAD /b2b.html HTTP/1.1\r\n\r\n");
+        let head = get("HEAD /b2b.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.ends_with("\r\n\r\n"));
-        assert!(get("GET /nope HTTP/1.1\r\n\r\n").starts_with("HTTP/1.1 404 Not Found\r\n"));
+        assert!(
+            get("GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .starts_with("HTTP/1.1 404 Not Found\r\n")
+        );
     }
 
     #[test]
     fn the_b2b_page_says_what_a_second_visit_shows() {
         let site = site();
-        let (_, body) = site.answer("GET /b2b.html HTTP/1.1");
+        let (_, body) = site.answer("GET", "/b2b.html");
         assert!(body.contains("same browser"), "{body}");
         assert!(body.contains("next stage"), "{body}");
     }
