@@ -657,6 +657,39 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     );
     assert_eq!(row["enable"], json!(true), "{row}");
     axe::assert_page_meets_wcag(&owner, "the destinations view with a disabled destination");
+    // A read-only token (the sales desk's, used again below) sees the same
+    // disabled webhook without the Enable button.
+    let minted = worker
+        .request(
+            "POST",
+            "/v1/tokens",
+            &[
+                ("Authorization", &format!("Bearer {ADMIN_TOKEN}")),
+                ("Content-Type", "application/json"),
+            ],
+            &json!({ "name": "sales desk", "scopes": ["read"] }).to_string(),
+        )
+        .json();
+    let scoped = minted["token"].as_str().expect("minted token").to_owned();
+    {
+        let desk = Session::new(&driver);
+        sign_in(&desk, &origin, &scoped);
+        pick_form(&desk, "repeat");
+        js(&desk, "location.hash = '#/destinations'; return true;");
+        let row = wait_js(
+            &desk,
+            "the disabled webhook for a read-only token",
+            &disabled_row.replace(
+                "return r ?",
+                "return r && r.textContent.includes('disabled') ?",
+            ),
+        );
+        assert_eq!(
+            row["enable"],
+            json!(false),
+            "no Enable without the replay scope: {row}"
+        );
+    }
     js(
         &owner,
         "[...document.querySelectorAll('table.destinations button')].find(b => b.textContent === 'Enable').click(); return true;",
@@ -760,18 +793,6 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     axe::assert_page_meets_wcag(&owner, "a sold lead's page");
 
     // A read-only token: the table, but no export and no erase; 403s.
-    let minted = worker
-        .request(
-            "POST",
-            "/v1/tokens",
-            &[
-                ("Authorization", &format!("Bearer {ADMIN_TOKEN}")),
-                ("Content-Type", "application/json"),
-            ],
-            &json!({ "name": "sales desk", "scopes": ["read"] }).to_string(),
-        )
-        .json();
-    let scoped = minted["token"].as_str().expect("minted token").to_owned();
     // The sales desk reads on a phone: a 375 px wide viewport.
     let reader = Session::new(&driver);
     reader.cdp(
