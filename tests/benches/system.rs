@@ -86,15 +86,7 @@ const CONSOLE_RUNS: usize = 10;
 /// The console section: see the module's docs.
 fn console_first_table() {
     eprintln!("[bench] console: {CONSOLE_RUNS} cold loads per condition until the leads table's first row");
-    let assets = browser::widget_dist()
-        .parent()
-        .expect("dist/assets")
-        .to_path_buf();
-    assert!(
-        assets.join("console/index.html").is_file(),
-        "no console in {}: run console/build.sh",
-        assets.display()
-    );
+    let assets = browser::console_assets();
     let worker = Worker::start(WorkerOptions {
         assets_dir: Some(assets.clone()),
         ..Default::default()

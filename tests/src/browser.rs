@@ -63,6 +63,19 @@ pub fn widget_dist() -> PathBuf {
         .clone()
 }
 
+/// The built assets directory with the widget (`v1/`, see [`widget_dist`])
+/// and the owner console (`console/`, built by `console/build.sh`, which
+/// this does not run: it panics when the console is missing).
+pub fn console_assets() -> PathBuf {
+    let dir = widget_dist().parent().expect("dist/assets").to_path_buf();
+    assert!(
+        dir.join("console/index.html").is_file(),
+        "{} has no console: run console/build.sh (cargo xtask build)",
+        dir.display()
+    );
+    dir
+}
+
 /// Polls `probe` until it returns `Some`, at most `timeout`.
 pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;

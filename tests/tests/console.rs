@@ -21,7 +21,6 @@
 //! in the audit log. axe-core finds no WCAG 2.x A/AA violation in the console's
 //! views.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use leadform_tests::axe;
@@ -46,20 +45,6 @@ const OTHER_PHONE: &str = "+14155550123";
 const POLLS_GUARD: Duration = Duration::from_secs(300);
 /// The certificate signing key (`kid:base64` of a 32-byte seed).
 const SIGNING_KEY: &str = "console1:Y29uc29sZS10ZXN0LWNlcnRpZmljYXRlLWtleS0zMmI=";
-
-/// The built assets: the widget (`v1/`) and the console (`console/`).
-fn assets() -> PathBuf {
-    let dir = browser::widget_dist()
-        .parent()
-        .expect("dist/assets")
-        .to_path_buf();
-    assert!(
-        dir.join("console/index.html").is_file(),
-        "{} has no console: run console/build.sh (cargo xtask build)",
-        dir.display()
-    );
-    dir
-}
 
 /// Runs `script` (a function body) in the console page and returns its value.
 fn js(session: &Session, script: &str) -> Value {
@@ -245,7 +230,7 @@ fn an_owner_sees_verifies_and_acts_on_a_lead_in_the_console() {
     );
     let worker = Worker::start(WorkerOptions {
         destination_base: Some(destination.base_url()),
-        assets_dir: Some(assets()),
+        assets_dir: Some(browser::console_assets()),
         // Certificates signed with Ed25519, published at /.well-known/; the
         // distribution form's buyers sign with their own secrets.
         extra_vars: BUYER_SECRETS
